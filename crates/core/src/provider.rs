@@ -1,0 +1,149 @@
+//! The [`Provider`] trait every backend implements, and what it is built from.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
+    response_to_events,
+};
+
+/// A connection to one LLM service.
+///
+/// Object safe: the runtime holds providers as `Arc<dyn Provider>`. Only
+/// [`chat`](Provider::chat) is required; every other method has a default.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Switchboard provider",
+    label = "`{Self}` does not implement `Provider`",
+    note = "add `#[async_trait] impl Provider for {Self} {{ async fn chat(..) }}` and `impl ProviderInit for {Self}`"
+)]
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// Answers a chat request in one piece.
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error>;
+
+    /// Answers a chat request as a stream of events. The default calls
+    /// [`chat`](Provider::chat) and replays the answer, so every provider streams.
+    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
+        let response = self.chat(request).await?;
+        let events = response_to_events(&response);
+        Ok(Box::pin(futures::stream::iter(events.into_iter().map(Ok))))
+    }
+
+    /// The models this provider serves. The default is an empty list
+    /// (providers override it with their known or listed models).
+    async fn models(&self) -> Result<Vec<ModelInfo>, Error> {
+        Ok(Vec::new())
+    }
+
+    /// Embeds texts. The default reports [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
+    async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
+        let _ = request;
+        Err(Error::unsupported("this provider does not support embeddings"))
+    }
+
+    /// Checks that the upstream is reachable. The default times a
+    /// [`models`](Provider::models) call, which is free on every API we know.
+    async fn health(&self) -> Result<HealthReport, Error> {
+        let start = Instant::now();
+        let models = self.models().await?;
+        Ok(HealthReport {
+            latency: start.elapsed(),
+            detail: Some(format!("{} models", models.len())),
+        })
+    }
+
+    /// Releases resources before the provider is dropped (on reload or shutdown).
+    async fn shutdown(&self) {}
+}
+
+/// The outcome of a successful [`Provider::health`] check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthReport {
+    /// How long the check took.
+    #[serde(serialize_with = "ser_ms")]
+    pub latency: Duration,
+    /// Anything worth showing an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// How a provider is built from its configuration.
+///
+/// `#[provider]` calls [`validate`](ProviderInit::validate) then
+/// [`init`](ProviderInit::init) after deserializing the config.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Switchboard provider: it does not implement `ProviderInit`",
+    label = "`{Self}` does not implement `ProviderInit`",
+    note = "add `#[async_trait] impl ProviderInit for {Self} {{ type Config = ..; async fn init(..) }}`"
+)]
+#[async_trait]
+pub trait ProviderInit: Provider + Sized {
+    /// The provider's configuration, deserialized from `[providers.<instance>]`.
+    type Config: serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static;
+
+    /// Checks the configuration beyond what its types enforce. The default accepts it.
+    fn validate(config: &Self::Config) -> Result<(), Error> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Builds the provider.
+    async fn init(config: Self::Config, ctx: ProviderContext) -> Result<Self, Error>;
+}
+
+/// What the runtime hands a provider when it builds it.
+#[derive(Debug, Clone)]
+pub struct ProviderContext {
+    /// The process-wide HTTP client: one connection pool shared by every provider.
+    pub http: reqwest::Client,
+    /// The instance name (`[providers.<instance>]`), for error context.
+    pub instance: Arc<str>,
+    /// The default timeout for one upstream request.
+    pub request_timeout: Duration,
+    /// Cancelled when the instance is removed or the process shuts down.
+    pub cancel: CancellationToken,
+}
+
+impl ProviderContext {
+    /// The default per-request timeout (10 minutes: long generations are normal).
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
+
+    /// A context for `instance` sharing `http`.
+    pub fn new(instance: impl Into<Arc<str>>, http: reqwest::Client) -> Self {
+        ProviderContext {
+            http,
+            instance: instance.into(),
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// A context for `instance` with a fresh HTTP client (tests, one-off tools).
+    pub fn standalone(instance: impl Into<Arc<str>>) -> Self {
+        Self::new(instance, default_http_client())
+    }
+}
+
+/// The HTTP client Switchboard uses unless told otherwise: connection reuse,
+/// TCP keep-alive, a connect timeout, and no overall timeout (streams are long;
+/// per-request timeouts are set by providers).
+pub fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .tcp_keepalive(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        // Building only fails if the TLS backend cannot initialize, which is
+        // a broken installation, not a runtime condition we can recover from.
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
