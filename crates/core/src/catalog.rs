@@ -63,10 +63,12 @@ impl ProviderDescriptor {
         ctx: ProviderContext,
     ) -> Result<Arc<dyn Provider>, Error> {
         let instance = ctx.instance.clone();
-        (self.build)(config, ctx).await.map_err(|e| match e.instance() {
-            Some(_) => e,
-            None => e.with_instance(instance),
-        })
+        (self.build)(config, ctx)
+            .await
+            .map_err(|e| match e.instance() {
+                Some(_) => e,
+                None => e.with_instance(instance),
+            })
     }
 }
 

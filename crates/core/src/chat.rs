@@ -679,7 +679,10 @@ mod tests {
     #[test]
     fn validates_structure() {
         let empty = ChatRequest::new("m", vec![]);
-        assert_eq!(empty.validate().expect_err("empty").param(), Some("messages"));
+        assert_eq!(
+            empty.validate().expect_err("empty").param(),
+            Some("messages")
+        );
         let bad_tool = req().tool(Tool::new("has space", "d", serde_json::json!({})));
         assert_eq!(
             bad_tool.validate().expect_err("bad name").param(),
@@ -704,7 +707,10 @@ mod tests {
         for raw in ["stop", "length", "tool_calls", "content_filter", "SAFETY"] {
             let fr: FinishReason =
                 serde_json::from_value(Value::String(raw.into())).expect("string parses");
-            assert_eq!(serde_json::to_value(&fr).ok(), Some(Value::String(raw.into())));
+            assert_eq!(
+                serde_json::to_value(&fr).ok(),
+                Some(Value::String(raw.into()))
+            );
         }
     }
 

@@ -389,8 +389,8 @@ mod tests {
 
     #[test]
     fn display_carries_context() {
-        let e = Error::invalid_param("temperature", "must be between 0 and 2")
-            .with_instance("openai");
+        let e =
+            Error::invalid_param("temperature", "must be between 0 and 2").with_instance("openai");
         assert_eq!(
             e.to_string(),
             "[openai] invalid request: must be between 0 and 2 (param: temperature)"
@@ -409,7 +409,10 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(ErrorKind::Auth.http_status(), 401);
-        assert_eq!(ErrorKind::RateLimited { retry_after: None }.http_status(), 429);
+        assert_eq!(
+            ErrorKind::RateLimited { retry_after: None }.http_status(),
+            429
+        );
         assert_eq!(ErrorKind::Upstream { status: 503 }.http_status(), 502);
         assert_eq!(ErrorKind::Upstream { status: 409 }.http_status(), 409);
     }

@@ -167,7 +167,9 @@ impl ResponseAccumulator {
             }
             ChatEvent::RefusalDelta { text } => match resp.content.last_mut() {
                 Some(ContentPart::Refusal { text: t }) => t.push_str(text),
-                _ => resp.content.push(ContentPart::Refusal { text: text.clone() }),
+                _ => resp
+                    .content
+                    .push(ContentPart::Refusal { text: text.clone() }),
             },
             ChatEvent::ToolCallStart { index, id, name } => {
                 self.tool_calls.push((

@@ -64,9 +64,9 @@ pub mod __private {
     /// Compile-time check that the config type can be deserialized and described.
     pub const fn assert_config<C: serde::de::DeserializeOwned + schemars::JsonSchema>() {}
 
-    /// The JSON Schema of a config type.
-    pub fn config_schema<C: schemars::JsonSchema>() -> Value {
-        schemars::schema_for!(C).to_value()
+    /// The JSON Schema of a provider's config type.
+    pub fn config_schema<P: ProviderInit>() -> Value {
+        schemars::schema_for!(P::Config).to_value()
     }
 
     fn deserialize<P: ProviderInit>(config: Value) -> Result<P::Config, Error> {
@@ -74,7 +74,11 @@ pub mod __private {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let err = Error::config(inner.to_string());
-            if path == "." { err } else { err.with_param(path) }
+            if path == "." {
+                err
+            } else {
+                err.with_param(path)
+            }
         })
     }
 

@@ -43,7 +43,9 @@ pub trait Provider: Send + Sync + 'static {
     /// Embeds texts. The default reports [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
         let _ = request;
-        Err(Error::unsupported("this provider does not support embeddings"))
+        Err(Error::unsupported(
+            "this provider does not support embeddings",
+        ))
     }
 
     /// Checks that the upstream is reachable. The default times a
