@@ -182,13 +182,13 @@ impl ProviderArgs {
             }
         }
         for (slot, key) in [(&display_name, "display_name"), (&version, "version")] {
-            if let Some(lit) = slot {
-                if lit.value().trim().is_empty() {
-                    errors.push(syn::Error::new(
-                        lit.span(),
-                        format!("`{key}` must not be empty"),
-                    ));
-                }
+            if let Some(lit) = slot
+                && lit.value().trim().is_empty()
+            {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!("`{key}` must not be empty"),
+                ));
             }
         }
         if name.is_none() {

@@ -1,1 +1,61 @@
-fn main() {}
+//! Switchboard's development tasks, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`.
+//! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
+//!   registration backends, each provider feature alone, the schema check).
+
+mod ci;
+mod schema;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  ci                 run every check CI runs
+  schema [--check]   write schemas/ from the linked providers (--check: fail if stale)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["schema"] => schema::run(&workspace_root(), false),
+        ["schema", "--check"] => schema::run(&workspace_root(), true),
+        ["ci"] => ci::run(&workspace_root()),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or(manifest_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schemas_are_current() {
+        if let Err(err) = crate::schema::run(&crate::workspace_root(), true) {
+            panic!("{err:#}");
+        }
+    }
+}

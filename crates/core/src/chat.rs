@@ -451,13 +451,19 @@ impl ChatRequest {
                 ));
             }
         }
-        if let Some(ToolChoice::Tool(name)) = &self.tool_choice {
-            if !self.tools.iter().any(|t| &t.name == name) {
-                return Err(Error::invalid_param(
-                    "tool_choice",
-                    format!("tool_choice names `{name}`, which is not in `tools`"),
-                ));
-            }
+        if matches!(self.tool_choice, Some(ToolChoice::Required)) && self.tools.is_empty() {
+            return Err(Error::invalid_param(
+                "tool_choice",
+                "tool_choice `required` needs at least one entry in `tools`",
+            ));
+        }
+        if let Some(ToolChoice::Tool(name)) = &self.tool_choice
+            && !self.tools.iter().any(|t| &t.name == name)
+        {
+            return Err(Error::invalid_param(
+                "tool_choice",
+                format!("tool_choice names `{name}`, which is not in `tools`"),
+            ));
         }
         for (i, m) in self.messages.iter().enumerate() {
             if m.role == Role::Tool && m.tool_call_id.is_none() {
@@ -692,6 +698,12 @@ mod tests {
         choice.tool_choice = Some(ToolChoice::Tool("nope".into()));
         assert_eq!(
             choice.validate().expect_err("unknown tool").param(),
+            Some("tool_choice")
+        );
+        let mut required = req();
+        required.tool_choice = Some(ToolChoice::Required);
+        assert_eq!(
+            required.validate().expect_err("no tools").param(),
             Some("tool_choice")
         );
         let mut orphan = req();

@@ -1,1 +1,102 @@
-//! stub
+//! Switchboard: every LLM provider behind one API.
+//!
+//! This facade re-exports the core vocabulary ([`ChatRequest`],
+//! [`ChatResponse`], [`Provider`], [`catalog()`], ...) and links the provider
+//! crates selected with Cargo features, so their `#[provider]` registrations
+//! are in [`catalog()`]:
+//!
+//! | feature | provider crate |
+//! |---|---|
+//! | `mock` (default) | `switchboard-mock` |
+//!
+//! `all-providers` enables every provider; `linkme` switches the registration
+//! backend from `inventory` to `linkme`.
+//!
+//! ```
+//! # #[cfg(feature = "mock")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use switchboard::{ChatRequest, Message};
+//! let provider = switchboard::build_provider("mock", serde_json::json!({}), "mock").await?;
+//! let answer = provider.chat(&ChatRequest::new("mock-1", vec![Message::user("Hello")])).await?;
+//! assert_eq!(answer.text(), "You said: Hello");
+//! # Ok::<(), switchboard::Error>(())
+//! # }).unwrap();
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::sync::Arc;
+
+pub use switchboard_core::*;
+
+// A provider crate that nothing references can be dropped by the linker
+// together with its `#[provider]` registration (inventory#50, linkme#31), and
+// then it silently vanishes from `catalog()`. Naming each enabled crate here
+// keeps it linked; `tests/catalog.rs` proves it for every feature.
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub use switchboard_mock as mock;
+
+/// A provider crate this build of Switchboard knows about, and whether its
+/// Cargo feature is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderFeature {
+    /// The provider's name (its `kind` in config files).
+    pub provider: &'static str,
+    /// The Cargo feature of the `switchboard` crate that links it.
+    pub feature: &'static str,
+    /// Whether this build has the feature on.
+    pub enabled: bool,
+}
+
+/// Every provider crate of the workspace with the feature that links it.
+/// Used to tell a user which feature adds an unknown provider `kind`.
+pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
+    ProviderFeature {
+        provider: "mock",
+        feature: "mock",
+        enabled: cfg!(feature = "mock"),
+    },
+    // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
+];
+
+/// The Cargo feature that would link provider `kind`, if the workspace has one.
+pub fn feature_for_provider(kind: &str) -> Option<&'static ProviderFeature> {
+    PROVIDER_FEATURES.iter().find(|f| f.provider == kind)
+}
+
+/// Builds one provider instance of `kind` from its JSON config, with a fresh
+/// HTTP client. Unknown kinds list the linked providers and the feature that
+/// would add the missing one.
+pub async fn build_provider(
+    kind: &str,
+    config: serde_json::Value,
+    instance: &str,
+) -> Result<Arc<dyn Provider>, Error> {
+    let catalog = catalog()?;
+    let Some(descriptor) = catalog.get(kind) else {
+        return Err(unknown_kind(catalog, kind));
+    };
+    descriptor
+        .build(config, ProviderContext::standalone(instance))
+        .await
+}
+
+/// The error for a provider `kind` that is not linked into this binary.
+pub fn unknown_kind(catalog: &Catalog, kind: &str) -> Error {
+    let linked = catalog.names().join(", ");
+    let hint = match feature_for_provider(kind) {
+        Some(f) if f.enabled => format!(
+            "; its feature `{}` is on but it did not register, which means the linker dropped it",
+            f.feature
+        ),
+        Some(f) => format!(
+            "; it is in the `{}` Cargo feature of `switchboard` (build with `--features {}`)",
+            f.feature, f.feature
+        ),
+        None => String::new(),
+    };
+    Error::config(format!(
+        "unknown provider kind `{kind}`; this build links: {linked}{hint}"
+    ))
+}

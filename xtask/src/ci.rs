@@ -1,0 +1,86 @@
+//! `cargo xtask ci`: every check CI runs, in order, failing fast.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!("\n==> cargo {}", args.join(" "));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot run cargo {}", args.join(" ")))?;
+    println!(
+        "<== cargo {} ({:.0}s)",
+        args.join(" "),
+        started.elapsed().as_secs_f64()
+    );
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    cargo(root, &["fmt", "--all", "--", "--check"])?;
+    cargo(
+        root,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    // Every test with the default registration backend (inventory)...
+    cargo(root, &["test", "--workspace"])?;
+    // ...and again with linkme.
+    cargo(
+        root,
+        &["test", "--workspace", "--features", "switchboard/linkme"],
+    )?;
+    // Each provider feature alone, and none: a provider must never depend on
+    // another one being linked, and the catalog must match the features.
+    cargo(
+        root,
+        &[
+            "test",
+            "-p",
+            "switchboard",
+            "--no-default-features",
+            "--test",
+            "catalog",
+        ],
+    )?;
+    for f in switchboard::PROVIDER_FEATURES {
+        cargo(
+            root,
+            &[
+                "test",
+                "-p",
+                "switchboard",
+                "--no-default-features",
+                "--features",
+                f.feature,
+                "--test",
+                "catalog",
+            ],
+        )?;
+    }
+    println!("\n==> cargo xtask schema --check");
+    crate::schema::run(root, true)?;
+    println!(
+        "\nci: all checks passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
