@@ -115,7 +115,7 @@ async fn registered_in_the_catalog() {
     assert!(
         descriptor
             .description
-            .starts_with("A deterministic, offline provider")
+            .starts_with("Deterministic offline answers")
     );
     assert_eq!(
         descriptor.capabilities.names().len(),
