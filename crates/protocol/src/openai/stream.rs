@@ -1,0 +1,619 @@
+//! Streaming: OpenAI chunks → [`ChatEvent`]s (providers) and
+//! [`ChatEvent`]s → OpenAI chunks (the gateway's answer).
+
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
+use switchboard_core::{ChatEvent, ChatStream, Error, FinishReason, Usage};
+
+use super::error::{error_from_value, error_to_wire};
+use super::response::{usage_from_wire, usage_to_wire};
+use super::types::{
+    ChatCompletionChunk, ChunkChoice, ChunkDelta, FunctionCallChunk, ToolCallChunk,
+};
+use crate::sse::{self, SseEvent, SseStream};
+
+/// A tool call seen in the stream.
+#[derive(Debug, Clone)]
+struct ToolSlot {
+    /// The `index` the server gave it, if any.
+    wire_index: Option<u32>,
+    /// The server's id for it (empty if none was sent).
+    id: String,
+    /// The index in our events.
+    index: u32,
+}
+
+/// Turns the `data:` payloads of an OpenAI chat completion stream into
+/// [`ChatEvent`]s.
+///
+/// - The first chunk with choices gives [`ChatEvent::Start`] (with the first
+///   non-empty `id` and `model` seen; Azure's leading chunk with empty
+///   `choices` and no id is skipped for that).
+/// - `delta.reasoning_content` (DeepSeek, vLLM) or else `delta.reasoning`
+///   (OpenRouter, Groq) → [`ChatEvent::ReasoningDelta`]; `delta.content` →
+///   [`ChatEvent::TextDelta`]; `delta.refusal` → [`ChatEvent::RefusalDelta`].
+///   Empty strings produce nothing.
+/// - A tool-call fragment whose `index` is new gives
+///   [`ChatEvent::ToolCallStart`] (its `id` and `function.name`), and any
+///   argument text gives [`ChatEvent::ToolCallDelta`]. The server's index is
+///   kept, except that a fragment with a new `id` on an index already in use
+///   (a server numbering parallel calls wrongly) gets the next free index, and
+///   fragments without an `index` are matched by `id`, else continue the last call.
+/// - Only choice 0 is read; `n` > 1 streams are not split into several answers.
+/// - **Usage before Finish**: the `finish_reason` and the usage (top-level
+///   `usage`, or Groq's `x_groq.usage`; the last one wins) are held back and
+///   emitted as [`ChatEvent::Usage`] then [`ChatEvent::Finish`] at `[DONE]` or
+///   at the end of the stream ([`finish`](Self::finish)). OpenAI sends the
+///   usage chunk *after* the finish chunk, so this is the only order in which
+///   a consumer that stops at `Finish` still sees the usage.
+/// - A chunk with an `error` object (OpenRouter's mid-stream errors, Groq's
+///   `x_groq.error`) is an `Err`, and the decoder is done.
+/// - A stream that ends without a `finish_reason` is a
+///   [`Protocol`](switchboard_core::ErrorKind::Protocol) error: a truncated
+///   answer must not look complete.
+#[derive(Debug, Default, Clone)]
+pub struct OpenAiStreamDecoder {
+    id: Option<String>,
+    model: Option<String>,
+    started: bool,
+    tools: Vec<ToolSlot>,
+    last_tool: Option<usize>,
+    finish: Option<FinishReason>,
+    usage: Option<Usage>,
+    done: bool,
+}
+
+impl OpenAiStreamDecoder {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the stream is over (`[DONE]`, [`finish`](Self::finish), or an error).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Handles one SSE event: `[DONE]` ends the stream, an `event: error`
+    /// is an error, anything else is a chunk. Events after the end are ignored.
+    pub fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        if event.is_done() {
+            return self.finish(out);
+        }
+        if event.event_type() == "error" {
+            // `event: error` (vLLM and some proxies): the data is the error,
+            // whatever its shape.
+            self.done = true;
+            let value = serde_json::from_str(&event.data)
+                .unwrap_or_else(|_| serde_json::Value::String(event.data.clone()));
+            return Err(error_from_value(&value));
+        }
+        self.push_data(&event.data, out)
+    }
+
+    /// Handles one `data:` payload (a JSON chunk). Blank payloads are ignored.
+    pub fn push_data(&mut self, data: &str, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        if self.done || data.trim().is_empty() {
+            return Ok(());
+        }
+        let chunk: ChatCompletionChunk<'_> = serde_json::from_str(data).map_err(|e| {
+            self.done = true;
+            Error::protocol(format!("invalid chat completion chunk: {e}")).with_source(e)
+        })?;
+        self.push_chunk(chunk, out)
+    }
+
+    /// Handles one parsed chunk.
+    pub fn push_chunk(
+        &mut self,
+        chunk: ChatCompletionChunk<'_>,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        let groq_error = chunk.x_groq.as_ref().and_then(|x| x.error.as_ref());
+        if let Some(err) = chunk.error.as_ref().or(groq_error).filter(|e| !e.is_null()) {
+            self.done = true;
+            return Err(error_from_value(err));
+        }
+        if self.id.is_none() && !chunk.id.is_empty() {
+            self.id = Some(chunk.id.clone().into_owned());
+        }
+        if self.model.is_none() && !chunk.model.is_empty() {
+            self.model = Some(chunk.model.clone().into_owned());
+        }
+        if !chunk.choices.is_empty() {
+            self.ensure_started(out);
+        }
+        for choice in chunk.choices {
+            if choice.index != 0 {
+                continue;
+            }
+            let delta = choice.delta;
+            if let Some(r) = delta
+                .reasoning_content
+                .or(delta.reasoning)
+                .filter(|r| !r.is_empty())
+            {
+                out.push(ChatEvent::ReasoningDelta {
+                    text: r.into_owned(),
+                });
+            }
+            if let Some(t) = delta.content.filter(|t| !t.is_empty()) {
+                out.push(ChatEvent::TextDelta {
+                    text: t.into_owned(),
+                });
+            }
+            if let Some(r) = delta.refusal.filter(|r| !r.is_empty()) {
+                out.push(ChatEvent::RefusalDelta {
+                    text: r.into_owned(),
+                });
+            }
+            for call in delta.tool_calls.into_iter().flatten() {
+                self.push_tool_call(call, out);
+            }
+            if let Some(reason) = choice.finish_reason.filter(|r| !r.is_empty()) {
+                self.finish = Some(FinishReason::parse(&reason));
+            }
+        }
+        let usage = chunk
+            .usage
+            .as_ref()
+            .or_else(|| chunk.x_groq.as_ref().and_then(|x| x.usage.as_ref()));
+        if let Some(u) = usage {
+            self.usage = Some(usage_from_wire(u));
+        }
+        Ok(())
+    }
+
+    fn ensure_started(&mut self, out: &mut Vec<ChatEvent>) {
+        if !self.started {
+            self.started = true;
+            out.push(ChatEvent::Start {
+                id: self.id.clone().unwrap_or_default(),
+                model: self.model.clone().unwrap_or_default(),
+            });
+        }
+    }
+
+    fn push_tool_call(&mut self, call: ToolCallChunk<'_>, out: &mut Vec<ChatEvent>) {
+        let id = call.id.filter(|s| !s.is_empty());
+        let existing = match (call.index, id.as_deref()) {
+            (Some(w), _) => self.tools.iter().rposition(|s| s.wire_index == Some(w)),
+            (None, Some(id)) => self.tools.iter().rposition(|s| s.id == id),
+            (None, None) => self.last_tool,
+        };
+        let reused = match (existing, id.as_deref()) {
+            (Some(pos), Some(id)) => !self.tools[pos].id.is_empty() && self.tools[pos].id != id,
+            _ => false,
+        };
+        let FunctionCallChunk { name, arguments } = call.function.unwrap_or_default();
+        let slot = match existing {
+            Some(pos) if !reused => pos,
+            _ => {
+                let taken = |i: u32| self.tools.iter().any(|s| s.index == i);
+                let next_free = self
+                    .tools
+                    .iter()
+                    .map(|s| s.index.saturating_add(1))
+                    .max()
+                    .unwrap_or(0);
+                let index = match call.index {
+                    Some(w) if !taken(w) => w,
+                    _ => next_free,
+                };
+                self.tools.push(ToolSlot {
+                    wire_index: call.index,
+                    id: id.as_deref().unwrap_or_default().to_owned(),
+                    index,
+                });
+                out.push(ChatEvent::ToolCallStart {
+                    index,
+                    id: id.map(Cow::into_owned).unwrap_or_default(),
+                    name: name.map(Cow::into_owned).unwrap_or_default(),
+                });
+                self.tools.len() - 1
+            }
+        };
+        self.last_tool = Some(slot);
+        if let Some(args) = arguments.filter(|a| !a.is_empty()) {
+            out.push(ChatEvent::ToolCallDelta {
+                index: self.tools[slot].index,
+                arguments: args.into_owned(),
+            });
+        }
+    }
+
+    /// Ends the stream (at `[DONE]` or when the connection closes cleanly):
+    /// emits the held-back usage and finish. Without a `finish_reason` this is
+    /// a protocol error. Calling it again does nothing.
+    pub fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        self.done = true;
+        let Some(reason) = self.finish.take() else {
+            return Err(Error::protocol(
+                "the stream ended before the answer finished (no finish_reason)",
+            ));
+        };
+        self.ensure_started(out);
+        if let Some(u) = self.usage.take() {
+            out.push(ChatEvent::Usage(u));
+        }
+        out.push(ChatEvent::Finish { reason });
+        Ok(())
+    }
+}
+
+/// The [`Stream`] of [`ChatEvent`]s decoded from an OpenAI SSE byte stream;
+/// see [`chat_event_stream`].
+pub struct OpenAiEventStream<S> {
+    sse: Option<SseStream<S>>,
+    decoder: OpenAiStreamDecoder,
+    pending: VecDeque<ChatEvent>,
+    scratch: Vec<ChatEvent>,
+}
+
+impl<S> fmt::Debug for OpenAiEventStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiEventStream")
+            .field("decoder", &self.decoder)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> OpenAiEventStream<S> {
+    /// Wraps a byte stream (e.g. `reqwest::Response::bytes_stream()`).
+    pub fn new(bytes: S) -> Self {
+        OpenAiEventStream {
+            sse: Some(SseStream::new(bytes)),
+            decoder: OpenAiStreamDecoder::new(),
+            pending: VecDeque::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<S, B, E> Stream for OpenAiEventStream<S>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Into<Error>,
+{
+    type Item = Result<ChatEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(event) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            let Some(sse) = this.sse.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let result = match sse.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(event))) => this.decoder.push_event(&event, &mut this.scratch),
+                Poll::Ready(Some(Err(err))) => Err(err),
+                Poll::Ready(None) => this.decoder.finish(&mut this.scratch),
+            };
+            this.pending.extend(this.scratch.drain(..));
+            match result {
+                Ok(()) if this.decoder.is_done() => {
+                    // `[DONE]` or the end: stop reading (and release the connection).
+                    this.sse = None;
+                }
+                Ok(()) => {}
+                Err(err) => {
+                    this.sse = None;
+                    this.pending.clear();
+                    return Poll::Ready(Some(Err(err)));
+                }
+            }
+        }
+    }
+}
+
+/// Decodes an OpenAI chat completion SSE body into a [`ChatStream`].
+///
+/// Transport errors (`E: Into<Error>`, e.g. `reqwest::Error`), malformed
+/// chunks, in-stream error objects, a connection closed mid-event and a
+/// stream without a `finish_reason` all end the stream with an `Err`.
+pub fn chat_event_stream<S, B, E>(bytes: S) -> ChatStream
+where
+    S: Stream<Item = Result<B, E>> + Send + 'static,
+    B: AsRef<[u8]> + 'static,
+    E: Into<Error> + 'static,
+{
+    Box::pin(OpenAiEventStream::new(bytes))
+}
+
+/// Decodes a whole SSE body held in memory (tests, recorded fixtures).
+pub fn decode_chat_events(body: &[u8]) -> Result<Vec<ChatEvent>, Error> {
+    let mut sse = sse::SseDecoder::new();
+    let mut decoder = OpenAiStreamDecoder::new();
+    let mut out = Vec::new();
+    for event in sse.feed(body) {
+        decoder.push_event(&event?, &mut out)?;
+        if decoder.is_done() {
+            return Ok(out);
+        }
+    }
+    for event in sse.finish() {
+        decoder.push_event(&event?, &mut out)?;
+    }
+    decoder.finish(&mut out)?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+
+/// The id used when no [`ChatEvent::Start`] and no [`with_id`](OpenAiStreamEncoder::with_id) gave one.
+pub const FALLBACK_COMPLETION_ID: &str = "chatcmpl-switchboard";
+
+/// Turns [`ChatEvent`]s into `chat.completion.chunk` SSE frames, as OpenAI
+/// streams them:
+///
+/// - every chunk has the same `id`, `created` and `model`;
+/// - the first chunk has `delta: {"role": "assistant", "content": ""}` (sent
+///   at [`ChatEvent::Start`], or before the first other event);
+/// - text, refusal and reasoning deltas become `content`, `refusal` and
+///   `reasoning_content` deltas;
+/// - [`ChatEvent::ToolCallStart`] sends `index`, `id`, `type` and
+///   `function.name` (with empty `arguments`), later fragments only `index`
+///   and `function.arguments`;
+/// - [`ChatEvent::Finish`] sends `delta: {}` with the `finish_reason`;
+/// - [`finish`](Self::finish) sends, when `include_usage` was asked for, the
+///   usage chunk with `choices: []` (the last [`ChatEvent::Usage`] seen, even
+///   one after `Finish`), then `data: [DONE]`.
+///
+/// [`ChatEvent::ReasoningSignature`] has no OpenAI form and sends nothing.
+#[derive(Debug, Clone)]
+pub struct OpenAiStreamEncoder {
+    id: String,
+    model: String,
+    created: u64,
+    id_fixed: bool,
+    model_fixed: bool,
+    include_usage: bool,
+    started: bool,
+    finished: bool,
+    done: bool,
+    usage: Option<Usage>,
+}
+
+impl OpenAiStreamEncoder {
+    /// An encoder whose chunks carry `created` (Unix seconds); `include_usage`
+    /// is the client's `stream_options.include_usage`.
+    pub fn new(created: u64, include_usage: bool) -> Self {
+        OpenAiStreamEncoder {
+            id: String::new(),
+            model: String::new(),
+            created,
+            id_fixed: false,
+            model_fixed: false,
+            include_usage,
+            started: false,
+            finished: false,
+            done: false,
+            usage: None,
+        }
+    }
+
+    /// Uses this completion id instead of the one in [`ChatEvent::Start`].
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self.id_fixed = true;
+        self
+    }
+
+    /// Uses this model name (e.g. the alias the client asked for) instead of
+    /// the one in [`ChatEvent::Start`].
+    #[must_use]
+    pub fn with_model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self.model_fixed = true;
+        self
+    }
+
+    fn chunk<'s>(
+        &'s self,
+        delta: ChunkDelta<'s>,
+        finish_reason: Option<&'s str>,
+    ) -> ChatCompletionChunk<'s> {
+        ChatCompletionChunk {
+            id: Cow::Borrowed(&self.id),
+            object: Cow::Borrowed("chat.completion.chunk"),
+            created: self.created,
+            model: Cow::Borrowed(&self.model),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta,
+                finish_reason: finish_reason.map(Cow::Borrowed),
+                logprobs: None,
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn start(&mut self, buf: &mut BytesMut) -> Result<(), Error> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        if self.id.is_empty() {
+            FALLBACK_COMPLETION_ID.clone_into(&mut self.id);
+        }
+        let delta = ChunkDelta {
+            role: Some(Cow::Borrowed("assistant")),
+            content: Some(Cow::Borrowed("")),
+            ..Default::default()
+        };
+        sse::encode_json_into(buf, None, &self.chunk(delta, None))
+    }
+
+    /// Encodes one event; the result may hold zero, one or two frames.
+    pub fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
+        let mut buf = BytesMut::new();
+        self.encode_into(event, &mut buf)?;
+        Ok(buf.freeze())
+    }
+
+    /// Like [`encode`](Self::encode), appending to `buf`.
+    pub fn encode_into(&mut self, event: &ChatEvent, buf: &mut BytesMut) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        if let ChatEvent::Usage(u) = event {
+            self.usage = Some(*u);
+            return Ok(());
+        }
+        if self.finished {
+            // Nothing but usage may follow the finish chunk.
+            return Ok(());
+        }
+        if let ChatEvent::Start { id, model } = event {
+            if !self.started {
+                if !self.id_fixed {
+                    self.id.clone_from(id);
+                }
+                if !self.model_fixed {
+                    self.model.clone_from(model);
+                }
+            }
+            return self.start(buf);
+        }
+        self.start(buf)?;
+        let delta = match event {
+            ChatEvent::TextDelta { text } => ChunkDelta {
+                content: Some(Cow::Borrowed(text)),
+                ..Default::default()
+            },
+            ChatEvent::ReasoningDelta { text } => ChunkDelta {
+                reasoning_content: Some(Cow::Borrowed(text)),
+                ..Default::default()
+            },
+            ChatEvent::RefusalDelta { text } => ChunkDelta {
+                refusal: Some(Cow::Borrowed(text)),
+                ..Default::default()
+            },
+            ChatEvent::ToolCallStart { index, id, name } => ChunkDelta {
+                tool_calls: Some(vec![ToolCallChunk {
+                    index: Some(*index),
+                    id: Some(Cow::Borrowed(id)),
+                    kind: Some(Cow::Borrowed("function")),
+                    function: Some(FunctionCallChunk {
+                        name: Some(Cow::Borrowed(name)),
+                        arguments: Some(Cow::Borrowed("")),
+                    }),
+                }]),
+                ..Default::default()
+            },
+            ChatEvent::ToolCallDelta { index, arguments } => ChunkDelta {
+                tool_calls: Some(vec![ToolCallChunk {
+                    index: Some(*index),
+                    function: Some(FunctionCallChunk {
+                        name: None,
+                        arguments: Some(Cow::Borrowed(arguments)),
+                    }),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            ChatEvent::Finish { reason } => {
+                self.finished = true;
+                let chunk = self.chunk(ChunkDelta::default(), Some(reason.as_str()));
+                return sse::encode_json_into(buf, None, &chunk);
+            }
+            ChatEvent::ReasoningSignature { .. }
+            | ChatEvent::Start { .. }
+            | ChatEvent::Usage(_) => {
+                return Ok(());
+            }
+        };
+        sse::encode_json_into(buf, None, &self.chunk(delta, None))
+    }
+
+    /// Ends the stream: the usage chunk (when asked for) and `data: [DONE]`.
+    /// Calling it again gives nothing.
+    pub fn finish(&mut self) -> Result<Bytes, Error> {
+        let mut buf = BytesMut::new();
+        if self.done {
+            return Ok(buf.freeze());
+        }
+        self.start(&mut buf)?;
+        self.done = true;
+        if self.include_usage {
+            let chunk = ChatCompletionChunk {
+                id: Cow::Borrowed(&self.id),
+                object: Cow::Borrowed("chat.completion.chunk"),
+                created: self.created,
+                model: Cow::Borrowed(&self.model),
+                choices: Vec::new(),
+                usage: Some(usage_to_wire(&self.usage.unwrap_or_default())),
+                ..Default::default()
+            };
+            sse::encode_json_into(&mut buf, None, &chunk)?;
+        }
+        buf.extend_from_slice(sse::DONE_FRAME);
+        Ok(buf.freeze())
+    }
+
+    /// The frame that reports an error inside a stream, `data: {"error": {...}}`
+    /// (what OpenAI's and OpenRouter's clients recognise). Send it instead of
+    /// [`finish`](Self::finish) when the answer fails part-way.
+    pub fn error_frame(&mut self, err: &Error) -> Bytes {
+        self.done = true;
+        let (_, body) = error_to_wire(err);
+        sse::encode_json(None, &body).unwrap_or_else(|_| {
+            Bytes::from_static(b"data: {\"error\":{\"message\":\"internal error\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\n")
+        })
+    }
+}
+
+/// Encodes a [`ChatStream`] as an OpenAI SSE body: chunks, then the usage
+/// chunk and `[DONE]`; or an error frame if the stream fails or ends without
+/// a [`ChatEvent::Finish`] (after which the body ends).
+pub fn encode_chat_stream(
+    events: ChatStream,
+    encoder: OpenAiStreamEncoder,
+) -> impl Stream<Item = Bytes> + Send + 'static {
+    futures::stream::unfold(Some((events, encoder)), |state| async move {
+        let (mut events, mut encoder) = state?;
+        loop {
+            match events.next().await {
+                Some(Ok(event)) => match encoder.encode(&event) {
+                    Ok(bytes) if bytes.is_empty() => {}
+                    Ok(bytes) => return Some((bytes, Some((events, encoder)))),
+                    Err(err) => return Some((encoder.error_frame(&err), None)),
+                },
+                Some(Err(err)) => return Some((encoder.error_frame(&err), None)),
+                None if !encoder.finished => {
+                    let err = Error::protocol("the answer ended before it finished");
+                    return Some((encoder.error_frame(&err), None));
+                }
+                None => {
+                    let frame = encoder
+                        .finish()
+                        .unwrap_or_else(|err| encoder.error_frame(&err));
+                    return Some((frame, None));
+                }
+            }
+        }
+    })
+}
