@@ -1,4 +1,5 @@
-//! `cargo xtask schema [--check]`: JSON Schemas of every provider's config.
+//! `cargo xtask schema [--check]`: JSON Schemas of every provider's config and of
+//! the whole configuration file (`schemas/config.schema.json`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,6 +34,12 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, String>> {
             text,
         );
     }
+    // The whole config file: server, router, health, providers as a union
+    // over every provider's schema by `kind`, model aliases.
+    let mut text =
+        serde_json::to_string_pretty(&switchboard::gateway::config::config_schema(catalog))?;
+    text.push('\n');
+    files.insert(PathBuf::from("schemas/config.schema.json"), text);
     Ok(files)
 }
 

@@ -28,6 +28,9 @@
 use std::sync::Arc;
 
 pub use switchboard_core::*;
+/// The runtime: configuration, the live registry and the router.
+pub use switchboard_gateway as gateway;
+pub use switchboard_gateway::{RouteInfo, Routed, Switchboard};
 
 // A provider crate that nothing references can be dropped by the linker
 // together with its `#[provider]` registration (inventory#50, linkme#31), and
@@ -39,15 +42,7 @@ pub use switchboard_mock as mock;
 
 /// A provider crate this build of Switchboard knows about, and whether its
 /// Cargo feature is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProviderFeature {
-    /// The provider's name (its `kind` in config files).
-    pub provider: &'static str,
-    /// The Cargo feature of the `switchboard` crate that links it.
-    pub feature: &'static str,
-    /// Whether this build has the feature on.
-    pub enabled: bool,
-}
+pub use switchboard_gateway::config::KnownProvider as ProviderFeature;
 
 /// Every provider crate of the workspace with the feature that links it.
 /// Used to tell a user which feature adds an unknown provider `kind`.

@@ -4,21 +4,22 @@ use std::io::{IsTerminal, Read, Write};
 
 use anyhow::{Context, bail};
 use futures::StreamExt;
-use switchboard::{ChatEvent, ChatRequest, Message, Provider};
+use switchboard::{ChatEvent, ChatRequest, Message, Switchboard};
 
-/// The built-in provider used when there is no configuration: the mock,
-/// slowed down a little so streaming is visible in a terminal.
-const DEFAULT_INSTANCE: &str = "mock";
-const DEFAULT_MODEL: &str = "mock-1";
+use super::load::ConfigArgs;
+
+/// The model used with the built-in mock configuration.
+const BUILTIN_MODEL: &str = "mock/mock-1";
 
 /// Arguments of `switchboard chat`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ChatArgs {
     /// The prompt; read from stdin when omitted.
     prompt: Option<String>,
-    /// The model: `model` or `instance/model`.
-    #[arg(short, long, default_value = DEFAULT_MODEL)]
-    model: String,
+    /// The model: an alias, `instance/model`, or a model only one instance lists
+    /// [default: the `default` alias, or the only instance's first model].
+    #[arg(short, long)]
+    model: Option<String>,
     /// A system prompt.
     #[arg(short, long)]
     system: Option<String>,
@@ -34,27 +35,18 @@ pub(crate) struct ChatArgs {
     /// Print the whole response as JSON (implies --no-stream).
     #[arg(long)]
     json: bool,
+    /// Print which instance and model answered, and in how many attempts, to stderr.
+    #[arg(long)]
+    show_route: bool,
 }
 
-pub(crate) async fn run(args: ChatArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: ChatArgs, config: &ConfigArgs) -> anyhow::Result<()> {
     let prompt = read_prompt(args.prompt.as_deref())?;
-    let (instance, model) = match args.model.split_once('/') {
-        Some((instance, model)) => (instance, model),
-        None => (DEFAULT_INSTANCE, args.model.as_str()),
+    let sb = config.switchboard().await?;
+    let model = match args.model {
+        Some(m) => m,
+        None => default_model(&sb, config.has_file())?,
     };
-    if instance != DEFAULT_INSTANCE {
-        bail!(
-            "unknown provider instance `{instance}`: with no configuration file only the built-in `mock` instance exists"
-        );
-    }
-    let provider = switchboard::build_provider(
-        "mock",
-        serde_json::json!({ "token_delay_ms": 15 }),
-        instance,
-    )
-    .await
-    .context("cannot start the built-in mock provider")?;
-
     let mut messages = Vec::with_capacity(2);
     if let Some(system) = args.system {
         messages.push(Message::system(system));
@@ -66,7 +58,11 @@ pub(crate) async fn run(args: ChatArgs) -> anyhow::Result<()> {
     request.validate()?;
 
     if args.json || args.no_stream {
-        let response = provider.chat(&request).await?;
+        let routed = sb.chat(request).await?;
+        if args.show_route {
+            show_route(&routed.route);
+        }
+        let response = routed.value;
         let mut out = std::io::stdout().lock();
         if args.json {
             serde_json::to_writer_pretty(&mut out, &response)?;
@@ -83,13 +79,51 @@ pub(crate) async fn run(args: ChatArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    stream(provider.as_ref(), &request).await
+    let routed = sb.chat_stream(request).await?;
+    if args.show_route {
+        show_route(&routed.route);
+    }
+    stream(routed.value).await
+}
+
+fn show_route(route: &switchboard::gateway::RouteInfo) {
+    eprintln!(
+        "[{}/{} in {} attempt{}]",
+        route.instance,
+        route.model,
+        route.attempts,
+        if route.attempts == 1 { "" } else { "s" }
+    );
+}
+
+/// The model to use when `-m` is not given.
+fn default_model(sb: &Switchboard, has_file: bool) -> anyhow::Result<String> {
+    if !has_file {
+        return Ok(BUILTIN_MODEL.to_owned());
+    }
+    if sb.router().aliases().iter().any(|a| a == "default") {
+        return Ok("default".to_owned());
+    }
+    let instances = sb.registry().instances();
+    if let [only] = instances.as_slice()
+        && let Some(first) = only.models().first()
+    {
+        return Ok(format!("{}/{}", only.name(), first.id));
+    }
+    let models: Vec<String> = sb.models().into_iter().map(|m| m.id).collect();
+    bail!(
+        "no model given: pass -m/--model (available: {}), or define a `[models.default]` alias",
+        if models.is_empty() {
+            "none".to_owned()
+        } else {
+            models.join(", ")
+        }
+    )
 }
 
 /// Prints text deltas as they arrive; reasoning goes to stderr so stdout
 /// stays the answer.
-async fn stream(provider: &dyn Provider, request: &ChatRequest) -> anyhow::Result<()> {
-    let mut events = provider.chat_stream(request).await?;
+async fn stream(mut events: switchboard::ChatStream) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let mut ended_with_newline = true;
     let mut tool_args: Vec<(String, String)> = Vec::new();

@@ -1,6 +1,9 @@
 //! Argument parsing and dispatch.
 
 mod chat;
+mod config;
+mod load;
+mod models;
 mod providers;
 
 use std::io::Write;
@@ -12,6 +15,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    config: load::ConfigArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -22,6 +27,11 @@ enum Command {
     Providers(providers::ProvidersArgs),
     /// Send a prompt and stream the answer to the terminal.
     Chat(chat::ChatArgs),
+    /// List every configured instance's models and the aliases.
+    Models(models::ModelsArgs),
+    /// Check the configuration file or print its JSON Schema.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
 }
 
 /// Parses arguments, runs the command, and turns errors into one line on
@@ -44,7 +54,9 @@ pub(crate) fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Providers(args) => providers::run(args),
-            Command::Chat(args) => chat::run(args).await,
+            Command::Chat(args) => chat::run(args, &cli.config).await,
+            Command::Models(args) => models::run(args, &cli.config).await,
+            Command::Config(cmd) => config::run(cmd, &cli.config),
         }
     });
     match result {

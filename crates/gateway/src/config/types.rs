@@ -1,0 +1,263 @@
+//! The configuration file's shape.
+//!
+//! ```toml
+//! "$schema" = "./schemas/config.schema.json"   # optional, for editors
+//!
+//! [server]
+//! listen = "127.0.0.1:8080"
+//!
+//! [router]
+//! max_attempts = 4
+//!
+//! [providers.openai]                 # an instance; `kind` defaults to its name
+//! api_key = "${OPENAI_API_KEY}"
+//!
+//! [providers.groq]
+//! kind = "openai-compatible"
+//! preset = "groq"
+//! api_key = "${GROQ_API_KEY}"
+//!
+//! [models.fast]                      # an alias routed over several targets
+//! strategy = "fallback"
+//! targets = ["groq/llama-3.1-8b-instant", "openai/gpt-4o-mini"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use switchboard_core::Secret;
+
+/// The whole configuration: what `switchboard.toml` (or `.yaml`) holds after
+/// every layer is applied.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The JSON Schema this file follows (for editors); ignored by Switchboard.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The HTTP gateway (`switchboard serve`).
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Retries, backoff and time budgets.
+    #[serde(default)]
+    pub router: RouterConfig,
+    /// When an instance is considered unhealthy and skipped.
+    #[serde(default)]
+    pub health: HealthConfig,
+    /// Provider instances, by instance name.
+    #[serde(default)]
+    pub providers: BTreeMap<String, InstanceConfig>,
+    /// Model aliases routed over one or more `instance/model` targets.
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelAlias>,
+}
+
+/// One `[providers.<instance>]` table: the runtime's own keys plus the
+/// provider's settings, validated by the provider's config type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InstanceConfig {
+    /// The provider (its `#[provider(name)]`); defaults to the instance name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Whether the instance starts enabled.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// The provider's own settings.
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
+}
+
+impl InstanceConfig {
+    /// The runtime's reserved keys in `[providers.<instance>]`.
+    pub const RESERVED_KEYS: &'static [&'static str] = &["kind", "enabled"];
+
+    /// The provider kind: `kind`, or the instance name.
+    pub fn kind_or<'a>(&'a self, instance: &'a str) -> &'a str {
+        self.kind.as_deref().unwrap_or(instance)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The HTTP gateway's settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Bearer token for the `/plugins` management API; the API is disabled without one.
+    pub admin_token: Option<Secret>,
+    /// Client API keys; when empty, the inference API needs no key.
+    pub api_keys: Vec<ClientKey>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long a client may take to send its request headers and body, in milliseconds.
+    pub client_timeout_ms: u64,
+    /// How long graceful shutdown waits for in-flight requests, in milliseconds.
+    pub shutdown_grace_ms: u64,
+    /// Reload the configuration when the file changes.
+    pub watch_config: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_token: None,
+            api_keys: Vec::new(),
+            body_limit_bytes: 4 * 1024 * 1024,
+            client_timeout_ms: 30_000,
+            shutdown_grace_ms: 30_000,
+            watch_config: false,
+        }
+    }
+}
+
+/// A key a client may use to call the gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientKey {
+    /// The key (`Authorization: Bearer <key>` or `x-api-key: <key>`).
+    pub key: Secret,
+    /// A label for logs and metrics.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Models (aliases or `instance/model`) this key may use; empty means all.
+    #[serde(default)]
+    pub models: Vec<String>,
+}
+
+/// Retries, backoff and time budgets for one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouterConfig {
+    /// Most upstream attempts for one request, over all targets.
+    pub max_attempts: u32,
+    /// Retries on the same target before moving to the next one.
+    pub retries_per_target: u32,
+    /// First backoff delay, in milliseconds; doubles per retry, with jitter.
+    pub backoff_base_ms: u64,
+    /// Longest backoff delay, in milliseconds.
+    pub backoff_max_ms: u64,
+    /// Total time budget for one request, retries included, in milliseconds.
+    pub timeout_ms: u64,
+    /// How long a stream may take to produce its first event before the
+    /// router gives up on that target and tries the next, in milliseconds.
+    pub first_event_timeout_ms: u64,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        RouterConfig {
+            max_attempts: 4,
+            retries_per_target: 1,
+            backoff_base_ms: 250,
+            backoff_max_ms: 8_000,
+            timeout_ms: 600_000,
+            first_event_timeout_ms: 60_000,
+        }
+    }
+}
+
+/// When an instance is unhealthy. Health is passive: real requests update it;
+/// no probe runs (and costs money) unless `probe_interval_ms` is set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Consecutive failures that put an instance in cooldown.
+    pub consecutive_failures: u32,
+    /// Error ratio over the recent window that puts an instance in cooldown (0 to 1).
+    pub error_ratio: f64,
+    /// How many recent requests the error ratio is computed over (at most 64).
+    pub window: u32,
+    /// Fewest requests in the window before the ratio is considered.
+    pub min_requests: u32,
+    /// How long an unhealthy instance is skipped, in milliseconds.
+    pub cooldown_ms: u64,
+    /// Timeout of an on-demand or periodic health check, in milliseconds.
+    pub check_timeout_ms: u64,
+    /// Run `health_check_all` this often, in milliseconds; off when absent.
+    pub probe_interval_ms: Option<u64>,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            consecutive_failures: 5,
+            error_ratio: 0.5,
+            window: 20,
+            min_requests: 10,
+            cooldown_ms: 30_000,
+            check_timeout_ms: 10_000,
+            probe_interval_ms: None,
+        }
+    }
+}
+
+/// How an alias picks among its targets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// In order: the next target only when the previous one failed.
+    #[default]
+    Fallback,
+    /// Rotate the first target per request; the rest are fallbacks.
+    RoundRobin,
+    /// Pick the first target at random by weight; the rest are fallbacks.
+    Weighted,
+    /// The target with the lowest recent latency first.
+    LeastLatency,
+}
+
+/// `[models.<alias>]`: a name clients use, routed over targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelAlias {
+    /// How to pick among the targets.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// `instance/model` targets, each a string or `{ target, weight }`.
+    pub targets: Vec<TargetSpec>,
+}
+
+/// One target of an alias.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TargetSpec {
+    /// `instance/model`.
+    Plain(String),
+    /// `instance/model` with a weight (for `weighted`).
+    Weighted {
+        /// `instance/model`.
+        target: String,
+        /// Relative weight (default 1).
+        #[serde(default = "default_weight")]
+        weight: u32,
+    },
+}
+
+fn default_weight() -> u32 {
+    1
+}
+
+impl TargetSpec {
+    /// The `instance/model` string.
+    pub fn target(&self) -> &str {
+        match self {
+            TargetSpec::Plain(t) | TargetSpec::Weighted { target: t, .. } => t,
+        }
+    }
+
+    /// The weight (1 for plain targets).
+    pub fn weight(&self) -> u32 {
+        match self {
+            TargetSpec::Plain(_) => 1,
+            TargetSpec::Weighted { weight, .. } => *weight,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Switchboard's runtime: layered configuration, the live provider registry
+//! (hot reload, health, enable/disable) and the router (fallbacks, retries,
+//! load balancing), tied together by [`Switchboard`].
+#![deny(missing_docs)]
+
+pub mod config;
+mod health;
+pub mod registry;
+pub mod router;
+mod switchboard;
+
+pub use health::{Health, HealthSnapshot};
+pub use registry::{ApplyReport, Instance, InstanceState, InstanceStatus, Registry};
+pub use router::{RouteInfo, Routed, Router, Target};
+pub use switchboard::{Switchboard, SwitchboardBuilder, WatchHandle};

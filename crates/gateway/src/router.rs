@@ -1,0 +1,633 @@
+//! The router: resolves a model name to targets, then tries them with
+//! retries, exponential backoff with jitter, `Retry-After`, time and attempt
+//! budgets, and fallback.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use futures::future::BoxFuture;
+use futures::{Stream, StreamExt};
+use serde::Serialize;
+use switchboard_core::{
+    ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ErrorKind, Provider,
+};
+use tokio::time::Instant;
+
+use crate::config::types::{ModelAlias, RouterConfig, Strategy};
+use crate::health::HealthPolicy;
+use crate::registry::{Instance, Registry};
+
+/// Which instance and model served a request, and what it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteInfo {
+    /// The instance that answered.
+    pub instance: Arc<str>,
+    /// The model, as that instance names it.
+    pub model: String,
+    /// Upstream attempts made, the successful one included.
+    pub attempts: u32,
+    /// How many times the router moved on to another target.
+    pub fallbacks: u32,
+    /// Time spent waiting on upstreams (for streams: until the first event).
+    #[serde(serialize_with = "ser_ms")]
+    pub upstream_time: Duration,
+}
+
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A routed result with its [`RouteInfo`].
+#[derive(Debug)]
+pub struct Routed<T> {
+    /// The result.
+    pub value: T,
+    /// How it was obtained.
+    pub route: RouteInfo,
+}
+
+/// One candidate: an instance and the model to ask it for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The instance.
+    pub instance: Arc<Instance>,
+    /// The model id at that instance.
+    pub model: String,
+}
+
+#[derive(Debug)]
+struct Alias {
+    strategy: Strategy,
+    targets: Vec<(String, String, u32)>,
+    next: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct Settings {
+    config: RouterConfig,
+    aliases: BTreeMap<String, Alias>,
+}
+
+/// Routes requests to instances of a [`Registry`].
+pub struct Router {
+    registry: Arc<Registry>,
+    settings: ArcSwap<Settings>,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router")
+            .field(
+                "aliases",
+                &self.settings.load().aliases.keys().collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Router {
+    /// A router over `registry` with `config` and model `aliases`.
+    pub fn new(
+        registry: Arc<Registry>,
+        config: RouterConfig,
+        aliases: &BTreeMap<String, ModelAlias>,
+    ) -> Self {
+        Router {
+            registry,
+            settings: ArcSwap::from_pointee(Self::settings(config, aliases)),
+        }
+    }
+
+    fn settings(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Settings {
+        let aliases = aliases
+            .iter()
+            .map(|(name, alias)| {
+                let targets = alias
+                    .targets
+                    .iter()
+                    .filter_map(|t| {
+                        t.target()
+                            .split_once('/')
+                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    Alias {
+                        strategy: alias.strategy,
+                        targets,
+                        next: AtomicUsize::new(0),
+                    },
+                )
+            })
+            .collect();
+        Settings { config, aliases }
+    }
+
+    /// Replaces the router settings and aliases (on config reload).
+    pub fn update(&self, config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) {
+        self.settings
+            .store(Arc::new(Self::settings(config, aliases)));
+    }
+
+    /// The registry routed over.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Alias names.
+    pub fn aliases(&self) -> Vec<String> {
+        self.settings.load().aliases.keys().cloned().collect()
+    }
+
+    /// Resolves `model` into the ordered targets to try:
+    /// an alias, `instance/model`, or a bare model listed by exactly one instance.
+    /// Instances that are not ready or are cooling down are left out.
+    pub fn resolve(&self, model: &str) -> Result<Vec<Target>, Error> {
+        let settings = self.settings.load();
+        if let Some(alias) = settings.aliases.get(model) {
+            return self.resolve_alias(model, alias);
+        }
+        if let Some((instance, rest)) = model.split_once('/')
+            && let Some(inst) = self.registry.get(instance)
+        {
+            self.usable(&inst)?;
+            return Ok(vec![Target {
+                instance: inst,
+                model: rest.to_owned(),
+            }]);
+        }
+        let instances = self.registry.instances();
+        let listing: Vec<&Arc<Instance>> =
+            instances.iter().filter(|i| i.lists_model(model)).collect();
+        match listing.as_slice() {
+            [one] => {
+                self.usable(one)?;
+                Ok(vec![Target {
+                    instance: (*one).clone(),
+                    model: model.to_owned(),
+                }])
+            }
+            [] => {
+                // A single configured instance takes any model: it may serve
+                // models it does not list (fine-tunes, local servers).
+                if let [only] = instances.as_slice() {
+                    self.usable(only)?;
+                    return Ok(vec![Target {
+                        instance: only.clone(),
+                        model: model.to_owned(),
+                    }]);
+                }
+                Err(self.unknown_model(model, &settings))
+            }
+            many => Err(Error::invalid_param(
+                "model",
+                format!(
+                    "model `{model}` is served by several instances; name one of: {}",
+                    many.iter()
+                        .map(|i| format!("`{}/{model}`", i.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    fn unknown_model(&self, model: &str, settings: &Settings) -> Error {
+        let mut available: Vec<String> = settings.aliases.keys().cloned().collect();
+        for inst in self.registry.instances() {
+            for m in inst.models() {
+                available.push(format!("{}/{}", inst.name(), m.id));
+            }
+        }
+        let list = if available.is_empty() {
+            "none are configured".to_owned()
+        } else {
+            available.join(", ")
+        };
+        Error::not_found(format!(
+            "model `{model}` does not exist; available models: {list}"
+        ))
+        .with_param("model")
+    }
+
+    /// Errors if `inst` cannot take requests now.
+    fn usable(&self, inst: &Instance) -> Result<(), Error> {
+        if inst.provider().is_none() {
+            return Err(Error::unavailable(format!(
+                "instance `{}` is not available ({})",
+                inst.name(),
+                describe_state(inst)
+            ))
+            .with_instance(inst.name_arc().clone()));
+        }
+        if inst.health().is_cooling_down() {
+            return Err(Error::unavailable(format!(
+                "instance `{}` is cooling down after failures ({} ms left)",
+                inst.name(),
+                inst.health().snapshot().cooldown_remaining_ms
+            ))
+            .with_instance(inst.name_arc().clone()));
+        }
+        Ok(())
+    }
+
+    fn resolve_alias(&self, name: &str, alias: &Alias) -> Result<Vec<Target>, Error> {
+        let mut candidates: Vec<(Target, u32)> = Vec::with_capacity(alias.targets.len());
+        let mut skipped = Vec::new();
+        for (instance, model, weight) in &alias.targets {
+            match self.registry.get(instance) {
+                Some(inst) => match self.usable(&inst) {
+                    Ok(()) => candidates.push((
+                        Target {
+                            instance: inst,
+                            model: model.clone(),
+                        },
+                        *weight,
+                    )),
+                    Err(e) => skipped.push(e.message().to_owned()),
+                },
+                None => skipped.push(format!("instance `{instance}` does not exist")),
+            }
+        }
+        if candidates.is_empty() {
+            return Err(Error::unavailable(format!(
+                "no target of `{name}` is available: {}",
+                skipped.join("; ")
+            )));
+        }
+        match alias.strategy {
+            Strategy::Fallback => {}
+            Strategy::RoundRobin => {
+                let start = alias.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
+                candidates.rotate_left(start);
+            }
+            Strategy::Weighted => {
+                let total: u64 = candidates.iter().map(|(_, w)| u64::from(*w)).sum();
+                if total > 0 {
+                    let mut pick = fastrand::u64(0..total);
+                    let idx = candidates
+                        .iter()
+                        .position(|(_, w)| {
+                            let w = u64::from(*w);
+                            if pick < w {
+                                true
+                            } else {
+                                pick -= w;
+                                false
+                            }
+                        })
+                        .unwrap_or(0);
+                    let chosen = candidates.remove(idx);
+                    candidates.insert(0, chosen);
+                }
+            }
+            Strategy::LeastLatency => {
+                // Unmeasured targets (0) sort first, so each gets measured.
+                candidates.sort_by_key(|(t, _)| t.instance.health().ewma_latency_us());
+            }
+        }
+        Ok(candidates.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// A chat answer, routed.
+    pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
+        let (mut response, route) = self.route(request, |p, r| p.chat(r)).await?;
+        if response.provider.is_empty() {
+            response.provider = route.instance.to_string();
+        }
+        Ok(Routed {
+            value: response,
+            route,
+        })
+    }
+
+    /// A streamed chat answer, routed. Falls back only before the first
+    /// event: once an event reached the caller, errors end the stream.
+    pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
+        let first_event_timeout =
+            Duration::from_millis(self.settings.load().config.first_event_timeout_ms);
+        let (started, route) = self
+            .route(request, |p, r| {
+                Box::pin(async move {
+                    let mut stream = p.chat_stream(r).await?;
+                    match tokio::time::timeout(first_event_timeout, stream.next()).await {
+                        Ok(Some(Ok(first))) => Ok((first, stream)),
+                        Ok(Some(Err(e))) => Err(e),
+                        Ok(None) => Err(Error::protocol("the stream ended before its first event")),
+                        Err(_) => Err(Error::timeout(format!(
+                            "no first event within {} ms",
+                            first_event_timeout.as_millis()
+                        ))),
+                    }
+                })
+            })
+            .await?;
+        let (first, rest) = started;
+        let instance = self.registry.get(&route.instance);
+        let stream = TrackedStream {
+            first: Some(first),
+            inner: rest,
+            instance,
+            policy: *self.registry.policy().as_ref(),
+            ttft: route.upstream_time,
+            done: false,
+        };
+        Ok(Routed {
+            value: Box::pin(stream),
+            route,
+        })
+    }
+
+    /// Embeddings, routed.
+    pub async fn embed(
+        &self,
+        request: EmbeddingsRequest,
+    ) -> Result<Routed<EmbeddingsResponse>, Error> {
+        let model = request.model.clone();
+        let targets = self.resolve(&model)?;
+        let (mut response, route) = self
+            .run(
+                targets,
+                request,
+                |r, m| r.model = m.to_owned(),
+                |p, r| p.embed(r),
+            )
+            .await?;
+        if response.provider.is_empty() {
+            response.provider = route.instance.to_string();
+        }
+        Ok(Routed {
+            value: response,
+            route,
+        })
+    }
+
+    async fn route<T>(
+        &self,
+        request: ChatRequest,
+        op: impl for<'a> Fn(&'a dyn Provider, &'a ChatRequest) -> BoxFuture<'a, Result<T, Error>>,
+    ) -> Result<(T, RouteInfo), Error> {
+        let targets = self.resolve(&request.model)?;
+        self.run(targets, request, |r, m| r.model = m.to_owned(), op)
+            .await
+    }
+
+    /// The retry/fallback loop shared by chat, streams and embeddings.
+    async fn run<R, T>(
+        &self,
+        targets: Vec<Target>,
+        mut request: R,
+        set_model: impl Fn(&mut R, &str),
+        op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
+    ) -> Result<(T, RouteInfo), Error> {
+        let config = self.settings.load().config.clone();
+        let policy: HealthPolicy = *self.registry.policy().as_ref();
+        let deadline = Instant::now() + Duration::from_millis(config.timeout_ms);
+        let mut plan = Plan::new(&targets, &config);
+        let mut upstream_time = Duration::ZERO;
+        loop {
+            let target = &targets[plan.index];
+            let Some(provider) = target.instance.provider() else {
+                // Disabled or failed since resolve: move on without an attempt.
+                let err = Error::unavailable(format!(
+                    "instance `{}` became unavailable",
+                    target.instance.name()
+                ));
+                match plan.next_target() {
+                    true => continue,
+                    false => return Err(err.with_instance(target.instance.name_arc().clone())),
+                }
+            };
+            set_model(&mut request, &target.model);
+            plan.attempts += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let started = Instant::now();
+            let result =
+                match tokio::time::timeout(remaining, op(provider.as_ref(), &request)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Error::timeout(format!(
+                        "the request's time budget of {} ms ran out",
+                        config.timeout_ms
+                    ))),
+                };
+            let elapsed = started.elapsed();
+            upstream_time += elapsed;
+            match result {
+                Ok(value) => {
+                    target.instance.health().record_success(elapsed, &policy);
+                    return Ok((
+                        value,
+                        RouteInfo {
+                            instance: target.instance.name_arc().clone(),
+                            model: target.model.clone(),
+                            attempts: plan.attempts,
+                            fallbacks: plan.fallbacks,
+                            upstream_time,
+                        },
+                    ));
+                }
+                Err(err) => {
+                    target
+                        .instance
+                        .health()
+                        .record_error(&err, elapsed, &policy);
+                    let err = match err.instance() {
+                        Some(_) => err,
+                        None => err.with_instance(target.instance.name_arc().clone()),
+                    };
+                    tracing::debug!(
+                        instance = target.instance.name(),
+                        model = %target.model,
+                        attempt = plan.attempts,
+                        error = %err,
+                        "upstream attempt failed"
+                    );
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    match plan.after_error(&err, &targets, remaining) {
+                        Some(delay) => {
+                            if !delay.is_zero() {
+                                tokio::time::sleep(delay).await;
+                            }
+                        }
+                        None => return Err(err),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe_state(inst: &Instance) -> String {
+    match inst.state() {
+        crate::registry::InstanceState::Ready => "ready".into(),
+        crate::registry::InstanceState::Disabled => "disabled".into(),
+        crate::registry::InstanceState::Failed { error } => format!("failed: {error}"),
+    }
+}
+
+/// Where the retry loop is: which target, how many tries, and the budgets.
+struct Plan<'a> {
+    config: &'a RouterConfig,
+    index: usize,
+    len: usize,
+    tries_on_target: u32,
+    attempts: u32,
+    fallbacks: u32,
+}
+
+impl<'a> Plan<'a> {
+    fn new(targets: &[Target], config: &'a RouterConfig) -> Self {
+        Plan {
+            config,
+            index: 0,
+            len: targets.len(),
+            tries_on_target: 0,
+            attempts: 0,
+            fallbacks: 0,
+        }
+    }
+
+    fn next_target(&mut self) -> bool {
+        if self.index + 1 < self.len {
+            self.index += 1;
+            self.tries_on_target = 0;
+            self.fallbacks += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Decides what follows a failed attempt: `Some(delay)` to try again
+    /// (the same or the next target, as now set in `index`), `None` to give up.
+    fn after_error(
+        &mut self,
+        err: &Error,
+        targets: &[Target],
+        remaining: Duration,
+    ) -> Option<Duration> {
+        if self.attempts >= self.config.max_attempts.max(1) || remaining.is_zero() {
+            return None;
+        }
+        if err.kind() == &ErrorKind::ContextLengthExceeded {
+            // Only a target with a larger context window can help.
+            let current = &targets[self.index];
+            let have = current.instance.context_length(&current.model);
+            let bigger = targets
+                .iter()
+                .enumerate()
+                .skip(self.index + 1)
+                .find(|(_, t)| match (have, t.instance.context_length(&t.model)) {
+                    (Some(have), Some(other)) => other > have,
+                    _ => false,
+                })
+                .map(|(i, _)| i)?;
+            self.fallbacks += 1;
+            self.index = bigger;
+            self.tries_on_target = 0;
+            return Some(Duration::ZERO);
+        }
+        if !err.is_retryable() {
+            return None;
+        }
+        if self.tries_on_target < self.config.retries_per_target {
+            self.tries_on_target += 1;
+            let delay = backoff(self.config, self.tries_on_target, err.retry_after());
+            if delay < remaining {
+                return Some(delay);
+            }
+            // Waiting would exceed the budget (e.g. a long Retry-After):
+            // try the next target at once instead.
+        }
+        if self.next_target() {
+            Some(Duration::ZERO)
+        } else {
+            None
+        }
+    }
+}
+
+/// Exponential backoff with equal jitter, at least `retry_after`.
+fn backoff(config: &RouterConfig, retry: u32, retry_after: Option<Duration>) -> Duration {
+    let exp = config
+        .backoff_base_ms
+        .saturating_mul(1u64 << retry.saturating_sub(1).min(20))
+        .min(config.backoff_max_ms);
+    let half = exp / 2;
+    let jittered = half + fastrand::u64(0..=half);
+    let delay = Duration::from_millis(jittered);
+    match retry_after {
+        Some(ra) if ra > delay => ra,
+        _ => delay,
+    }
+}
+
+/// A routed stream: yields the first event the router already received,
+/// then the rest. The router recorded a success at the first event; an
+/// error later in the stream is recorded as a failure too.
+struct TrackedStream {
+    first: Option<ChatEvent>,
+    inner: ChatStream,
+    instance: Option<Arc<Instance>>,
+    policy: HealthPolicy,
+    ttft: Duration,
+    done: bool,
+}
+
+impl Stream for TrackedStream {
+    type Item = Result<ChatEvent, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(first) = self.first.take() {
+            return Poll::Ready(Some(Ok(first)));
+        }
+        if self.done {
+            return Poll::Ready(None);
+        }
+        let item = self.inner.as_mut().poll_next(cx);
+        match &item {
+            Poll::Ready(None) => self.done = true,
+            Poll::Ready(Some(Err(err))) => {
+                self.done = true;
+                if let Some(inst) = &self.instance {
+                    inst.health().record_error(err, self.ttft, &self.policy);
+                }
+            }
+            _ => {}
+        }
+        item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_honours_retry_after() {
+        let c = RouterConfig {
+            backoff_base_ms: 100,
+            backoff_max_ms: 1_000,
+            ..RouterConfig::default()
+        };
+        for _ in 0..50 {
+            let d1 = backoff(&c, 1, None);
+            assert!((50..=100).contains(&(d1.as_millis() as u64)), "{d1:?}");
+            let d3 = backoff(&c, 3, None);
+            assert!((200..=400).contains(&(d3.as_millis() as u64)), "{d3:?}");
+            let d9 = backoff(&c, 9, None);
+            assert!((500..=1_000).contains(&(d9.as_millis() as u64)), "{d9:?}");
+        }
+        assert_eq!(
+            backoff(&c, 1, Some(Duration::from_secs(7))),
+            Duration::from_secs(7)
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! [`Switchboard`]: config + registry + router, the one type library users hold.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use switchboard_core::{
+    Catalog, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ModelInfo, ProviderContext,
+};
+
+use crate::config::types::Config;
+use crate::config::{ConfigLoader, KnownProvider};
+use crate::registry::{ApplyReport, Registry};
+use crate::router::{Routed, Router};
+
+/// Every configured provider behind one API, with routing, retries,
+/// fallbacks, health and hot reload.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), switchboard_core::Error> {
+/// use switchboard_core::{ChatRequest, Message};
+/// use switchboard_gateway::Switchboard;
+///
+/// let sb = Switchboard::from_config_file("switchboard.toml").await?;
+/// let answer = sb.chat(ChatRequest::new("openai/gpt-4o-mini", vec![Message::user("Hi")])).await?;
+/// println!("{} (from {} in {} attempts)", answer.value.text(), answer.route.instance, answer.route.attempts);
+/// # Ok(()) }
+/// ```
+pub struct Switchboard {
+    registry: Arc<Registry>,
+    router: Router,
+    loader: Option<ConfigLoader>,
+    config: ArcSwap<Config>,
+}
+
+impl std::fmt::Debug for Switchboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Switchboard")
+            .field("registry", &self.registry)
+            .field("router", &self.router)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Switchboard`].
+#[derive(Debug, Default)]
+pub struct SwitchboardBuilder {
+    loader: Option<ConfigLoader>,
+    config: Option<Config>,
+    http: Option<reqwest::Client>,
+    catalog: Option<&'static Catalog>,
+    known: Option<&'static [KnownProvider]>,
+}
+
+impl SwitchboardBuilder {
+    /// Load the configuration with `loader` (file, profile, env).
+    #[must_use]
+    pub fn loader(mut self, loader: ConfigLoader) -> Self {
+        self.loader = Some(loader);
+        self
+    }
+
+    /// Use this configuration as is (no file; `reload_from_file` is unavailable).
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Share this HTTP client (one connection pool for the process).
+    #[must_use]
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Build providers from this catalog instead of [`switchboard_core::catalog()`].
+    #[must_use]
+    pub fn catalog(mut self, catalog: &'static Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// Provider kinds the build could link, for "build with `--features x`" hints.
+    #[must_use]
+    pub fn known_providers(mut self, known: &'static [KnownProvider]) -> Self {
+        self.known = Some(known);
+        self
+    }
+
+    /// Loads the configuration and builds every instance. Instances that
+    /// fail to build are `failed`; the rest start normally.
+    pub async fn build(self) -> Result<Switchboard, Error> {
+        let catalog = match self.catalog {
+            Some(c) => c,
+            None => switchboard_core::catalog()?,
+        };
+        let loader = match (self.loader, self.known) {
+            (Some(l), Some(k)) => Some(l.known_providers(k)),
+            (l, _) => l,
+        };
+        let config = match (self.config, &loader) {
+            (Some(config), _) => config,
+            (None, Some(loader)) => loader.load(catalog)?.config,
+            (None, None) => Config::default(),
+        };
+        let http = self
+            .http
+            .unwrap_or_else(switchboard_core::default_http_client);
+        let registry = Arc::new(Registry::new(
+            catalog,
+            ProviderContext::new("switchboard", http),
+            &config.health,
+        ));
+        let report = registry.apply(&config.providers).await;
+        for (name, error) in &report.failed {
+            tracing::warn!(instance = %name, %error, "provider instance failed to start");
+        }
+        let router = Router::new(registry.clone(), config.router.clone(), &config.models);
+        Ok(Switchboard {
+            registry,
+            router,
+            loader,
+            config: ArcSwap::from_pointee(config),
+        })
+    }
+}
+
+impl Switchboard {
+    /// A builder.
+    pub fn builder() -> SwitchboardBuilder {
+        SwitchboardBuilder::default()
+    }
+
+    /// Loads `path` (with its profile file, `.env` and `SWITCHBOARD_*`
+    /// variables) and builds every instance.
+    pub async fn from_config_file(path: impl Into<PathBuf>) -> Result<Self, Error> {
+        Self::builder()
+            .loader(ConfigLoader::new().file(path))
+            .build()
+            .await
+    }
+
+    /// Builds every instance of `config`.
+    pub async fn from_config(config: Config) -> Result<Self, Error> {
+        Self::builder().config(config).build().await
+    }
+
+    /// A chat answer. `request.model` is an alias, `instance/model`, or a
+    /// model listed by exactly one instance.
+    pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
+        request.validate()?;
+        self.router.chat(request).await
+    }
+
+    /// A streamed chat answer.
+    pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
+        request.validate()?;
+        self.router.chat_stream(request).await
+    }
+
+    /// Embeddings.
+    pub async fn embed(
+        &self,
+        request: EmbeddingsRequest,
+    ) -> Result<Routed<EmbeddingsResponse>, Error> {
+        request.validate()?;
+        self.router.embed(request).await
+    }
+
+    /// Every model of every ready instance, with ids as `instance/model`,
+    /// followed by the aliases.
+    pub fn models(&self) -> Vec<ModelInfo> {
+        let mut out = Vec::new();
+        for inst in self.registry.instances() {
+            if inst.provider().is_none() {
+                continue;
+            }
+            for mut m in inst.models() {
+                m.id = format!("{}/{}", inst.name(), m.id);
+                m.provider = inst.name().to_owned();
+                out.push(m);
+            }
+        }
+        for alias in self.router.aliases() {
+            out.push(ModelInfo {
+                id: alias,
+                owned_by: Some("switchboard-alias".into()),
+                ..Default::default()
+            });
+        }
+        out
+    }
+
+    /// The live registry (instances, state, health, reload, enable/disable).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// The router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// The configuration currently applied.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    /// The config file, if the switchboard was loaded from one.
+    pub fn config_path(&self) -> Option<PathBuf> {
+        self.loader
+            .as_ref()
+            .and_then(|l| l.path().map(|p| p.to_path_buf()))
+    }
+
+    /// Re-reads the configuration file and makes the running instances,
+    /// router settings and aliases match it: new instances are added,
+    /// removed ones dropped, changed ones rebuilt (swapped only on success),
+    /// unchanged ones left alone. For `SIGHUP`, file watching and
+    /// `POST /plugins/discover`. A file that does not load changes nothing.
+    pub async fn reload_from_file(&self) -> Result<ApplyReport, Error> {
+        let loader = self.loader.as_ref().ok_or_else(|| {
+            Error::config(
+                "this switchboard was not loaded from a file, so there is nothing to re-read",
+            )
+        })?;
+        let config = loader.load(self.registry.catalog())?.config;
+        self.registry.set_health_config(&config.health);
+        let report = self.registry.apply(&config.providers).await;
+        self.router.update(config.router.clone(), &config.models);
+        self.config.store(Arc::new(config));
+        Ok(report)
+    }
+
+    /// Watches the config file's directory and calls
+    /// [`reload_from_file`](Self::reload_from_file) after changes settle for
+    /// `debounce`. Stops when the handle is dropped.
+    pub fn watch_config_file(self: &Arc<Self>, debounce: Duration) -> Result<WatchHandle, Error> {
+        let path = self
+            .config_path()
+            .ok_or_else(|| Error::config("no config file to watch"))?;
+        let path = path.canonicalize().unwrap_or(path);
+        let dir = path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from("."));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut debouncer = notify_debouncer_mini::new_debouncer(
+            debounce,
+            move |res: notify_debouncer_mini::DebounceEventResult| {
+                if let Ok(events) = res {
+                    // The main file, its profile files (`<stem>.<profile>.<ext>`) and `.env`.
+                    let relevant = events.iter().any(|e| {
+                        e.path.file_name().is_some_and(|n| {
+                            let n = n.to_string_lossy();
+                            n == ".env" || n.starts_with(&format!("{stem}."))
+                        })
+                    });
+                    if relevant {
+                        let _ = tx.send(());
+                    }
+                }
+            },
+        )
+        .map_err(|e| Error::config(format!("cannot watch {}: {e}", dir.display())))?;
+        debouncer
+            .watcher()
+            .watch(
+                &dir,
+                notify_debouncer_mini::notify::RecursiveMode::NonRecursive,
+            )
+            .map_err(|e| Error::config(format!("cannot watch {}: {e}", dir.display())))?;
+        let weak = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            while rx.recv().await.is_some() {
+                let Some(sb) = weak.upgrade() else { break };
+                match sb.reload_from_file().await {
+                    Ok(report) => tracing::info!(?report, "configuration reloaded"),
+                    Err(error) => {
+                        tracing::warn!(%error, "configuration reload failed; keeping the running configuration")
+                    }
+                }
+            }
+        });
+        Ok(WatchHandle {
+            _debouncer: Box::new(debouncer),
+            task,
+        })
+    }
+
+    /// Stops every provider.
+    pub async fn shutdown(&self) {
+        self.registry.shutdown().await;
+    }
+}
+
+/// Keeps a config file watch alive; dropping it stops watching.
+pub struct WatchHandle {
+    _debouncer: Box<dyn std::any::Any + Send>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for WatchHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchHandle").finish_non_exhaustive()
+    }
+}
+
+impl Drop for WatchHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
