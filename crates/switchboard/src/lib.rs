@@ -31,6 +31,8 @@ pub use switchboard_core::*;
 /// The runtime: configuration, the live registry and the router.
 pub use switchboard_gateway as gateway;
 pub use switchboard_gateway::{RouteInfo, Routed, Switchboard};
+/// The HTTP gateway: OpenAI/Anthropic-compatible APIs, management API, metrics.
+pub use switchboard_server as server;
 
 // A provider crate that nothing references can be dropped by the linker
 // together with its `#[provider]` registration (inventory#50, linkme#31), and

@@ -5,6 +5,7 @@ mod config;
 mod load;
 mod models;
 mod providers;
+mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the gateway: OpenAI- and Anthropic-compatible HTTP APIs.
+    Serve(serve::ServeArgs),
     /// List the providers linked into this binary.
     Providers(providers::ProvidersArgs),
     /// Send a prompt and stream the answer to the terminal.
@@ -53,6 +56,7 @@ pub(crate) fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => serve::run(args, &cli.config).await,
             Command::Providers(args) => providers::run(args),
             Command::Chat(args) => chat::run(args, &cli.config).await,
             Command::Models(args) => models::run(args, &cli.config).await,

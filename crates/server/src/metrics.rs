@@ -1,0 +1,253 @@
+//! Prometheus metrics: requests, errors by kind, latency and time to first
+//! token by instance/model, tokens, retries, fallbacks, and the gateway's own
+//! overhead (total time minus upstream time).
+
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use switchboard_core::Usage;
+use switchboard_gateway::RouteInfo;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    api: &'static str,
+    status: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    instance: String,
+    model: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TokenLabels {
+    instance: String,
+    model: String,
+    direction: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    api: &'static str,
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabels {
+    api: &'static str,
+}
+
+fn latency_histogram() -> Histogram {
+    // 5 ms .. ~80 s
+    Histogram::new(exponential_buckets(0.005, 2.0, 15))
+}
+
+fn overhead_histogram() -> Histogram {
+    // 5 µs .. ~80 ms: the gateway's own time is small.
+    Histogram::new(exponential_buckets(0.000_005, 2.0, 15))
+}
+
+/// Every metric the gateway exports.
+pub(crate) struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    errors: Family<KindLabels, Counter>,
+    duration: Family<TargetLabels, Histogram>,
+    ttft: Family<TargetLabels, Histogram>,
+    tokens: Family<TokenLabels, Counter>,
+    retries: Family<TargetLabels, Counter>,
+    fallbacks: Family<TargetLabels, Counter>,
+    overhead: Family<ApiLabels, Histogram>,
+    in_flight: Gauge<i64, AtomicI64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    pub(crate) fn new() -> Self {
+        let mut registry = Registry::with_prefix("switchboard");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let errors = Family::<KindLabels, Counter>::default();
+        let duration = Family::<TargetLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let ttft = Family::<TargetLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let tokens = Family::<TokenLabels, Counter>::default();
+        let retries = Family::<TargetLabels, Counter>::default();
+        let fallbacks = Family::<TargetLabels, Counter>::default();
+        let overhead = Family::<ApiLabels, Histogram>::new_with_constructor(
+            overhead_histogram as fn() -> Histogram,
+        );
+        let in_flight = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "requests",
+            "Requests answered, by API and outcome",
+            requests.clone(),
+        );
+        registry.register("errors", "Errors, by API and error kind", errors.clone());
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to the end of the answer, by instance and model",
+            duration.clone(),
+        );
+        registry.register(
+            "time_to_first_token_seconds",
+            "Time from request to the first streamed event, by instance and model",
+            ttft.clone(),
+        );
+        registry.register(
+            "tokens",
+            "Tokens, by instance, model and direction (input/output)",
+            tokens.clone(),
+        );
+        registry.register(
+            "retries",
+            "Upstream retries on the same target",
+            retries.clone(),
+        );
+        registry.register(
+            "fallbacks",
+            "Moves to another target after a failure",
+            fallbacks.clone(),
+        );
+        registry.register(
+            "gateway_overhead_seconds",
+            "Time the gateway itself added: total time minus time waiting on upstreams",
+            overhead.clone(),
+        );
+        registry.register(
+            "in_flight_requests",
+            "Requests being answered now",
+            in_flight.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            errors,
+            duration,
+            ttft,
+            tokens,
+            retries,
+            fallbacks,
+            overhead,
+            in_flight,
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+
+    pub(crate) fn in_flight(&self) -> &Gauge<i64, AtomicI64> {
+        &self.in_flight
+    }
+
+    /// Counts a finished request; `status` is `ok` or an error kind code.
+    pub(crate) fn request(&self, api: &'static str, status: &'static str) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                api,
+                status: status.to_owned(),
+            })
+            .inc();
+        if status != "ok" {
+            self.errors
+                .get_or_create(&KindLabels { api, kind: status })
+                .inc();
+        }
+    }
+
+    /// Records what routing took: retries, fallbacks.
+    pub(crate) fn route(&self, route: &RouteInfo) {
+        let labels = target(route);
+        let retries = route.attempts.saturating_sub(1 + route.fallbacks);
+        if retries > 0 {
+            self.retries
+                .get_or_create(&labels)
+                .inc_by(u64::from(retries));
+        }
+        if route.fallbacks > 0 {
+            self.fallbacks
+                .get_or_create(&labels)
+                .inc_by(u64::from(route.fallbacks));
+        }
+    }
+
+    /// Records a complete answer: its duration, tokens, and the gateway's overhead.
+    pub(crate) fn answered(
+        &self,
+        api: &'static str,
+        route: &RouteInfo,
+        total: Duration,
+        usage: &Usage,
+    ) {
+        let labels = target(route);
+        self.duration
+            .get_or_create(&labels)
+            .observe(total.as_secs_f64());
+        self.tokens(route, usage);
+        self.overhead
+            .get_or_create(&ApiLabels { api })
+            .observe(total.saturating_sub(route.upstream_time).as_secs_f64());
+    }
+
+    /// Records a stream's first event: time to first token and the overhead up to it.
+    pub(crate) fn first_event(&self, api: &'static str, route: &RouteInfo, ttft: Duration) {
+        self.ttft
+            .get_or_create(&target(route))
+            .observe(ttft.as_secs_f64());
+        self.overhead
+            .get_or_create(&ApiLabels { api })
+            .observe(ttft.saturating_sub(route.upstream_time).as_secs_f64());
+    }
+
+    /// Records a finished stream's duration and tokens.
+    pub(crate) fn stream_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
+        self.duration
+            .get_or_create(&target(route))
+            .observe(total.as_secs_f64());
+        self.tokens(route, usage);
+    }
+
+    fn tokens(&self, route: &RouteInfo, usage: &Usage) {
+        for (direction, n) in [
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+        ] {
+            if n > 0 {
+                self.tokens
+                    .get_or_create(&TokenLabels {
+                        instance: route.instance.to_string(),
+                        model: route.model.clone(),
+                        direction,
+                    })
+                    .inc_by(n);
+            }
+        }
+    }
+}
+
+fn target(route: &RouteInfo) -> TargetLabels {
+    TargetLabels {
+        instance: route.instance.to_string(),
+        model: route.model.clone(),
+    }
+}

@@ -1,0 +1,254 @@
+//! The inbound OpenAI API: `POST /v1/chat/completions`, `GET /v1/models`,
+//! `POST /v1/embeddings`.
+
+use std::convert::Infallible;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::StreamExt;
+use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
+use switchboard_gateway::RouteInfo;
+use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
+
+use crate::error::{ApiError, Format};
+use crate::state::{Shared, check_model};
+
+const API: &str = "openai";
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Adds the `x-switchboard-*` headers saying who answered.
+pub(crate) fn route_headers(headers: &mut HeaderMap, route: &RouteInfo) {
+    if let Ok(v) = HeaderValue::from_str(&route.instance) {
+        headers.insert("x-switchboard-instance", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&route.model) {
+        headers.insert("x-switchboard-model", v);
+    }
+    headers.insert("x-switchboard-attempts", HeaderValue::from(route.attempts));
+}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(value)
+        .map_err(|e| ApiError::openai(Error::protocol(format!("cannot encode the response: {e}"))))
+}
+
+/// Create a chat completion (OpenAI Chat Completions API).
+#[utoipa::path(
+    post, path = "/v1/chat/completions", tag = "openai",
+    request_body(content = Object, description = "An OpenAI Chat Completions request", content_type = "application/json"),
+    responses(
+        (status = 200, description = "A `chat.completion` object, or with `stream: true` an SSE stream of `chat.completion.chunk` objects ending with `data: [DONE]`"),
+        (status = 400, description = "Malformed JSON or invalid parameters; `error.param` names the field"),
+        (status = 401, description = "Missing or invalid client API key"),
+        (status = 404, description = "Unknown model; the message lists the available ones"),
+        (status = 429, description = "Rate limited upstream; `Retry-After` says when to retry"),
+        (status = 502, description = "The upstream failed"),
+    )
+)]
+pub(crate) async fn chat_completions(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let allowed = state.authorize(&headers, Format::OpenAi)?;
+    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let inbound = openai::parse_chat_request(&bytes).map_err(ApiError::openai)?;
+    check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
+    let stream = inbound.is_stream();
+    let include_usage = inbound.include_usage();
+    let request = inbound.request;
+    if stream {
+        let routed = state.sb.chat_stream(request).await.map_err(|e| {
+            state.metrics.request(API, e.kind().code());
+            ApiError::openai(e)
+        })?;
+        state.metrics.route(&routed.route);
+        let encoder = OpenAiStreamEncoder::new(unix_now(), include_usage);
+        let body = sse_body(
+            state.clone(),
+            routed.value,
+            encoder,
+            routed.route.clone(),
+            started,
+        );
+        let mut response = Response::new(body);
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        route_headers(h, &routed.route);
+        return Ok(response);
+    }
+    let routed = state.sb.chat(request).await.map_err(|e| {
+        state.metrics.request(API, e.kind().code());
+        ApiError::openai(e)
+    })?;
+    let body = to_json(&openai::to_wire_response(&routed.value))?;
+    state
+        .metrics
+        .answered(API, &routed.route, started.elapsed(), &routed.value.usage);
+    state.metrics.route(&routed.route);
+    state.metrics.request(API, "ok");
+    let mut response = json_response(StatusCode::OK, body);
+    route_headers(response.headers_mut(), &routed.route);
+    Ok(response)
+}
+
+struct SseState {
+    state: Shared,
+    events: ChatStream,
+    encoder: OpenAiStreamEncoder,
+    route: RouteInfo,
+    started: Instant,
+    first: bool,
+    finished: bool,
+    usage: Usage,
+}
+
+/// Re-encodes events as OpenAI chunks one by one (never buffering the
+/// answer); an error after the stream started becomes an in-stream error
+/// frame, then the body ends cleanly. Dropping the body (client gone) drops
+/// the upstream stream, which closes the upstream connection.
+fn sse_body(
+    state: Shared,
+    events: ChatStream,
+    encoder: OpenAiStreamEncoder,
+    route: RouteInfo,
+    started: Instant,
+) -> Body {
+    let init = SseState {
+        state,
+        events,
+        encoder,
+        route,
+        started,
+        first: true,
+        finished: false,
+        usage: Usage::default(),
+    };
+    let stream = futures::stream::unfold(Some(init), |s| async move {
+        let mut s = s?;
+        loop {
+            match s.events.next().await {
+                Some(Ok(event)) => {
+                    match &event {
+                        ChatEvent::Usage(u) => s.usage = *u,
+                        ChatEvent::Finish { .. } => s.finished = true,
+                        _ => {}
+                    }
+                    match s.encoder.encode(&event) {
+                        Ok(bytes) if bytes.is_empty() => continue,
+                        Ok(bytes) => {
+                            if s.first {
+                                s.first = false;
+                                s.state
+                                    .metrics
+                                    .first_event(API, &s.route, s.started.elapsed());
+                            }
+                            return Some((Ok::<Bytes, Infallible>(bytes), Some(s)));
+                        }
+                        Err(err) => return Some((Ok(end_with_error(&mut s, &err)), None)),
+                    }
+                }
+                Some(Err(err)) => return Some((Ok(end_with_error(&mut s, &err)), None)),
+                None if !s.finished => {
+                    let err =
+                        Error::protocol("the upstream stream ended before the answer finished");
+                    return Some((Ok(end_with_error(&mut s, &err)), None));
+                }
+                None => {
+                    let frame = s
+                        .encoder
+                        .finish()
+                        .unwrap_or_else(|e| s.encoder.error_frame(&e));
+                    s.state
+                        .metrics
+                        .stream_finished(&s.route, s.started.elapsed(), &s.usage);
+                    s.state.metrics.request(API, "ok");
+                    return Some((Ok(frame), None));
+                }
+            }
+        }
+    });
+    Body::from_stream(stream)
+}
+
+fn end_with_error(s: &mut SseState, err: &Error) -> Bytes {
+    tracing::warn!(instance = %s.route.instance, model = %s.route.model, error = %err, "stream failed after it started");
+    s.state.metrics.request(API, err.kind().code());
+    s.encoder.error_frame(err)
+}
+
+/// List models: every ready instance's models as `instance/model`, and the aliases.
+#[utoipa::path(get, path = "/v1/models", tag = "openai",
+    responses((status = 200, description = "An OpenAI `list` of `model` objects")))]
+pub(crate) async fn models(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let allowed = state.authorize(&headers, Format::OpenAi)?;
+    let mut models = state.sb.models();
+    if let Some(allowed) = allowed {
+        models.retain(|m| allowed.iter().any(|a| a == &m.id));
+    }
+    let body = to_json(&openai::to_wire_models(&models))?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+/// Create embeddings (OpenAI Embeddings API).
+#[utoipa::path(post, path = "/v1/embeddings", tag = "openai",
+    request_body(content = Object, description = "An OpenAI embeddings request", content_type = "application/json"),
+    responses((status = 200, description = "An OpenAI `list` of `embedding` objects"),
+              (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model")))]
+pub(crate) async fn embeddings(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let allowed = state.authorize(&headers, Format::OpenAi)?;
+    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
+    check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
+    let routed = state.sb.embed(inbound.request).await.map_err(|e| {
+        state.metrics.request("openai-embeddings", e.kind().code());
+        ApiError::openai(e)
+    })?;
+    let format = inbound.encoding_format.unwrap_or(EncodingFormat::Float);
+    let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))?;
+    state.metrics.answered(
+        "openai-embeddings",
+        &routed.route,
+        started.elapsed(),
+        &routed.value.usage,
+    );
+    state.metrics.request("openai-embeddings", "ok");
+    let mut response = json_response(StatusCode::OK, body);
+    route_headers(response.headers_mut(), &routed.route);
+    Ok(response)
+}
