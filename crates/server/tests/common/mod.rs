@@ -1,0 +1,54 @@
+//! Spawning a gateway on a free port for tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::Value;
+use switchboard_gateway::Switchboard;
+use switchboard_gateway::config::types::Config;
+use switchboard_server::{Server, ShutdownHandle};
+
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub sb: Arc<Switchboard>,
+    pub shutdown: ShutdownHandle,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub http: reqwest::Client,
+}
+
+impl Gateway {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+pub async fn spawn(config: Value) -> Gateway {
+    let config: Config = serde_json::from_value(config).expect("valid config");
+    let sb = Arc::new(Switchboard::from_config(config).await.expect("builds"));
+    spawn_with(sb).await
+}
+
+pub async fn spawn_with(sb: Arc<Switchboard>) -> Gateway {
+    let server = Server::bind(sb.clone(), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("binds");
+    let addr = server.local_addr().expect("addr");
+    let shutdown = server.shutdown_handle();
+    let task = tokio::spawn(server.run(std::future::pending()));
+    Gateway {
+        addr,
+        sb,
+        shutdown,
+        task,
+        http: reqwest::Client::new(),
+    }
+}
+
+/// Splits an SSE body into its `data:` payloads.
+pub fn sse_data(body: &str) -> Vec<String> {
+    body.split("\n\n")
+        .filter_map(|frame| frame.strip_prefix("data: "))
+        .map(str::to_owned)
+        .collect()
+}
