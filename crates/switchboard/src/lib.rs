@@ -41,6 +41,7 @@ pub use switchboard_server as server;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use switchboard_mock as mock;
+// <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
 /// Cargo feature is on.
