@@ -8,6 +8,8 @@
 //! | feature | provider crate |
 //! |---|---|
 //! | `mock` (default) | `switchboard-mock` |
+//! | `openai` | `switchboard-openai` |
+//! | `openai-compatible` | `switchboard-openai-compatible` |
 //!
 //! `all-providers` enables every provider; `linkme` switches the registration
 //! backend from `inventory` to `linkme`.
@@ -41,6 +43,12 @@ pub use switchboard_server as server;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use switchboard_mock as mock;
+#[cfg(feature = "openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
+pub use switchboard_openai as openai;
+#[cfg(feature = "openai-compatible")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openai-compatible")))]
+pub use switchboard_openai_compatible as openai_compatible;
 // <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
@@ -54,6 +62,16 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         provider: "mock",
         feature: "mock",
         enabled: cfg!(feature = "mock"),
+    },
+    ProviderFeature {
+        provider: "openai",
+        feature: "openai",
+        enabled: cfg!(feature = "openai"),
+    },
+    ProviderFeature {
+        provider: "openai-compatible",
+        feature: "openai-compatible",
+        enabled: cfg!(feature = "openai-compatible"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
 ];

@@ -1,0 +1,363 @@
+//! The preset table: what each known OpenAI-compatible service does
+//! differently, with the source of every entry.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How the API key is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthStyle {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key as the whole value of the header named by `auth_header`.
+    Header,
+    /// No credentials are sent.
+    None,
+}
+
+/// What happens to a `developer` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeveloperRole {
+    /// Sent as `developer`.
+    Keep,
+    /// Sent as `system` (for services that only know `system`).
+    System,
+}
+
+/// Which wire field carries the request's `max_tokens`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenField {
+    /// `max_tokens` (every compatible server knows it).
+    MaxTokens,
+    /// `max_completion_tokens` (OpenAI's newer name).
+    MaxCompletionTokens,
+}
+
+/// A known OpenAI-compatible service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PresetName {
+    /// Groq.
+    Groq,
+    /// Together AI.
+    Together,
+    /// OpenRouter.
+    Openrouter,
+    /// DeepInfra.
+    Deepinfra,
+    /// Mistral AI.
+    Mistral,
+    /// DeepSeek.
+    Deepseek,
+    /// A local vLLM server.
+    Vllm,
+    /// A local llama.cpp server (`llama-server`).
+    Llamacpp,
+    /// A local LM Studio server.
+    Lmstudio,
+}
+
+impl PresetName {
+    /// The preset's table entry.
+    pub fn preset(self) -> &'static Preset {
+        PRESETS
+            .iter()
+            .find(|p| p.name == self)
+            .unwrap_or(&PRESETS[0])
+    }
+}
+
+/// One row of the preset table. Every field can be overridden by the
+/// instance's config.
+#[derive(Debug, Clone, Copy)]
+pub struct Preset {
+    /// Which service.
+    pub name: PresetName,
+    /// Its human-friendly name.
+    pub display_name: &'static str,
+    /// The API root.
+    pub base_url: &'static str,
+    /// How the key is sent.
+    pub auth: AuthStyle,
+    /// Whether a key is required (local servers run without one).
+    pub key_required: bool,
+    /// Request parameters the service rejects or ignores, in the syntax of
+    /// the `unsupported` config key: a top-level field (`logprobs`), a
+    /// message field (`messages[].name`), a response format type
+    /// (`response_format=json_object`), or `n>1`.
+    pub unsupported: &'static [&'static str],
+    /// Fields sent under another name: `(openai_name, service_name)`.
+    pub renames: &'static [(&'static str, &'static str)],
+    /// What happens to `developer` messages.
+    pub developer_role: DeveloperRole,
+    /// The field for `max_tokens`.
+    pub max_tokens_field: TokenField,
+    /// Whether to send `stream_options.include_usage: true` with streams.
+    pub include_usage: bool,
+    /// Whether assistant reasoning is sent back as `reasoning_content`.
+    pub send_reasoning_content: bool,
+    /// Whether `GET /models` exists.
+    pub models_endpoint: bool,
+    /// Whether `POST /embeddings` exists.
+    pub embeddings: bool,
+    /// Where each entry comes from.
+    pub sources: &'static [&'static str],
+}
+
+/// The defaults of a custom endpoint (no preset): plain OpenAI behaviour.
+pub const CUSTOM: Preset = Preset {
+    name: PresetName::Vllm,
+    display_name: "custom",
+    base_url: "",
+    auth: AuthStyle::Bearer,
+    key_required: false,
+    unsupported: &[],
+    renames: &[],
+    developer_role: DeveloperRole::Keep,
+    max_tokens_field: TokenField::MaxTokens,
+    include_usage: true,
+    send_reasoning_content: false,
+    models_endpoint: true,
+    embeddings: true,
+    sources: &[],
+};
+
+/// Every preset, in the order of [`PresetName`].
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: PresetName::Groq,
+        display_name: "Groq",
+        base_url: "https://api.groq.com/openai/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // "The following fields are currently not supported and will result
+        // in a 400 error (yikes) if they are supplied: logprobs, logit_bias,
+        // top_logprobs, messages[].name; If N is supplied, it must be equal to 1."
+        unsupported: &[
+            "logprobs",
+            "logit_bias",
+            "top_logprobs",
+            "messages[].name",
+            "n>1",
+        ],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        // Usage also arrives in the final chunk's `x_groq.usage` (groq-python
+        // `ChatCompletionChunk.x_groq`), which the protocol decoder reads.
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: false,
+        sources: &[
+            "https://console.groq.com/docs/openai (Currently Unsupported OpenAI Features)",
+            "groq/groq-python src/groq/types/chat/chat_completion_chunk.py @ 2f14acf6 (x_groq.usage)",
+        ],
+    },
+    Preset {
+        name: PresetName::Together,
+        display_name: "Together AI",
+        base_url: "https://api.together.xyz/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // No documented deviation from OpenAI was found; plain OpenAI behaviour.
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        sources: &[
+            "no page describing deviations was found; base URL from Together's OpenAI-compatibility docs",
+        ],
+    },
+    Preset {
+        name: PresetName::Openrouter,
+        display_name: "OpenRouter",
+        base_url: "https://openrouter.ai/api/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        // "Usage is always included ... stream_options.include_usage is
+        // deprecated and has no effect": not sent. Streams carry
+        // `: OPENROUTER PROCESSING` comment lines (skipped by the SSE
+        // decoder) and mid-stream errors as chunks with `error` (decoded as
+        // errors). `HTTP-Referer` / `X-Title` attribution go in `headers`.
+        include_usage: false,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: false,
+        sources: &[
+            "OpenRouterTeam/docs api_reference/streaming.mdx @ c26125a5 (SSE comments, mid-stream errors)",
+            "OpenRouterTeam/docs cookbook/administration/usage-accounting.mdx @ c26125a5 (usage always included)",
+            "OpenRouterTeam/docs api_reference/errors-and-debugging.mdx @ c26125a5 (error codes)",
+        ],
+    },
+    Preset {
+        name: PresetName::Deepinfra,
+        display_name: "DeepInfra",
+        // Not `/v1`: DeepInfra serves the OpenAI API under `/v1/openai`.
+        base_url: "https://api.deepinfra.com/v1/openai",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        // "We offer OpenAI compatible API for all recent LLM models and all Embeddings Models."
+        embeddings: true,
+        sources: &["https://deepinfra.com/docs/advanced/openai_api"],
+    },
+    Preset {
+        name: PresetName::Mistral,
+        display_name: "Mistral AI",
+        base_url: "https://api.mistral.ai/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // The chat.complete parameters are model, messages, temperature,
+        // top_p, max_tokens, stream, stop, random_seed, response_format,
+        // tools, tool_choice, presence_penalty, frequency_penalty, n,
+        // prediction, parallel_tool_calls, prompt_mode, safe_prompt: OpenAI
+        // fields outside that list are unsupported, `seed` is `random_seed`,
+        // and the roles are system/user/assistant/tool (no `developer`).
+        unsupported: &[
+            "max_completion_tokens",
+            "logprobs",
+            "top_logprobs",
+            "logit_bias",
+            "user",
+            "metadata",
+            "reasoning_effort",
+            "stream_options",
+        ],
+        renames: &[("seed", "random_seed")],
+        developer_role: DeveloperRole::System,
+        max_tokens_field: TokenField::MaxTokens,
+        include_usage: false,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        sources: &["mistralai/client-python docs/sdks/chat/README.md (chat.complete parameters)"],
+    },
+    Preset {
+        name: PresetName::Deepseek,
+        display_name: "DeepSeek",
+        base_url: "https://api.deepseek.com",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // Thinking mode (on by default) answers with `reasoning_content`;
+        // "Setting logprobs, top_logprobs will trigger an error". Between two
+        // user messages with a tool call, the assistant's `reasoning_content`
+        // "must be passed back to the API", so reasoning is sent back.
+        unsupported: &["logprobs", "top_logprobs"],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: true,
+        models_endpoint: true,
+        embeddings: false,
+        sources: &["https://api-docs.deepseek.com/guides/thinking_mode"],
+    },
+    Preset {
+        name: PresetName::Vllm,
+        display_name: "vLLM",
+        base_url: "http://localhost:8000/v1",
+        // `--api-key` is optional; with it, a Bearer token.
+        auth: AuthStyle::Bearer,
+        key_required: false,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        // `StreamOptions.include_usage` exists (and an integer error `code`,
+        // read by the protocol crate).
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        sources: &[
+            "vllm-project/vllm vllm/entrypoints/openai/protocol.py @ 0052bed3 (StreamOptions, ErrorResponse)",
+        ],
+    },
+    Preset {
+        name: PresetName::Llamacpp,
+        display_name: "llama.cpp server",
+        base_url: "http://localhost:8080/v1",
+        auth: AuthStyle::Bearer,
+        key_required: false,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        // llama-server sends the usage chunk (`choices: []`) at the end of
+        // every stream since ggml-org/llama.cpp#15444.
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        sources: &["ggml-org/llama.cpp#16048 (usage chunk always sent, with `timings`)"],
+    },
+    Preset {
+        name: PresetName::Lmstudio,
+        display_name: "LM Studio",
+        base_url: "http://localhost:1234/v1",
+        auth: AuthStyle::Bearer,
+        key_required: false,
+        // Structured output is JSON-schema only; `json_object` is not accepted
+        // (third-party: claude-task-master src/ai-providers/lmstudio.js).
+        unsupported: &["response_format=json_object"],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: TokenField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        // `/v1/embeddings` is among the OpenAI-compatible endpoints.
+        embeddings: true,
+        sources: &[
+            "https://lmstudio.ai/docs/api/openai-api (endpoints, default port 1234)",
+            "eyaltoledano/claude-task-master src/ai-providers/lmstudio.js (json_schema only; third-party)",
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_has_one_row() {
+        let names = [
+            PresetName::Groq,
+            PresetName::Together,
+            PresetName::Openrouter,
+            PresetName::Deepinfra,
+            PresetName::Mistral,
+            PresetName::Deepseek,
+            PresetName::Vllm,
+            PresetName::Llamacpp,
+            PresetName::Lmstudio,
+        ];
+        assert_eq!(PRESETS.len(), names.len());
+        for n in names {
+            assert_eq!(PRESETS.iter().filter(|p| p.name == n).count(), 1);
+            assert_eq!(n.preset().name, n);
+            assert!(!n.preset().sources.is_empty());
+            for param in n.preset().unsupported {
+                assert!(crate::shape::ParamSpec::parse(param).is_ok(), "{param}");
+            }
+        }
+    }
+}
