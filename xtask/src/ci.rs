@@ -26,6 +26,25 @@ fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn sdk_tests(root: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    println!("\n==> bash tests/sdk/run.sh");
+    let status = Command::new("bash")
+        .arg("tests/sdk/run.sh")
+        .env("SWITCHBOARD_BIN", root.join("target/debug/switchboard"))
+        .current_dir(root)
+        .status()
+        .context("cannot run bash tests/sdk/run.sh")?;
+    println!(
+        "<== bash tests/sdk/run.sh ({:.0}s)",
+        started.elapsed().as_secs_f64()
+    );
+    if !status.success() {
+        bail!("the SDK end-to-end tests failed ({status})");
+    }
+    Ok(())
+}
+
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     cargo(root, &["fmt", "--all", "--", "--check"])?;
@@ -78,6 +97,13 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     }
     println!("\n==> cargo xtask schema --check");
     crate::schema::run(root, true)?;
+    // The gateway through the official `openai` and `anthropic` Python SDKs,
+    // against the mock provider and a fake OpenAI upstream.
+    cargo(
+        root,
+        &["build", "-p", "switchboard", "--features", "all-providers"],
+    )?;
+    sdk_tests(root)?;
     println!(
         "\nci: all checks passed in {:.0}s",
         started.elapsed().as_secs_f64()
