@@ -56,8 +56,9 @@ pub struct Config {
 }
 
 /// One `[providers.<instance>]` table: the runtime's own keys plus the
-/// provider's settings, validated by the provider's config type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+/// provider's settings, validated by the provider's config type. Its `Debug`
+/// output hides credentials (keys named like `api_key`, `token`, `secret`).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InstanceConfig {
     /// The provider (its `#[provider(name)]`); defaults to the instance name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +69,17 @@ pub struct InstanceConfig {
     /// The provider's own settings.
     #[serde(flatten)]
     pub settings: Map<String, Value>,
+}
+
+impl std::fmt::Debug for InstanceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let settings = crate::registry::redact(&Value::Object(self.settings.clone()), None, None);
+        f.debug_struct("InstanceConfig")
+            .field("kind", &self.kind)
+            .field("enabled", &self.enabled)
+            .field("settings", &settings)
+            .finish()
+    }
 }
 
 impl InstanceConfig {
@@ -259,5 +271,21 @@ impl TargetSpec {
             TargetSpec::Plain(_) => 1,
             TargetSpec::Weighted { weight, .. } => *weight,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_credentials() {
+        let cfg: InstanceConfig = serde_json::from_value(serde_json::json!({
+            "kind": "openai", "api_key": "sk-live-123", "base_url": "http://x"
+        }))
+        .expect("valid");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("sk-live-123"), "{shown}");
+        assert!(shown.contains("http://x"), "{shown}");
     }
 }
