@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+pub mod anthropic;
 mod base64;
 pub mod http;
 pub mod openai;
