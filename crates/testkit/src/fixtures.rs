@@ -361,6 +361,14 @@ pub trait WireFixtures: Send + Sync {
         true
     }
 
+    /// Whether the wire format sends each tool call whole in one chunk
+    /// (Ollama, Gemini) rather than arguments in fragments (OpenAI,
+    /// Anthropic). When true, the streamed tool-call cases accept one
+    /// complete arguments fragment per call instead of requiring two or more.
+    fn streams_whole_tool_calls(&self) -> bool {
+        false
+    }
+
     /// A JSON answer to a request with a JSON-schema response format; the
     /// scenario sets the format (see [`Scenario::response_format`]).
     fn json_schema(&self) -> Scenario;
