@@ -593,19 +593,24 @@ impl Usage {
         Usage {
             input_tokens,
             output_tokens,
-            total_tokens: input_tokens + output_tokens,
+            total_tokens: input_tokens.saturating_add(output_tokens),
             ..Default::default()
         }
     }
 
-    /// Adds another report to this one, field by field (for multi-attempt totals).
+    /// Adds another report to this one, field by field (for multi-attempt
+    /// totals). Saturates: upstream counts are untrusted input.
     pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cached_input_tokens += other.cached_input_tokens;
-        self.cache_write_input_tokens += other.cache_write_input_tokens;
-        self.reasoning_tokens += other.reasoning_tokens;
-        self.total_tokens += other.total_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cached_input_tokens = self
+            .cached_input_tokens
+            .saturating_add(other.cached_input_tokens);
+        self.cache_write_input_tokens = self
+            .cache_write_input_tokens
+            .saturating_add(other.cache_write_input_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(other.reasoning_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
     }
 }
 
@@ -751,5 +756,8 @@ mod tests {
         u.add(&Usage::new(1, 1));
         assert_eq!(u.total_tokens, 9);
         assert_eq!(u.input_tokens, 4);
+        u.add(&Usage::new(u64::MAX, 1));
+        assert_eq!(u.input_tokens, u64::MAX);
+        assert_eq!(Usage::new(u64::MAX, 5).total_tokens, u64::MAX);
     }
 }
