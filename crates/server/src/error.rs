@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use switchboard_core::{Error, ErrorKind};
+use switchboard_core::Error;
 use switchboard_protocol::openai;
 
 /// Which API family a route belongs to, so errors use its body shape.
@@ -46,53 +46,16 @@ impl ApiError {
     }
 }
 
-/// The Anthropic error `type` for a kind (docs: "Errors" in the Messages API reference).
-pub(crate) fn anthropic_error_type(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Auth => "authentication_error",
-        ErrorKind::Permission => "permission_error",
-        ErrorKind::NotFound => "not_found_error",
-        ErrorKind::RateLimited { .. } => "rate_limit_error",
-        ErrorKind::Unavailable => "overloaded_error",
-        ErrorKind::InvalidRequest | ErrorKind::ContextLengthExceeded | ErrorKind::Unsupported => {
-            "invalid_request_error"
-        }
-        _ => "api_error",
-    }
-}
-
-/// The Anthropic-style error body for `error`.
-pub(crate) fn anthropic_error_body(error: &Error) -> serde_json::Value {
-    serde_json::json!({
-        "type": "error",
-        "error": {
-            "type": anthropic_error_type(error.kind()),
-            "message": client_message(error),
-        }
-    })
-}
-
-/// The message a client sees: the error's message, with the field it concerns.
-pub(crate) fn client_message(error: &Error) -> String {
-    match error.param() {
-        Some(param) if !error.message().contains(param) => {
-            format!("{} (param: {param})", error.message())
-        }
-        _ => error.message().to_owned(),
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status.unwrap_or_else(|| {
-            StatusCode::from_u16(self.error.kind().http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        });
-        let body = match self.format {
-            Format::OpenAi => openai::error_body(&self.error).1,
-            Format::Anthropic => serde_json::to_vec(&anthropic_error_body(&self.error))
-                .unwrap_or_else(|_| b"{\"type\":\"error\"}".to_vec()),
+        let (status, body) = match self.format {
+            Format::OpenAi => openai::error_body(&self.error),
+            // Anthropic's own mapping: `overloaded_error` is 529, which its SDKs retry.
+            Format::Anthropic => switchboard_protocol::anthropic::error_body(&self.error),
         };
+        let status = self.status.unwrap_or_else(|| {
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        });
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -2,6 +2,7 @@
 //!
 //! - Inbound OpenAI API: `POST /v1/chat/completions` (stream and not),
 //!   `GET /v1/models`, `POST /v1/embeddings`.
+//! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
 //! - Plugin management under `/plugins` (admin bearer token).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus),
 //!   `GET /openapi.json`.
@@ -16,12 +17,14 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod anthropic;
 mod error;
 mod metrics;
 mod openai;
 mod ops;
 mod serve;
 mod state;
+mod stream;
 
 use std::sync::Arc;
 
@@ -62,6 +65,7 @@ pub(crate) fn app_with_state(state: state::Shared) -> Router {
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/models", get(openai::models))
         .route("/v1/embeddings", post(openai::embeddings))
+        .route("/v1/messages", post(anthropic::messages))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,16 +1,13 @@
 //! The inbound OpenAI API: `POST /v1/chat/completions`, `GET /v1/models`,
 //! `POST /v1/embeddings`.
 
-use std::convert::Infallible;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use futures::StreamExt;
-use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
+use switchboard_core::Error;
 use switchboard_gateway::RouteInfo;
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
@@ -87,8 +84,9 @@ pub(crate) async fn chat_completions(
         })?;
         state.metrics.route(&routed.route);
         let encoder = OpenAiStreamEncoder::new(unix_now(), include_usage);
-        let body = sse_body(
+        let body = crate::stream::sse_body(
             state.clone(),
+            API,
             routed.value,
             encoder,
             routed.route.clone(),
@@ -117,91 +115,6 @@ pub(crate) async fn chat_completions(
     let mut response = json_response(StatusCode::OK, body);
     route_headers(response.headers_mut(), &routed.route);
     Ok(response)
-}
-
-struct SseState {
-    state: Shared,
-    events: ChatStream,
-    encoder: OpenAiStreamEncoder,
-    route: RouteInfo,
-    started: Instant,
-    first: bool,
-    finished: bool,
-    usage: Usage,
-}
-
-/// Re-encodes events as OpenAI chunks one by one (never buffering the
-/// answer); an error after the stream started becomes an in-stream error
-/// frame, then the body ends cleanly. Dropping the body (client gone) drops
-/// the upstream stream, which closes the upstream connection.
-fn sse_body(
-    state: Shared,
-    events: ChatStream,
-    encoder: OpenAiStreamEncoder,
-    route: RouteInfo,
-    started: Instant,
-) -> Body {
-    let init = SseState {
-        state,
-        events,
-        encoder,
-        route,
-        started,
-        first: true,
-        finished: false,
-        usage: Usage::default(),
-    };
-    let stream = futures::stream::unfold(Some(init), |s| async move {
-        let mut s = s?;
-        loop {
-            match s.events.next().await {
-                Some(Ok(event)) => {
-                    match &event {
-                        ChatEvent::Usage(u) => s.usage = *u,
-                        ChatEvent::Finish { .. } => s.finished = true,
-                        _ => {}
-                    }
-                    match s.encoder.encode(&event) {
-                        Ok(bytes) if bytes.is_empty() => continue,
-                        Ok(bytes) => {
-                            if s.first {
-                                s.first = false;
-                                s.state
-                                    .metrics
-                                    .first_event(API, &s.route, s.started.elapsed());
-                            }
-                            return Some((Ok::<Bytes, Infallible>(bytes), Some(s)));
-                        }
-                        Err(err) => return Some((Ok(end_with_error(&mut s, &err)), None)),
-                    }
-                }
-                Some(Err(err)) => return Some((Ok(end_with_error(&mut s, &err)), None)),
-                None if !s.finished => {
-                    let err =
-                        Error::protocol("the upstream stream ended before the answer finished");
-                    return Some((Ok(end_with_error(&mut s, &err)), None));
-                }
-                None => {
-                    let frame = s
-                        .encoder
-                        .finish()
-                        .unwrap_or_else(|e| s.encoder.error_frame(&e));
-                    s.state
-                        .metrics
-                        .stream_finished(&s.route, s.started.elapsed(), &s.usage);
-                    s.state.metrics.request(API, "ok");
-                    return Some((Ok(frame), None));
-                }
-            }
-        }
-    });
-    Body::from_stream(stream)
-}
-
-fn end_with_error(s: &mut SseState, err: &Error) -> Bytes {
-    tracing::warn!(instance = %s.route.instance, model = %s.route.model, error = %err, "stream failed after it started");
-    s.state.metrics.request(API, err.kind().code());
-    s.encoder.error_frame(err)
 }
 
 /// List models: every ready instance's models as `instance/model`, and the aliases.

@@ -62,6 +62,7 @@ pub(crate) async fn metrics(State(state): State<Shared>) -> Response {
     info(title = "Switchboard gateway", description = "OpenAI- and Anthropic-compatible LLM gateway with a plugin-management API."),
     paths(
         crate::openai::chat_completions, crate::openai::models, crate::openai::embeddings,
+        crate::anthropic::messages,
         crate::admin::list, crate::admin::metadata, crate::admin::health, crate::admin::discover,
         crate::admin::status, crate::admin::config_schema, crate::admin::put_config,
         crate::admin::reload, crate::admin::enable, crate::admin::disable,

@@ -1,0 +1,86 @@
+//! The inbound Anthropic API: `POST /v1/messages` (stream and not).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use switchboard_core::Error;
+use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
+
+use crate::error::{ApiError, Format};
+use crate::openai::{json_response, route_headers};
+use crate::state::{Shared, check_model};
+
+const API: &str = "anthropic";
+
+/// Create a message (Anthropic Messages API).
+#[utoipa::path(
+    post, path = "/v1/messages", tag = "anthropic",
+    request_body(content = Object, description = "An Anthropic Messages request", content_type = "application/json"),
+    responses(
+        (status = 200, description = "A `message` object, or with `stream: true` an SSE stream of Messages events (`message_start` … `message_stop`)"),
+        (status = 400, description = "Malformed JSON or invalid parameters (`invalid_request_error`)"),
+        (status = 401, description = "Missing or invalid client API key (`x-api-key`)"),
+        (status = 404, description = "Unknown model"),
+        (status = 429, description = "Rate limited upstream"),
+        (status = 529, description = "The upstream is overloaded"),
+    )
+)]
+pub(crate) async fn messages(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let allowed = state.authorize(&headers, Format::Anthropic)?;
+    let bytes = state.read_body(body, Format::Anthropic).await?;
+    let inbound = anthropic::parse_messages_request(&bytes).map_err(ApiError::anthropic)?;
+    check_model(
+        allowed.as_deref(),
+        &inbound.request.model,
+        Format::Anthropic,
+    )?;
+    let stream = inbound.is_stream();
+    let request = inbound.request;
+    if stream {
+        let routed = state.sb.chat_stream(request).await.map_err(|e| {
+            state.metrics.request(API, e.kind().code());
+            ApiError::anthropic(e)
+        })?;
+        state.metrics.route(&routed.route);
+        let body = crate::stream::sse_body(
+            state.clone(),
+            API,
+            routed.value,
+            AnthropicStreamEncoder::new(),
+            routed.route.clone(),
+            started,
+        );
+        let mut response = Response::new(body);
+        let h = response.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        route_headers(h, &routed.route);
+        return Ok(response);
+    }
+    let routed = state.sb.chat(request).await.map_err(|e| {
+        state.metrics.request(API, e.kind().code());
+        ApiError::anthropic(e)
+    })?;
+    let body = serde_json::to_vec(&anthropic::to_wire_response(&routed.value)).map_err(|e| {
+        ApiError::anthropic(Error::protocol(format!("cannot encode the response: {e}")))
+    })?;
+    state
+        .metrics
+        .answered(API, &routed.route, started.elapsed(), &routed.value.usage);
+    state.metrics.route(&routed.route);
+    state.metrics.request(API, "ok");
+    let mut response = json_response(StatusCode::OK, body);
+    route_headers(response.headers_mut(), &routed.route);
+    Ok(response)
+}
