@@ -10,6 +10,9 @@
 //! | `mock` (default) | `switchboard-mock` |
 //! | `openai` | `switchboard-openai` |
 //! | `openai-compatible` | `switchboard-openai-compatible` |
+//! | `ollama` | `switchboard-ollama` |
+//! | `gemini` | `switchboard-gemini` |
+//! | `anthropic` | `switchboard-anthropic` |
 //!
 //! `all-providers` enables every provider; `linkme` switches the registration
 //! backend from `inventory` to `linkme`.
@@ -40,9 +43,18 @@ pub use switchboard_server as server;
 // together with its `#[provider]` registration (inventory#50, linkme#31), and
 // then it silently vanishes from `catalog()`. Naming each enabled crate here
 // keeps it linked; `tests/catalog.rs` proves it for every feature.
+#[cfg(feature = "anthropic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
+pub use switchboard_anthropic as anthropic;
+#[cfg(feature = "gemini")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
+pub use switchboard_gemini as gemini;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use switchboard_mock as mock;
+#[cfg(feature = "ollama")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ollama")))]
+pub use switchboard_ollama as ollama;
 #[cfg(feature = "openai")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai")))]
 pub use switchboard_openai as openai;
@@ -72,6 +84,21 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         provider: "openai-compatible",
         feature: "openai-compatible",
         enabled: cfg!(feature = "openai-compatible"),
+    },
+    ProviderFeature {
+        provider: "ollama",
+        feature: "ollama",
+        enabled: cfg!(feature = "ollama"),
+    },
+    ProviderFeature {
+        provider: "gemini",
+        feature: "gemini",
+        enabled: cfg!(feature = "gemini"),
+    },
+    ProviderFeature {
+        provider: "anthropic",
+        feature: "anthropic",
+        enabled: cfg!(feature = "anthropic"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
 ];
