@@ -48,7 +48,7 @@ use std::task::{Context, Poll};
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures::Stream;
 use serde::Serialize;
-use switchboard_core::Error;
+use switchboard_core::{ChatEvent, Error};
 
 /// The largest event (all of its lines together) a decoder accepts by default: 16 MiB.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
@@ -535,6 +535,95 @@ pub fn encode_comment(text: &str) -> Bytes {
     }
     buf.put_u8(b'\n');
     buf.freeze()
+}
+
+/// A wire format's stateful decoder from SSE events to [`ChatEvent`]s
+/// (OpenAI chunks, Anthropic events, Gemini responses).
+pub trait EventDecoder {
+    /// Decodes one SSE event, appending what it yields to `out`.
+    fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error>;
+    /// The byte stream ended: flushes held-back events, or fails when the
+    /// answer was not complete.
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error>;
+    /// Whether the answer is complete (no more input is needed).
+    fn is_done(&self) -> bool;
+}
+
+/// The [`Stream`] of [`ChatEvent`]s an [`EventDecoder`] makes of an SSE byte
+/// stream. Stops reading (releasing the connection) once the decoder is
+/// done; any error ends the stream.
+pub struct DecodedEventStream<S, D> {
+    sse: Option<SseStream<S>>,
+    decoder: D,
+    pending: std::collections::VecDeque<ChatEvent>,
+    scratch: Vec<ChatEvent>,
+}
+
+impl<S, D: fmt::Debug> fmt::Debug for DecodedEventStream<S, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodedEventStream")
+            .field("decoder", &self.decoder)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, D: Default> DecodedEventStream<S, D> {
+    /// Wraps a byte stream (e.g. `reqwest::Response::bytes_stream()`).
+    pub fn new(bytes: S) -> Self {
+        Self::with_decoder(bytes, D::default())
+    }
+}
+
+impl<S, D> DecodedEventStream<S, D> {
+    /// Wraps a byte stream, decoding with `decoder`.
+    pub fn with_decoder(bytes: S, decoder: D) -> Self {
+        DecodedEventStream {
+            sse: Some(SseStream::new(bytes)),
+            decoder,
+            pending: std::collections::VecDeque::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<S, B, E, D> Stream for DecodedEventStream<S, D>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Into<Error>,
+    D: EventDecoder + Unpin,
+{
+    type Item = Result<ChatEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        use futures::StreamExt;
+        let this = self.get_mut();
+        loop {
+            if let Some(event) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            let Some(sse) = this.sse.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let result = match sse.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(event))) => this.decoder.push_event(&event, &mut this.scratch),
+                Poll::Ready(Some(Err(err))) => Err(err),
+                Poll::Ready(None) => this.decoder.finish(&mut this.scratch),
+            };
+            this.pending.extend(this.scratch.drain(..));
+            match result {
+                Ok(()) if this.decoder.is_done() => this.sse = None,
+                Ok(()) => {}
+                Err(err) => {
+                    this.sse = None;
+                    this.pending.clear();
+                    return Poll::Ready(Some(Err(err)));
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

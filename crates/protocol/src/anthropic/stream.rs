@@ -2,10 +2,6 @@
 //! [`ChatEvent`]s → Anthropic stream events (the gateway's answer).
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
@@ -19,7 +15,7 @@ use super::types::{
     BlockDelta, ContentBlock, MessageDeltaBody, MessageUsage, MessagesResponse, StreamEvent,
 };
 use crate::serde_util::opt_cow;
-use crate::sse::{self, SseEvent, SseStream};
+use crate::sse::{self, DecodedEventStream, EventDecoder, SseEvent};
 
 /// What kind of content block is open at a wire index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,76 +417,19 @@ impl<'a> FastDeltaBody<'a> {
     }
 }
 
-/// The [`Stream`] of [`ChatEvent`]s decoded from an Anthropic SSE byte
-/// stream; see [`chat_event_stream`].
-pub struct AnthropicEventStream<S> {
-    sse: Option<SseStream<S>>,
-    decoder: AnthropicStreamDecoder,
-    pending: VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-}
+/// The [`Stream`] of [`ChatEvent`]s decoded from an Anthropic SSE byte stream;
+/// see [`chat_event_stream`].
+pub type AnthropicEventStream<S> = DecodedEventStream<S, AnthropicStreamDecoder>;
 
-impl<S> fmt::Debug for AnthropicEventStream<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AnthropicEventStream")
-            .field("decoder", &self.decoder)
-            .field("pending", &self.pending.len())
-            .finish_non_exhaustive()
+impl EventDecoder for AnthropicStreamDecoder {
+    fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        AnthropicStreamDecoder::push_event(self, event, out)
     }
-}
-
-impl<S> AnthropicEventStream<S> {
-    /// Wraps a byte stream (e.g. `reqwest::Response::bytes_stream()`).
-    pub fn new(bytes: S) -> Self {
-        AnthropicEventStream {
-            sse: Some(SseStream::new(bytes)),
-            decoder: AnthropicStreamDecoder::new(),
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-        }
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        AnthropicStreamDecoder::finish(self, out)
     }
-}
-
-impl<S, B, E> Stream for AnthropicEventStream<S>
-where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
-    E: Into<Error>,
-{
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(event) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            let Some(sse) = this.sse.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let result = match sse.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.decoder.push_event(&event, &mut this.scratch),
-                Poll::Ready(Some(Err(err))) => Err(err),
-                Poll::Ready(None) => this.decoder.finish(&mut this.scratch),
-            };
-            match result {
-                Ok(()) => {
-                    this.pending.extend(this.scratch.drain(..));
-                    if this.decoder.is_done() {
-                        // `message_stop` or the end: stop reading (and release the connection).
-                        this.sse = None;
-                    }
-                }
-                Err(err) => {
-                    // Events decoded before the error in the same SSE event
-                    // (none in practice) are dropped with it: the error ends the stream.
-                    this.scratch.clear();
-                    this.sse = None;
-                    return Poll::Ready(Some(Err(err)));
-                }
-            }
-        }
+    fn is_done(&self) -> bool {
+        AnthropicStreamDecoder::is_done(self)
     }
 }
 

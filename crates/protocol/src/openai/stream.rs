@@ -2,10 +2,6 @@
 //! [`ChatEvent`]s → OpenAI chunks (the gateway's answer).
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
@@ -16,7 +12,7 @@ use super::response::{usage_from_wire, usage_to_wire};
 use super::types::{
     ChatCompletionChunk, ChunkChoice, ChunkDelta, FunctionCallChunk, ToolCallChunk,
 };
-use crate::sse::{self, SseEvent, SseStream};
+use crate::sse::{self, DecodedEventStream, EventDecoder, SseEvent};
 
 /// A tool call seen in the stream.
 #[derive(Debug, Clone)]
@@ -258,71 +254,17 @@ impl OpenAiStreamDecoder {
 
 /// The [`Stream`] of [`ChatEvent`]s decoded from an OpenAI SSE byte stream;
 /// see [`chat_event_stream`].
-pub struct OpenAiEventStream<S> {
-    sse: Option<SseStream<S>>,
-    decoder: OpenAiStreamDecoder,
-    pending: VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-}
+pub type OpenAiEventStream<S> = DecodedEventStream<S, OpenAiStreamDecoder>;
 
-impl<S> fmt::Debug for OpenAiEventStream<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OpenAiEventStream")
-            .field("decoder", &self.decoder)
-            .field("pending", &self.pending.len())
-            .finish_non_exhaustive()
+impl EventDecoder for OpenAiStreamDecoder {
+    fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        OpenAiStreamDecoder::push_event(self, event, out)
     }
-}
-
-impl<S> OpenAiEventStream<S> {
-    /// Wraps a byte stream (e.g. `reqwest::Response::bytes_stream()`).
-    pub fn new(bytes: S) -> Self {
-        OpenAiEventStream {
-            sse: Some(SseStream::new(bytes)),
-            decoder: OpenAiStreamDecoder::new(),
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-        }
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        OpenAiStreamDecoder::finish(self, out)
     }
-}
-
-impl<S, B, E> Stream for OpenAiEventStream<S>
-where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
-    E: Into<Error>,
-{
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(event) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            let Some(sse) = this.sse.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let result = match sse.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.decoder.push_event(&event, &mut this.scratch),
-                Poll::Ready(Some(Err(err))) => Err(err),
-                Poll::Ready(None) => this.decoder.finish(&mut this.scratch),
-            };
-            this.pending.extend(this.scratch.drain(..));
-            match result {
-                Ok(()) if this.decoder.is_done() => {
-                    // `[DONE]` or the end: stop reading (and release the connection).
-                    this.sse = None;
-                }
-                Ok(()) => {}
-                Err(err) => {
-                    this.sse = None;
-                    this.pending.clear();
-                    return Poll::Ready(Some(Err(err)));
-                }
-            }
-        }
+    fn is_done(&self) -> bool {
+        OpenAiStreamDecoder::is_done(self)
     }
 }
 
