@@ -1204,7 +1204,7 @@ mod tests {
         };
         assert!(check_split_arguments(&[start.clone(), frag("{}")], 2).is_err());
         assert!(check_split_arguments(&[start.clone(), frag("{}")], 1).is_ok());
-        assert!(check_split_arguments(&[start.clone()], 1).is_err());
+        assert!(check_split_arguments(std::slice::from_ref(&start), 1).is_err());
         assert!(check_split_arguments(&[start.clone(), frag("{"), frag("}")], 2).is_ok());
         assert!(check_split_arguments(&[frag("{"), start, frag("}")], 2).is_err());
     }
