@@ -3,8 +3,11 @@
 //! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
 //!   registration backends, each provider feature alone, the schema check).
+//! - `cargo xtask new-provider <name> [--display NAME] [--base-url URL] [--model ID]`:
+//!   scaffold `providers/<name>/` and register it in the facade.
 
 mod ci;
+mod new_provider;
 mod schema;
 
 use std::path::PathBuf;
@@ -14,7 +17,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   ci                 run every check CI runs
-  schema [--check]   write schemas/ from the linked providers (--check: fail if stale)";
+  schema [--check]   write schemas/ from the linked providers (--check: fail if stale)
+  new-provider <name> [--display NAME] [--base-url URL] [--model ID]
+                     create providers/<name>/ and register it (never overwrites)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +28,17 @@ fn main() -> ExitCode {
         ["schema"] => schema::run(&workspace_root(), false),
         ["schema", "--check"] => schema::run(&workspace_root(), true),
         ["ci"] => ci::run(&workspace_root()),
+        ["new-provider", rest @ ..] => match new_provider::parse_args(rest) {
+            Ok(new_provider::Invocation::Run(opts)) => new_provider::run(&workspace_root(), &opts),
+            Ok(new_provider::Invocation::Help) => {
+                println!("{}", new_provider::USAGE);
+                Ok(())
+            }
+            Err(new_provider::UsageError(msg)) => {
+                eprintln!("error: {msg}\n\n{}", new_provider::USAGE);
+                return ExitCode::from(2);
+            }
+        },
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             Ok(())
