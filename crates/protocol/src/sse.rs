@@ -549,6 +549,24 @@ pub trait EventDecoder {
     fn is_done(&self) -> bool;
 }
 
+/// Decodes a whole SSE body held in memory with `decoder` (tests, recorded
+/// fixtures): every event until the decoder is done, then its `finish`.
+pub fn decode_body<D: EventDecoder>(body: &[u8], mut decoder: D) -> Result<Vec<ChatEvent>, Error> {
+    let mut sse = SseDecoder::new();
+    let mut out = Vec::new();
+    for event in sse.feed(body) {
+        decoder.push_event(&event?, &mut out)?;
+        if decoder.is_done() {
+            return Ok(out);
+        }
+    }
+    for event in sse.finish() {
+        decoder.push_event(&event?, &mut out)?;
+    }
+    decoder.finish(&mut out)?;
+    Ok(out)
+}
+
 /// The [`Stream`] of [`ChatEvent`]s an [`EventDecoder`] makes of an SSE byte
 /// stream. Stops reading (releasing the connection) once the decoder is
 /// done; any error ends the stream.

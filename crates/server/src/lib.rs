@@ -8,9 +8,9 @@
 //!   `GET /openapi.json`.
 //!
 //! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
-//! # let sb: std::sync::Arc<switchboard_gateway::Switchboard> = todo!();
-//! let server = switchboard_server::Server::bind(sb, "127.0.0.1:8080".parse().unwrap()).await?;
+//! # async fn demo(sb: std::sync::Arc<switchboard_gateway::Switchboard>) -> std::io::Result<()> {
+//! let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 8080));
+//! let server = switchboard_server::Server::bind(sb, addr).await?;
 //! server.run(switchboard_server::shutdown_signal()).await
 //! # }
 //! ```

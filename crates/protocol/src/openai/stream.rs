@@ -284,20 +284,7 @@ where
 
 /// Decodes a whole SSE body held in memory (tests, recorded fixtures).
 pub fn decode_chat_events(body: &[u8]) -> Result<Vec<ChatEvent>, Error> {
-    let mut sse = sse::SseDecoder::new();
-    let mut decoder = OpenAiStreamDecoder::new();
-    let mut out = Vec::new();
-    for event in sse.feed(body) {
-        decoder.push_event(&event?, &mut out)?;
-        if decoder.is_done() {
-            return Ok(out);
-        }
-    }
-    for event in sse.finish() {
-        decoder.push_event(&event?, &mut out)?;
-    }
-    decoder.finish(&mut out)?;
-    Ok(out)
+    sse::decode_body(body, OpenAiStreamDecoder::new())
 }
 
 // ---------------------------------------------------------------------------
