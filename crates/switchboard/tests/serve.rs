@@ -1,0 +1,107 @@
+//! `switchboard serve` as an operator runs it: SIGHUP reloads the config
+//! file, SIGTERM shuts down cleanly.
+#![cfg(all(unix, feature = "mock"))]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn post(addr: &str, path: &str, body: &str) -> String {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("writes");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn ask(addr: &str) -> String {
+    post(
+        addr,
+        "/v1/chat/completions",
+        r#"{"model":"a/mock-1","messages":[{"role":"user","content":"x"}]}"#,
+    )
+}
+
+/// Starts the server and returns it with the address it logged.
+fn start(config: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .env("SWITCHBOARD_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addr = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the server never said it was ready"
+        );
+        let line = lines.next().expect("a log line").expect("utf-8");
+        if let Some(rest) = line.split("address=http://").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    // Keep draining the logs so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn sighup_reloads_and_sigterm_stops() {
+    let dir = std::env::temp_dir().join(format!("sb-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("switchboard.toml");
+    std::fs::write(
+        &config,
+        "[providers.a]\nkind = \"mock\"\nscript = [\"before\"]\n",
+    )
+    .expect("write");
+    let (mut child, addr) = start(&config);
+    assert!(ask(&addr).contains("\"content\":\"before\""));
+
+    std::fs::write(
+        &config,
+        "[providers.a]\nkind = \"mock\"\nscript = [\"after\"]\n",
+    )
+    .expect("write");
+    signal(&child, "-HUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ask(&addr).contains("\"content\":\"after\"") {
+        assert!(Instant::now() < deadline, "SIGHUP did not reload the file");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    signal(&child, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
