@@ -129,6 +129,30 @@ impl ProviderContext {
         }
     }
 
+    /// Runs `fut` until `deadline`, or until this instance is shut down:
+    /// a late answer is a [`Timeout`](crate::ErrorKind::Timeout) naming
+    /// `upstream` and `budget`, a shutdown is
+    /// [`Cancelled`](crate::ErrorKind::Cancelled). The one place providers
+    /// bound an upstream call.
+    pub async fn bounded<T>(
+        &self,
+        deadline: tokio::time::Instant,
+        upstream: &str,
+        budget: Duration,
+        fut: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        tokio::select! {
+            r = tokio::time::timeout_at(deadline, fut) => match r {
+                Ok(r) => r,
+                Err(_) => Err(Error::timeout(format!(
+                    "{upstream} did not answer within {}s",
+                    budget.as_secs_f64()
+                ))),
+            },
+            () = self.cancel.cancelled() => Err(Error::cancelled("the provider was shut down")),
+        }
+    }
+
     /// A context for `instance` with a fresh HTTP client (tests, one-off tools).
     pub fn standalone(instance: impl Into<Arc<str>>) -> Self {
         Self::new(instance, default_http_client())

@@ -158,14 +158,9 @@ impl OllamaProvider {
         deadline: Instant,
         fut: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let secs = self.timeout().as_secs_f64();
-        tokio::select! {
-            r = tokio::time::timeout_at(deadline, fut) => match r {
-                Ok(r) => r,
-                Err(_) => Err(Error::timeout(format!("Ollama did not answer within {secs}s"))),
-            },
-            () = self.ctx.cancel.cancelled() => Err(Error::cancelled("the provider was shut down")),
-        }
+        self.ctx
+            .bounded(deadline, "Ollama", self.timeout(), fut)
+            .await
     }
 
     /// Sends a request; a non-2xx answer becomes an error.
