@@ -219,6 +219,7 @@ fn chat_request() -> ChatRequest {
                     text: "The user wants Boston's weather; call the tool.".into(),
                     signature: Some("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds".into()),
                     redacted: None,
+                    origin: None,
                 }],
                 tool_calls: vec![ToolCall {
                     id: "toolu_01A09q90qw90lq917835lq9".into(),
@@ -227,6 +228,7 @@ fn chat_request() -> ChatRequest {
                 }],
                 tool_call_id: None,
                 name: None,
+                is_error: false,
             },
             Message::tool_result(
                 "toolu_01A09q90qw90lq917835lq9",

@@ -75,15 +75,28 @@ pub enum ContentPart {
         detail: Option<String>,
     },
     /// The model's reasoning ("thinking"), kept so it can be sent back on the next turn.
+    ///
+    /// A signature or encrypted data is only valid for the provider family
+    /// that produced it, named by `origin`: encoders send them only to that
+    /// family (see [`ContentPart::reasoning_origin_compatible`]) and leave
+    /// another family's signed reasoning out. Unsigned reasoning text carries
+    /// no such restriction.
     Reasoning {
         /// The reasoning text (empty when the provider only returned it encrypted).
         text: String,
-        /// Anthropic's signature over the thinking block; must be sent back unchanged.
+        /// The provider's signature over the reasoning (Anthropic `thinking.signature`,
+        /// Gemini `thoughtSignature`); must be sent back unchanged, and only to `origin`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signature: Option<String>,
         /// Provider-encrypted reasoning (Anthropic `redacted_thinking` data).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         redacted: Option<String>,
+        /// The provider family that produced the signature or encrypted data,
+        /// e.g. `"anthropic"` or `"gemini"`. `None` means unknown (conversations
+        /// saved before origins were recorded) and is treated as compatible
+        /// with every provider.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<String>,
     },
     /// The model declined to answer (OpenAI `refusal`).
     Refusal {
@@ -116,6 +129,20 @@ impl ContentPart {
             detail: None,
         }
     }
+
+    /// Whether reasoning whose signature or encrypted data came from
+    /// `origin` may be sent to a provider of family `family`: yes when the
+    /// origin is unknown (`None`, for backward compatibility) or is `family`.
+    ///
+    /// ```
+    /// use switchboard_core::ContentPart;
+    /// assert!(ContentPart::reasoning_origin_compatible(None, "anthropic"));
+    /// assert!(ContentPart::reasoning_origin_compatible(Some("anthropic"), "anthropic"));
+    /// assert!(!ContentPart::reasoning_origin_compatible(Some("gemini"), "anthropic"));
+    /// ```
+    pub fn reasoning_origin_compatible(origin: Option<&str>, family: &str) -> bool {
+        origin.is_none_or(|o| o == family)
+    }
 }
 
 /// A tool call the model asked for.
@@ -146,6 +173,16 @@ pub struct Message {
     /// An optional participant name (or the tool's name on a tool result).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// For a `tool` message: the tool failed and the content describes the
+    /// error (Anthropic `tool_result.is_error`, Gemini
+    /// `functionResponse.response.error`). Providers without such a flag
+    /// send the content as an ordinary result.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub is_error: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Message {
@@ -157,6 +194,7 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: None,
             name: None,
+            is_error: false,
         }
     }
 
@@ -183,6 +221,7 @@ impl Message {
             tool_calls: calls,
             tool_call_id: None,
             name: None,
+            is_error: false,
         }
     }
 
@@ -194,6 +233,15 @@ impl Message {
             tool_calls: Vec::new(),
             tool_call_id: Some(call_id.into()),
             name: None,
+            is_error: false,
+        }
+    }
+
+    /// The error result of tool call `call_id`: the tool failed, `text` says why.
+    pub fn tool_error(call_id: impl Into<String>, text: impl Into<String>) -> Self {
+        Message {
+            is_error: true,
+            ..Self::tool_result(call_id, text)
         }
     }
 
@@ -656,6 +704,7 @@ impl ChatResponse {
             tool_calls: self.tool_calls.clone(),
             tool_call_id: None,
             name: None,
+            is_error: false,
         }
     }
 }
@@ -748,6 +797,45 @@ mod tests {
             serde_json::json!({"type":"image","source":"base64","media_type":"image/png","data":"AAAA"})
         );
         assert_eq!(serde_json::from_value::<ContentPart>(v).ok(), Some(img));
+    }
+
+    #[test]
+    fn reasoning_origin_and_tool_errors_are_optional_in_json() {
+        // A conversation saved before origins existed still loads, origin unknown.
+        let old: ContentPart = serde_json::from_value(
+            serde_json::json!({"type": "reasoning", "text": "t", "signature": "S"}),
+        )
+        .expect("parses");
+        assert_eq!(
+            old,
+            ContentPart::Reasoning {
+                text: "t".into(),
+                signature: Some("S".into()),
+                redacted: None,
+                origin: None,
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&old).expect("serializes"),
+            serde_json::json!({"type": "reasoning", "text": "t", "signature": "S"}),
+            "no origin, no `origin` key"
+        );
+        let stamped = ContentPart::Reasoning {
+            text: "t".into(),
+            signature: Some("S".into()),
+            redacted: None,
+            origin: Some("gemini".into()),
+        };
+        let v = serde_json::to_value(&stamped).expect("serializes");
+        assert_eq!(v["origin"], "gemini");
+        assert_eq!(serde_json::from_value::<ContentPart>(v).ok(), Some(stamped));
+
+        let err = Message::tool_error("call_1", "no such city");
+        let v = serde_json::to_value(&err).expect("serializes");
+        assert_eq!(v["is_error"], true);
+        assert_eq!(serde_json::from_value::<Message>(v).ok(), Some(err));
+        let ok = serde_json::to_value(Message::tool_result("call_1", "x")).expect("serializes");
+        assert!(ok.get("is_error").is_none(), "false is not written");
     }
 
     #[test]

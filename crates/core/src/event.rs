@@ -29,10 +29,23 @@ pub enum ChatEvent {
         /// The new reasoning text.
         text: String,
     },
-    /// The signature closing a reasoning block (Anthropic), to be sent back next turn.
+    /// The signature closing a reasoning block (Anthropic, Gemini), to be sent back next turn.
     ReasoningSignature {
-        /// The signature.
+        /// The signature (empty: the block is closed unsigned).
         signature: String,
+        /// The provider family that produced the signature (see
+        /// [`ContentPart::Reasoning`]'s `origin`); `None` means unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<String>,
+    },
+    /// A whole block of provider-encrypted reasoning (Anthropic
+    /// `redacted_thinking`), to be sent back next turn.
+    RedactedReasoning {
+        /// The encrypted data.
+        data: String,
+        /// The provider family that produced the data; `None` means unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<String>,
     },
     /// More refusal text (OpenAI structured-output refusals).
     RefusalDelta {
@@ -68,6 +81,12 @@ pub enum ChatEvent {
 pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, Error>> + Send + 'static>>;
 
 /// Turns a complete response into the events that would have streamed it.
+///
+/// A reasoning part becomes a [`ChatEvent::ReasoningDelta`] with its text
+/// (also when empty, so that it starts a part of its own) and, when signed,
+/// a [`ChatEvent::ReasoningSignature`] with the signature and origin; a part
+/// with encrypted data becomes one [`ChatEvent::RedactedReasoning`]. The
+/// origin of unsigned reasoning has no event and is not carried.
 pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
     let mut events = Vec::with_capacity(4 + resp.content.len() + 2 * resp.tool_calls.len());
     events.push(ChatEvent::Start {
@@ -78,12 +97,24 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
         match part {
             ContentPart::Text { text } => events.push(ChatEvent::TextDelta { text: text.clone() }),
             ContentPart::Reasoning {
-                text, signature, ..
+                redacted: Some(data),
+                origin,
+                ..
+            } => events.push(ChatEvent::RedactedReasoning {
+                data: data.clone(),
+                origin: origin.clone(),
+            }),
+            ContentPart::Reasoning {
+                text,
+                signature,
+                redacted: None,
+                origin,
             } => {
                 events.push(ChatEvent::ReasoningDelta { text: text.clone() });
                 if let Some(signature) = signature {
                     events.push(ChatEvent::ReasoningSignature {
                         signature: signature.clone(),
+                        origin: origin.clone(),
                     });
                 }
             }
@@ -114,6 +145,12 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
 
 /// Folds [`ChatEvent`]s back into a [`ChatResponse`]: text and reasoning
 /// deltas are concatenated, tool-call fragments are joined per index in order.
+///
+/// Reasoning deltas extend the last part while it is an open reasoning part
+/// (no signature, no encrypted data). A [`ChatEvent::ReasoningSignature`]
+/// closes the last reasoning part if it is still open, recording the
+/// signature and its origin; otherwise it becomes a part of its own with
+/// empty text. A [`ChatEvent::RedactedReasoning`] is always a part of its own.
 #[derive(Debug, Default, Clone)]
 pub struct ResponseAccumulator {
     response: ChatResponse,
@@ -143,27 +180,46 @@ impl ResponseAccumulator {
                 Some(ContentPart::Reasoning {
                     text: t,
                     signature: None,
+                    redacted: None,
                     ..
                 }) => t.push_str(text),
                 _ => resp.content.push(ContentPart::Reasoning {
                     text: text.clone(),
                     signature: None,
                     redacted: None,
+                    origin: None,
                 }),
             },
-            ChatEvent::ReasoningSignature { signature } => {
+            ChatEvent::ReasoningSignature { signature, origin } => {
                 let last_reasoning = resp.content.iter_mut().rev().find_map(|p| match p {
-                    ContentPart::Reasoning { signature: s, .. } => Some(s),
+                    ContentPart::Reasoning {
+                        signature: s,
+                        redacted,
+                        origin: o,
+                        ..
+                    } => Some((s, redacted, o)),
                     _ => None,
                 });
                 match last_reasoning {
-                    Some(s) => *s = Some(signature.clone()),
-                    None => resp.content.push(ContentPart::Reasoning {
+                    Some((s, None, o)) if s.is_none() => {
+                        *s = Some(signature.clone());
+                        o.clone_from(origin);
+                    }
+                    _ => resp.content.push(ContentPart::Reasoning {
                         text: String::new(),
                         signature: Some(signature.clone()),
                         redacted: None,
+                        origin: origin.clone(),
                     }),
                 }
+            }
+            ChatEvent::RedactedReasoning { data, origin } => {
+                resp.content.push(ContentPart::Reasoning {
+                    text: String::new(),
+                    signature: None,
+                    redacted: Some(data.clone()),
+                    origin: origin.clone(),
+                });
             }
             ChatEvent::RefusalDelta { text } => match resp.content.last_mut() {
                 Some(ContentPart::Refusal { text: t }) => t.push_str(text),
@@ -246,8 +302,28 @@ mod tests {
                     text: "think".into(),
                     signature: Some("sig".into()),
                     redacted: None,
+                    origin: Some("anthropic".into()),
+                },
+                ContentPart::Reasoning {
+                    text: String::new(),
+                    signature: None,
+                    redacted: Some("ENCRYPTED".into()),
+                    origin: Some("anthropic".into()),
+                },
+                ContentPart::Reasoning {
+                    text: "more".into(),
+                    signature: Some("sig2".into()),
+                    redacted: None,
+                    origin: None,
                 },
                 ContentPart::text("hello"),
+                // A signature carrier: empty text, signed by another family.
+                ContentPart::Reasoning {
+                    text: String::new(),
+                    signature: Some("GEMINI_SIG".into()),
+                    redacted: None,
+                    origin: Some("gemini".into()),
+                },
             ],
             tool_calls: vec![
                 ToolCall {
@@ -271,6 +347,104 @@ mod tests {
         assert_eq!(back, resp);
         assert_eq!(back.to_message().role, Role::Assistant);
         let _ = Message::user("x");
+    }
+
+    #[test]
+    fn reasoning_events_carry_their_origin() {
+        let resp = ChatResponse {
+            content: vec![
+                ContentPart::Reasoning {
+                    text: String::new(),
+                    signature: None,
+                    redacted: Some("DATA".into()),
+                    origin: Some("anthropic".into()),
+                },
+                ContentPart::Reasoning {
+                    text: "t".into(),
+                    signature: Some("S".into()),
+                    redacted: None,
+                    origin: Some("gemini".into()),
+                },
+            ],
+            ..Default::default()
+        };
+        let events = response_to_events(&resp);
+        assert_eq!(
+            events[1..4],
+            [
+                ChatEvent::RedactedReasoning {
+                    data: "DATA".into(),
+                    origin: Some("anthropic".into())
+                },
+                ChatEvent::ReasoningDelta { text: "t".into() },
+                ChatEvent::ReasoningSignature {
+                    signature: "S".into(),
+                    origin: Some("gemini".into())
+                },
+            ]
+        );
+        // The origin is optional on the wire of the event JSON, both ways.
+        let old: ChatEvent =
+            serde_json::from_str(r#"{"type":"reasoning_signature","signature":"S"}"#)
+                .expect("an event without origin still parses");
+        assert_eq!(
+            old,
+            ChatEvent::ReasoningSignature {
+                signature: "S".into(),
+                origin: None
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&events[1]).expect("serializes"),
+            serde_json::json!({"type": "redacted_reasoning", "data": "DATA", "origin": "anthropic"})
+        );
+    }
+
+    #[test]
+    fn a_signature_never_lands_on_a_closed_or_redacted_part() {
+        let mut acc = ResponseAccumulator::new();
+        acc.push(&ChatEvent::RedactedReasoning {
+            data: "DATA".into(),
+            origin: Some("anthropic".into()),
+        });
+        // Deltas after a redacted block start a new part.
+        acc.push(&ChatEvent::ReasoningDelta { text: "a".into() });
+        acc.push(&ChatEvent::ReasoningSignature {
+            signature: "S1".into(),
+            origin: Some("anthropic".into()),
+        });
+        // A signature with no open part (a thinking block with no text) is its own part.
+        acc.push(&ChatEvent::ReasoningSignature {
+            signature: "S2".into(),
+            origin: Some("anthropic".into()),
+        });
+        let resp = acc.finish();
+        let sigs: Vec<_> = resp
+            .content
+            .iter()
+            .map(|p| match p {
+                ContentPart::Reasoning {
+                    text,
+                    signature,
+                    redacted,
+                    origin,
+                } => (
+                    text.as_str(),
+                    signature.as_deref(),
+                    redacted.as_deref(),
+                    origin.as_deref(),
+                ),
+                other => panic!("unexpected part {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            sigs,
+            [
+                ("", None, Some("DATA"), Some("anthropic")),
+                ("a", Some("S1"), None, Some("anthropic")),
+                ("", Some("S2"), None, Some("anthropic")),
+            ]
+        );
     }
 
     #[test]

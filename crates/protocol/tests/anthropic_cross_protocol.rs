@@ -7,7 +7,9 @@ mod common;
 use bytes::BytesMut;
 use common::{fixture, fixture_json, summarize};
 use serde_json::{Value, json};
-use switchboard_core::{ChatEvent, ContentPart, FinishReason, ResponseAccumulator, Role};
+use switchboard_core::{
+    ChatEvent, ChatResponse, ContentPart, FinishReason, ResponseAccumulator, Role, ToolCall,
+};
 use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 use switchboard_protocol::openai::{self, OpenAiStreamEncoder};
 use switchboard_protocol::sse::SseDecoder;
@@ -129,6 +131,7 @@ fn anthropic_request_with_thinking_to_openai_and_back() {
             text: "I should check SF first.".into(),
             signature: Some("EqQBCgIYAhIM".into()),
             redacted: None,
+            origin: Some(anthropic::ORIGIN.into()),
         }
     );
 
@@ -290,4 +293,96 @@ fn streams_cross_both_ways() {
         &msg.content[0],
         ContentPart::Reasoning { signature: Some(s), .. } if s.ends_with("...")
     ));
+}
+
+/// A conversation served by another provider family through the Anthropic
+/// API: its signatures reach the client tagged `sb1:<origin>:`, come back
+/// with their origin, and are never sent to Anthropic.
+#[test]
+fn another_familys_signatures_round_trip_through_the_anthropic_edge() {
+    let gemini = Some("gemini".to_owned());
+    let served = ChatResponse {
+        id: "resp1".into(),
+        model: "gemini-3-pro".into(),
+        content: vec![
+            ContentPart::Reasoning {
+                text: "Need weather.".into(),
+                signature: Some("CiQB0e2Kb+sig/==".into()),
+                redacted: None,
+                origin: gemini.clone(),
+            },
+            ContentPart::Reasoning {
+                text: String::new(),
+                signature: Some("SIG_CALL".into()),
+                redacted: None,
+                origin: gemini.clone(),
+            },
+        ],
+        tool_calls: vec![ToolCall {
+            id: "call_resp1_0".into(),
+            name: "get_weather".into(),
+            arguments: r#"{"city":"Paris"}"#.into(),
+        }],
+        finish_reason: FinishReason::ToolCalls,
+        ..Default::default()
+    };
+    let out = to_value(&anthropic::to_wire_response(&served));
+    assert_eq!(
+        out["content"],
+        json!([
+            {"type": "thinking", "thinking": "Need weather.", "signature": "sb1:gemini:CiQB0e2Kb+sig/=="},
+            {"type": "thinking", "thinking": "", "signature": "sb1:gemini:SIG_CALL"},
+            {"type": "tool_use", "id": "call_resp1_0", "name": "get_weather", "input": {"city": "Paris"}},
+        ])
+    );
+
+    // The client sends the turn back unchanged, with the tool's result.
+    let next = json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 1000,
+        "messages": [
+            {"role": "user", "content": "Weather in Paris?"},
+            {"role": "assistant", "content": out["content"]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_resp1_0", "content": "18C"}]},
+        ],
+    });
+    let core = anthropic::parse_messages_request(next.to_string().as_bytes())
+        .expect("parses")
+        .request;
+    assert_eq!(
+        core.messages[1].content, served.content,
+        "the raw signatures, with their origin"
+    );
+
+    // Served by Anthropic this time: Gemini's thinking is left out.
+    let to_anthropic = to_value(
+        &anthropic::to_wire_request(&core, &anthropic::RequestOptions::default())
+            .expect("converts"),
+    );
+    assert_eq!(
+        to_anthropic["messages"][1]["content"],
+        json!([{"type": "tool_use", "id": "call_resp1_0", "name": "get_weather", "input": {"city": "Paris"}}])
+    );
+
+    // Anthropic's own signatures are never tagged, and read back as Anthropic's.
+    let own = anthropic::parse_messages_response(&fixture(
+        "anthropic/messages_response_prompt_caching_constructed.json",
+    ))
+    .expect("parses");
+    let out = to_value(&anthropic::to_wire_response(&own));
+    assert_eq!(
+        out["content"][0]["signature"],
+        "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"
+    );
+    let next = json!({
+        "model": "claude-sonnet-4-5", "max_tokens": 1000,
+        "messages": [
+            {"role": "user", "content": "Capital of France?"},
+            {"role": "assistant", "content": out["content"]},
+            {"role": "user", "content": "Thanks"},
+        ],
+    });
+    let core = anthropic::parse_messages_request(next.to_string().as_bytes())
+        .expect("parses")
+        .request;
+    assert_eq!(core.messages[1].content, own.content);
 }

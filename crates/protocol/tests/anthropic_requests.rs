@@ -189,6 +189,7 @@ fn system_and_developer_messages_become_the_system_prompt() {
             tool_calls: vec![],
             tool_call_id: None,
             name: None,
+            is_error: false,
         },
     );
     let err = anthropic::to_wire_request(&with_image, &RequestOptions::default())
@@ -208,11 +209,13 @@ fn tool_conversation() -> ChatRequest {
                         text: "Two cities, two calls.".into(),
                         signature: Some("sig-1".into()),
                         redacted: None,
+                        origin: Some(anthropic::ORIGIN.into()),
                     },
                     ContentPart::Reasoning {
                         text: String::new(),
                         signature: None,
                         redacted: Some("ENCRYPTED".into()),
+                        origin: Some(anthropic::ORIGIN.into()),
                     },
                     ContentPart::text("Checking."),
                 ],
@@ -230,6 +233,7 @@ fn tool_conversation() -> ChatRequest {
                 ],
                 tool_call_id: None,
                 name: None,
+                is_error: false,
             },
             Message::tool_result("toolu_1", "18C"),
             Message {
@@ -241,6 +245,7 @@ fn tool_conversation() -> ChatRequest {
                 tool_calls: vec![],
                 tool_call_id: Some("toolu_2".into()),
                 name: Some("get_weather".into()),
+                is_error: true,
             },
             Message::user("Thanks!"),
         ],
@@ -269,7 +274,7 @@ fn tool_results_merge_into_one_user_turn_and_thinking_goes_back_first() {
             ]},
             {"role": "user", "content": [
                 {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
-                {"type": "tool_result", "tool_use_id": "toolu_2", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": true, "content": [
                     {"type": "text", "text": "see chart"},
                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
                 ]},
@@ -311,6 +316,7 @@ fn unsigned_reasoning_and_empty_text_are_left_out() {
                         text: "DeepSeek thoughts".into(),
                         signature: None,
                         redacted: None,
+                        origin: None,
                     },
                     ContentPart::text(""),
                     ContentPart::text("Hello"),
@@ -318,6 +324,7 @@ fn unsigned_reasoning_and_empty_text_are_left_out() {
                 tool_calls: vec![],
                 tool_call_id: None,
                 name: None,
+                is_error: false,
             },
             Message {
                 role: Role::Assistant,
@@ -325,10 +332,12 @@ fn unsigned_reasoning_and_empty_text_are_left_out() {
                     text: "only thoughts".into(),
                     signature: None,
                     redacted: None,
+                    origin: None,
                 }],
                 tool_calls: vec![],
                 tool_call_id: None,
                 name: None,
+                is_error: false,
             },
             Message::user("More"),
         ],
@@ -374,6 +383,7 @@ fn images_by_url_and_data_url() {
             tool_calls: vec![],
             tool_call_id: None,
             name: None,
+            is_error: false,
         }],
     );
     assert_eq!(
@@ -768,4 +778,92 @@ fn inbound_annotations_are_accepted() {
     );
     assert_eq!(w["output_config"], json!({"effort": "high"}));
     assert_eq!(w["top_k"], 40);
+}
+
+#[test]
+fn another_familys_signed_reasoning_is_left_out() {
+    let reasoning =
+        |text: &str, signature: Option<&str>, redacted: Option<&str>, origin: Option<&str>| {
+            ContentPart::Reasoning {
+                text: text.into(),
+                signature: signature.map(Into::into),
+                redacted: redacted.map(Into::into),
+                origin: origin.map(Into::into),
+            }
+        };
+    let req = ChatRequest::new(
+        "m",
+        vec![
+            Message::user("Hi"),
+            Message {
+                content: vec![
+                    // Gemini's thought and a signature carrier.
+                    reasoning("Gemini thinks", Some("G1"), None, Some("gemini")),
+                    reasoning("", Some("G2"), None, Some("gemini")),
+                    // Another family's encrypted reasoning.
+                    reasoning("", None, Some("OPAQUE"), Some("openai")),
+                    // Anthropic's own, and reasoning of unknown origin (saved
+                    // before origins were recorded): sent as before.
+                    reasoning("Claude thinks", Some("A1"), None, Some(anthropic::ORIGIN)),
+                    reasoning("", None, Some("R1"), None),
+                    ContentPart::text("Hello"),
+                ],
+                ..Message::assistant("")
+            },
+            Message::user("More"),
+        ],
+    );
+    assert_eq!(
+        wire_of(&req)["messages"][1],
+        json!({"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "Claude thinks", "signature": "A1"},
+            {"type": "redacted_thinking", "data": "R1"},
+            {"type": "text", "text": "Hello"},
+        ]})
+    );
+}
+
+#[test]
+fn tool_result_errors_map_both_ways() {
+    let mut body = fixture_json(&path("messages_request_tool_result_recorded.json"));
+    let turn = body["messages"]
+        .as_array()
+        .and_then(|m| {
+            m.iter()
+                .position(|m| m["content"][0]["type"] == "tool_result")
+        })
+        .expect("a tool_result turn");
+    body["messages"][turn]["content"][0]["is_error"] = json!(true);
+    let core = anthropic::parse_messages_request(body.to_string().as_bytes())
+        .expect("parses")
+        .request;
+    let result = core
+        .messages
+        .iter()
+        .find(|m| m.role == Role::Tool)
+        .expect("a tool message");
+    assert!(result.is_error);
+    let again = wire_of(&core);
+    assert_eq!(again["messages"][turn]["content"][0]["is_error"], true);
+    // A successful result is written without the flag, as clients send it.
+    let ok = ChatRequest::new(
+        "m",
+        vec![Message::user("x"), Message::tool_result("toolu_1", "fine")],
+    );
+    assert!(
+        wire_of(&ok)["messages"][0]["content"][1]
+            .get("is_error")
+            .is_none()
+    );
+    let failed = ChatRequest::new(
+        "m",
+        vec![
+            Message::user("x"),
+            Message::tool_error("toolu_1", "no such city"),
+        ],
+    );
+    assert_eq!(
+        wire_of(&failed)["messages"][0]["content"][1],
+        json!({"type": "tool_result", "tool_use_id": "toolu_1", "content": "no such city", "is_error": true})
+    );
 }

@@ -125,6 +125,7 @@ fn thinking_redacted_and_stop_sequence() {
                 text: "The user wants a one-word answer.".into(),
                 signature: Some("EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds".into()),
                 redacted: None,
+                origin: Some(anthropic::ORIGIN.into()),
             },
             ContentPart::Reasoning {
                 text: String::new(),
@@ -133,6 +134,7 @@ fn thinking_redacted_and_stop_sequence() {
                     "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj"
                         .into()
                 ),
+                origin: Some(anthropic::ORIGIN.into()),
             },
             ContentPart::text("Paris"),
         ]
@@ -174,6 +176,7 @@ fn core_wire_core_round_trip() {
                 text: "hmm".into(),
                 signature: Some("sig".into()),
                 redacted: None,
+                origin: Some(anthropic::ORIGIN.into()),
             },
             ContentPart::text("Hello"),
         ],
@@ -260,6 +263,7 @@ fn answers_from_other_providers_become_valid_anthropic_messages() {
                 text: "unsigned".into(),
                 signature: None,
                 redacted: None,
+                origin: None,
             },
             ContentPart::Refusal {
                 text: "I can't.".into(),

@@ -23,6 +23,7 @@ const STREAMS: &[&str] = &[
     "stream_tool_use_recorded.sse",
     "stream_thinking.sse",
     "stream_parallel_tool_use_constructed.sse",
+    "stream_redacted_thinking_constructed.sse",
 ];
 
 fn path(name: &str) -> String {
@@ -240,6 +241,148 @@ fn thinking_stream_keeps_the_signature() {
 }
 
 #[test]
+fn redacted_thinking_is_not_lost_in_a_stream() {
+    const DATA: &str = "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj";
+    let events = decode_ok(&fixture(&path("stream_redacted_thinking_constructed.sse")));
+    assert!(
+        events.contains(&ChatEvent::RedactedReasoning {
+            data: DATA.into(),
+            origin: Some(anthropic::ORIGIN.into()),
+        }),
+        "{events:?}"
+    );
+    assert!(events.contains(&ChatEvent::ReasoningSignature {
+        signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds".into(),
+        origin: Some(anthropic::ORIGIN.into()),
+    }));
+    // Collected, the stream has the parts of the same answer not streamed.
+    let whole = anthropic::parse_messages_response(&fixture(&path(
+        "messages_response_prompt_caching_constructed.json",
+    )))
+    .expect("parses");
+    assert_eq!(collect(&events).content, whole.content);
+
+    // And the encoder sends the block whole, in its place.
+    let body = encode_all(&events, AnthropicStreamEncoder::new());
+    let data: Vec<Value> = sse_events(&body)
+        .iter()
+        .map(|e| serde_json::from_str(&e.data).expect("json"))
+        .collect();
+    let at = data
+        .iter()
+        .position(|d| d["content_block"]["type"] == "redacted_thinking")
+        .expect("a redacted_thinking block");
+    assert_eq!(
+        data[at],
+        json!({"type": "content_block_start", "index": 1,
+               "content_block": {"type": "redacted_thinking", "data": DATA}})
+    );
+    assert_eq!(
+        data[at + 1],
+        json!({"type": "content_block_stop", "index": 1})
+    );
+}
+
+#[test]
+fn another_familys_signatures_are_tagged_in_the_stream() {
+    let gemini = || Some("gemini".to_owned());
+    let events = vec![
+        ChatEvent::Start {
+            id: "r".into(),
+            model: "gemini-3-pro".into(),
+        },
+        ChatEvent::ReasoningDelta {
+            text: "Need weather.".into(),
+        },
+        ChatEvent::ReasoningSignature {
+            signature: "SIG_THOUGHT".into(),
+            origin: gemini(),
+        },
+        // A Gemini signature carrier: no text, its own block.
+        ChatEvent::ReasoningDelta {
+            text: String::new(),
+        },
+        ChatEvent::ReasoningSignature {
+            signature: "SIG_TEXT".into(),
+            origin: gemini(),
+        },
+        ChatEvent::RedactedReasoning {
+            data: "OPAQUE".into(),
+            origin: Some("openai".into()),
+        },
+        // An origin that cannot be written: the data is withheld.
+        ChatEvent::RedactedReasoning {
+            data: "LOST".into(),
+            origin: Some("bad:origin".into()),
+        },
+        ChatEvent::TextDelta {
+            text: "Sunny.".into(),
+        },
+        ChatEvent::Finish {
+            reason: FinishReason::Stop,
+        },
+    ];
+    let body = encode_all(&events, AnthropicStreamEncoder::new());
+    let blocks: Vec<Value> = sse_events(&body)
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(&e.data).expect("json"))
+        .filter_map(|d| match d["type"].as_str() {
+            Some("content_block_start") => Some(d["content_block"].clone()),
+            Some("content_block_delta") => Some(d["delta"].clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            json!({"type": "thinking", "thinking": "", "signature": ""}),
+            json!({"type": "thinking_delta", "thinking": "Need weather."}),
+            json!({"type": "signature_delta", "signature": "sb1:gemini:SIG_THOUGHT"}),
+            json!({"type": "thinking", "thinking": "", "signature": ""}),
+            json!({"type": "signature_delta", "signature": "sb1:gemini:SIG_TEXT"}),
+            json!({"type": "redacted_thinking", "data": "sb1:openai:OPAQUE"}),
+            json!({"type": "text", "text": ""}),
+            json!({"type": "text_delta", "text": "Sunny."}),
+        ]
+    );
+    // What a client keeps from the stream and sends back is read with its origins.
+    let collected = collect(&decode_ok(&body));
+    let client = anthropic::to_wire_response(&collected);
+    let request = json!({
+        "model": "m", "max_tokens": 100,
+        "messages": [
+            {"role": "user", "content": "Weather?"},
+            {"role": "assistant", "content": client.content},
+            {"role": "user", "content": "Thanks"},
+        ],
+    });
+    let core = anthropic::parse_messages_request(request.to_string().as_bytes())
+        .expect("parses")
+        .request;
+    let origins: Vec<_> = core.messages[1]
+        .content
+        .iter()
+        .filter_map(|p| match p {
+            ContentPart::Reasoning {
+                signature,
+                redacted,
+                origin,
+                ..
+            } => Some((signature.clone().or(redacted.clone()), origin.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (Some("SIG_THOUGHT".into()), Some("gemini")),
+            (Some("SIG_TEXT".into()), Some("gemini")),
+            (Some("OPAQUE".into()), Some("openai")),
+        ]
+    );
+}
+
+#[test]
 fn error_event_ends_the_stream() {
     let (events, err) = decode_split(&fixture(&path("stream_error_overloaded.sse")), 0);
     assert!(events.is_empty());
@@ -396,6 +539,7 @@ fn sample_response() -> ChatResponse {
                 text: "Two calls.".into(),
                 signature: Some("sig==".into()),
                 redacted: None,
+                origin: Some(anthropic::ORIGIN.into()),
             },
             ContentPart::text("Checking both."),
         ],

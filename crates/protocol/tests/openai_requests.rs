@@ -413,7 +413,8 @@ fn reasoning_content_in_history() {
         ContentPart::Reasoning {
             text: "thinking...".into(),
             signature: None,
-            redacted: None
+            redacted: None,
+            origin: None,
         }
     );
     assert_eq!(assistant.text(), "a");

@@ -215,7 +215,8 @@ fn reasoning_and_refusal_parts() {
             ContentPart::Reasoning {
                 text: "Let me think.".into(),
                 signature: None,
-                redacted: None
+                redacted: None,
+                origin: None,
             },
             ContentPart::text("42"),
             ContentPart::Refusal {
@@ -265,7 +266,8 @@ fn openrouter_reasoning_field_and_extra_choices() {
         ContentPart::Reasoning {
             text: "r".into(),
             signature: None,
-            redacted: None
+            redacted: None,
+            origin: None,
         }
     );
     assert_eq!(resp.text(), "a");

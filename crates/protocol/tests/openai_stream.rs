@@ -672,6 +672,7 @@ fn a_whole_response_survives_events_chunks_events() {
                 text: "r".into(),
                 signature: None,
                 redacted: None,
+                origin: None,
             },
             ContentPart::text("answer"),
         ],

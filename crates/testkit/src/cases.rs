@@ -607,9 +607,7 @@ impl<F: WireFixtures + ?Sized> Run<'_, F> {
         req.messages = vec![Message {
             role: Role::User,
             content: vec![ContentPart::text("What is in this image?"), image.clone()],
-            tool_calls: Vec::new(),
-            tool_call_id: None,
-            name: None,
+            ..Message::user("")
         }];
         let resp = self.chat_ok(&*provider, &req).await?;
         check_answer(&resp, &sc, false)?;

@@ -24,6 +24,12 @@ use crate::stream::GuardedBody;
 /// The provider's name (`kind = "anthropic"`).
 pub const NAME: &str = "anthropic";
 
+/// The origin of Anthropic's reasoning parts (thinking signatures and
+/// redacted thinking); only reasoning of this origin, or of unknown origin,
+/// is sent to Anthropic. The same constant as
+/// [`switchboard_protocol::anthropic::ORIGIN`].
+pub const ORIGIN: &str = anthropic::ORIGIN;
+
 /// The most pages `models` reads from `GET /v1/models` (1000 models each).
 const MAX_MODEL_PAGES: usize = 20;
 

@@ -639,6 +639,7 @@ async fn images_are_sent_as_blocks() {
             tool_calls: vec![],
             tool_call_id: None,
             name: None,
+            is_error: false,
         }],
     );
     provider(&server).await.chat(&req).await.expect("answers");

@@ -650,6 +650,7 @@ fn carrier(signature: String) -> ContentPart {
         text: String::new(),
         signature: Some(signature),
         redacted: None,
+        origin: None,
     }
 }
 
@@ -737,6 +738,7 @@ pub(crate) fn response(
                 text: part.text.unwrap_or_default(),
                 signature,
                 redacted: None,
+                origin: None,
             });
         } else if let Some(text) = part.text {
             if let Some(s) = signature {

@@ -132,7 +132,10 @@ impl StreamDecoder {
                             text: String::new(),
                         });
                     }
-                    out.push(ChatEvent::ReasoningSignature { signature });
+                    out.push(ChatEvent::ReasoningSignature {
+                        signature,
+                        origin: None,
+                    });
                     self.reasoning_open = false;
                 }
                 continue;
@@ -177,12 +180,16 @@ impl StreamDecoder {
             // Close the open reasoning block so the carrier starts a new one.
             out.push(ChatEvent::ReasoningSignature {
                 signature: String::new(),
+                origin: None,
             });
         }
         out.push(ChatEvent::ReasoningDelta {
             text: String::new(),
         });
-        out.push(ChatEvent::ReasoningSignature { signature });
+        out.push(ChatEvent::ReasoningSignature {
+            signature,
+            origin: None,
+        });
         self.reasoning_open = false;
     }
 
@@ -330,12 +337,14 @@ mod tests {
                 ContentPart::Reasoning {
                     text: "Thinking.".into(),
                     signature: Some(String::new()),
-                    redacted: None
+                    redacted: None,
+                    origin: None,
                 },
                 ContentPart::Reasoning {
                     text: String::new(),
                     signature: Some("SIG".into()),
-                    redacted: None
+                    redacted: None,
+                    origin: None,
                 },
             ]
         );

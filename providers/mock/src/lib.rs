@@ -24,7 +24,7 @@ use crate::plan::{Answer, PlanInput, Step, count_words};
 pub use crate::config::{
     FaultConfig, MAX_EMBEDDING_DIMENSIONS, MockConfig, ModelEntry, ModelSpec, ReplyMode,
 };
-pub use crate::plan::REASONING_SIGNATURE;
+pub use crate::plan::{ORIGIN, REASONING_SIGNATURE};
 pub use crate::schema_gen::generate as generate_from_schema;
 
 /// The `created` timestamp of every mock response and model (2023-11-14T22:13:20Z),

@@ -7,6 +7,10 @@ use switchboard_core::{ChatEvent, Error, FinishReason, ToolCall, Usage};
 /// The signature on every mock reasoning block.
 pub const REASONING_SIGNATURE: &str = "mock-signature";
 
+/// The origin of the mock's signed reasoning: no real provider accepts its
+/// signature, so it is sent back to no one but the mock.
+pub const ORIGIN: &str = "mock";
+
 /// What the mock answers, before it is split into tokens.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Answer {
@@ -65,6 +69,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Vec<Step> {
                 Duration::ZERO,
                 ChatEvent::ReasoningSignature {
                     signature: REASONING_SIGNATURE.to_owned(),
+                    origin: Some(ORIGIN.to_owned()),
                 },
             );
         }

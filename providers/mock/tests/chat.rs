@@ -315,7 +315,8 @@ async fn reasons_first_when_asked() {
             ContentPart::Reasoning {
                 text: "Thinking about: why sky blue".into(),
                 signature: Some(REASONING_SIGNATURE.into()),
-                redacted: None
+                redacted: None,
+                origin: Some(switchboard_mock::ORIGIN.into()),
             },
             ContentPart::text("You said: why sky blue"),
         ]
@@ -338,7 +339,8 @@ async fn reasons_first_when_asked() {
     assert_eq!(
         evs[6],
         ChatEvent::ReasoningSignature {
-            signature: "mock-signature".into()
+            signature: "mock-signature".into(),
+            origin: Some("mock".into())
         }
     );
     assert_eq!(evs[7], ChatEvent::TextDelta { text: "You".into() });

@@ -408,6 +408,7 @@ pub(crate) fn response(mut chunk: wire::ChatChunk, instance: &str) -> ChatRespon
             text: message.thinking,
             signature: None,
             redacted: None,
+            origin: None,
         });
     }
     if !message.content.is_empty() {
@@ -575,6 +576,7 @@ mod tests {
                         text: "Look it up.".into(),
                         signature: None,
                         redacted: None,
+                        origin: None,
                     }],
                     ..Message::assistant_tool_calls(vec![ToolCall {
                         id: "call_1".into(),

@@ -326,7 +326,8 @@ async fn thinking_streams_as_reasoning() {
             ContentPart::Reasoning {
                 text: "The user greets me. I should greet back.".into(),
                 signature: None,
-                redacted: None
+                redacted: None,
+                origin: None,
             },
             ContentPart::text("Hi there!"),
         ]

@@ -420,7 +420,8 @@ async fn deepseek_reasoning_comes_back_and_is_sent_back() {
             ContentPart::Reasoning {
                 text: "9.11 < 9.8 because ...".into(),
                 signature: None,
-                redacted: None
+                redacted: None,
+                origin: None,
             },
             ContentPart::text("9.8 is greater."),
         ]

@@ -237,6 +237,7 @@ async fn image_request_matches_the_documented_example() {
             tool_calls: vec![],
             tool_call_id: None,
             name: None,
+            is_error: false,
         }],
     )
     .max_tokens(300);

@@ -13,6 +13,7 @@
 //! | core → wire response | gateway | [`to_wire_response`], [`to_wire_models`] |
 //! | events → wire stream | gateway | [`AnthropicStreamEncoder`], [`encode_chat_stream`] |
 //! | [`Error`](switchboard_core::Error) → error body | gateway | [`error_to_wire`], [`error_body`], [`retry_after_header`] |
+//! | reasoning origin ⇄ tagged signature | gateway | [`tag_signature`], [`untag_signature`] (see [Reasoning provenance](#reasoning-provenance)) |
 //!
 //! # Request mapping (core ⇄ Anthropic)
 //!
@@ -20,9 +21,9 @@
 //! |---|---|---|
 //! | `system` / `developer` messages | top-level `system` | wherever they are in the conversation, in order; one text part is sent as a string, several as an array of text blocks (one per part). Back: a string is one system message, an array one system message with a part per block. Non-text parts are an error naming the message |
 //! | `user` messages | `user` turns | text → `text`, image → `image` (`source` `base64`, or `url`; a `data:` URL is sent as base64; `detail` has no Anthropic form and is ignored) |
-//! | `tool` messages | `tool_result` blocks in a `user` turn | `tool_use_id` = `tool_call_id`; one text part → string `content`, else text/image blocks, no parts → no `content` |
+//! | `tool` messages | `tool_result` blocks in a `user` turn | `tool_use_id` = `tool_call_id`; one text part → string `content`, else text/image blocks, no parts → no `content`; `is_error: true` → `is_error: true` (false is not written). Back: `is_error: true` → `is_error`, absent or false → not an error |
 //! | consecutive same-role messages | one turn | Anthropic wants alternating roles: consecutive tool results, and a user message right after them, are merged into one `user` turn, blocks in order |
-//! | `assistant` messages | `assistant` turns | reasoning with `redacted` → `redacted_thinking`; reasoning with a `signature` → `thinking` (text and signature unchanged, in their original position, so a turn's thinking blocks go back first as Anthropic requires); reasoning **without** a signature (another provider's) is left out, since Anthropic only accepts its own signed thinking; text and refusal → `text` (empty text is left out: the API rejects empty text blocks); tool calls → `tool_use` after the content. A turn left with no blocks is skipped |
+//! | `assistant` messages | `assistant` turns | reasoning whose `origin` is another family's (not `None`, not `"anthropic"`) is left out, signed or not (see [Reasoning provenance](#reasoning-provenance)); otherwise reasoning with `redacted` → `redacted_thinking`; reasoning with a `signature` → `thinking` (text and signature unchanged, in their original position, so a turn's thinking blocks go back first as Anthropic requires); reasoning **without** a signature (another provider's) is left out, since Anthropic only accepts its own signed thinking; text and refusal → `text` (empty text is left out: the API rejects empty text blocks); tool calls → `tool_use` after the content. A turn left with no blocks is skipped |
 //! | `ToolCall.arguments` | `tool_use.input` | parsed; empty → `{}`; text that is not a JSON object is an `invalid_request` error naming `messages[i].tool_calls[j].arguments` (a conversation is never sent with silently altered arguments). Back: `input` as compact JSON |
 //! | `name` on a message | — | Anthropic has no participant names; not sent |
 //! | `max_tokens` | `max_tokens` | required by the API: when absent, [`RequestOptions::default_max_tokens`] ([`DEFAULT_MAX_TOKENS`] = 4096), plus the thinking budget when thinking is on |
@@ -45,8 +46,41 @@
 //! for them and they do not change the answer: `cache_control` (prompt-cache
 //! breakpoints; providers can set their own, see
 //! [`RequestOptions::cache_breakpoints`]), `citations` on text blocks, and
-//! the `caller` the API adds to `tool_use` blocks. A `tool_result`'s
-//! `is_error` has no core field either and is dropped (the result's text is kept).
+//! the `caller` the API adds to `tool_use` blocks.
+//!
+//! # Reasoning provenance
+//!
+//! A thinking block's `signature` and a `redacted_thinking` block's `data`
+//! are only valid for the provider family that produced them, which the
+//! core records as the reasoning part's `origin`
+//! ([`ContentPart::Reasoning`](switchboard_core::ContentPart::Reasoning)).
+//! The rule:
+//!
+//! - **Providers (wire → core)**: `thinking` and `redacted_thinking` blocks
+//!   read from the API, whole or streamed, get origin [`ORIGIN`]
+//!   (`"anthropic"`); their signatures are kept exactly as sent (never
+//!   untagged: a tag from an upstream Switchboard goes back to it as it
+//!   came). A streamed
+//!   `redacted_thinking` block becomes one
+//!   [`ChatEvent::RedactedReasoning`](switchboard_core::ChatEvent::RedactedReasoning).
+//! - **Providers (core → wire)**: reasoning is sent only when its origin is
+//!   `None` (unknown: conversations saved before origins were recorded) or
+//!   `"anthropic"`; another family's reasoning is left out, like unsigned
+//!   reasoning already is. Anthropic would reject the foreign signature.
+//! - **Gateway (core → wire answers and streams)**: a signature or
+//!   redacted data whose origin is another family's is written **tagged**,
+//!   `sb1:<origin>:<signature>` ([`tag_signature`]), so that a client that
+//!   sends the conversation back (as Anthropic clients do) hands the gateway
+//!   its origin too. Anthropic's own and unknown-origin signatures are
+//!   written unchanged.
+//! - **Gateway (wire → core requests)**: a signature or redacted data that
+//!   is a well-formed tag gets the tag's origin and the raw signature
+//!   ([`untag_signature`]); any other (including a malformed tag such as
+//!   `sb1:` or `sb1::x`) is a plain Anthropic signature, origin `"anthropic"`.
+//!   An empty signature stays unsigned, with no origin.
+//!
+//! So a conversation served by Gemini through the Anthropic API keeps
+//! Gemini's signatures for Gemini, and never sends them to Anthropic.
 //!
 //! # Response mapping
 //!
@@ -81,6 +115,7 @@
 
 mod error;
 mod models;
+mod origin;
 mod request;
 mod response;
 mod stream;
@@ -94,6 +129,7 @@ pub use models::{
     ModelPage, format_rfc3339, from_wire_model, from_wire_models, parse_models, parse_rfc3339,
     to_wire_models,
 };
+pub use origin::{ORIGIN, SIGNATURE_TAG_PREFIX, is_valid_origin, tag_signature, untag_signature};
 pub use request::{
     DEFAULT_MAX_TOKENS, DEFAULT_SCHEMA_NAME, InboundMessagesRequest, RAW_ARGUMENTS_KEY,
     RequestOptions, effort_budget, from_wire_request, parse_messages_request, to_wire_request,

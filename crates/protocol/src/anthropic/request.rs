@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchboard_core::{self as sb, ChatRequest, Error};
 
+use super::origin::{ORIGIN, untag_signature};
 use super::types::{
     ContentBlock, ImageSource, InputMessage, MessageContent, MessagesRequest, Metadata,
     OutputConfig, OutputFormat, SystemBlock, SystemPrompt, ThinkingConfig, Tool, ToolChoice,
@@ -545,7 +546,7 @@ fn tool_result_block(m: &sb::Message, i: usize) -> Result<ContentBlock<'_>, Erro
     Ok(ContentBlock::ToolResult {
         tool_use_id: Cow::Borrowed(id),
         content,
-        is_error: None,
+        is_error: m.is_error.then_some(true),
         extra: Map::new(),
     })
 }
@@ -585,7 +586,13 @@ fn assistant_blocks(m: &sb::Message, i: usize) -> Result<Vec<ContentBlock<'_>>, 
                 text,
                 signature,
                 redacted,
+                origin,
             } => {
+                if !sb::ContentPart::reasoning_origin_compatible(origin.as_deref(), ORIGIN) {
+                    // Another family's signature or encrypted data: Anthropic
+                    // would reject it, and its text alone cannot be sent.
+                    continue;
+                }
                 if let Some(data) = redacted {
                     blocks.push(ContentBlock::RedactedThinking {
                         data: Cow::Borrowed(data),
@@ -766,6 +773,7 @@ pub fn from_wire_request(wire: MessagesRequest<'_>) -> Result<InboundMessagesReq
                     tool_calls: Vec::new(),
                     tool_call_id: None,
                     name: None,
+                    is_error: false,
                 });
             }
         }
@@ -921,6 +929,7 @@ fn new_message(role: sb::Role, content: Vec<sb::ContentPart>) -> sb::Message {
         tool_calls: Vec::new(),
         tool_call_id: None,
         name: None,
+        is_error: false,
     }
 }
 
@@ -954,7 +963,7 @@ fn message_from_wire(
                     ContentBlock::ToolResult {
                         tool_use_id,
                         content,
-                        is_error: _,
+                        is_error,
                         extra,
                     } => {
                         reject_unknown(&extra, &path)?;
@@ -993,6 +1002,7 @@ fn message_from_wire(
                         };
                         let mut message = new_message(sb::Role::Tool, content);
                         message.tool_call_id = Some(tool_use_id.into_owned());
+                        message.is_error = is_error == Some(true);
                         out.push(message);
                     }
                     other => return Err(unsupported_block(&other, path, "user")),
@@ -1017,18 +1027,29 @@ fn message_from_wire(
                         extra,
                     } => {
                         reject_unknown(&extra, &path)?;
+                        // A signature the gateway tagged with another origin
+                        // gets that origin back (see `untag_signature`).
+                        let (signature, origin) = if signature.is_empty() {
+                            (None, None)
+                        } else {
+                            let (origin, raw) = untag_signature(&signature);
+                            (Some(raw.to_owned()), Some(origin.to_owned()))
+                        };
                         message.content.push(sb::ContentPart::Reasoning {
                             text: thinking.into_owned(),
-                            signature: (!signature.is_empty()).then(|| signature.into_owned()),
+                            signature,
                             redacted: None,
+                            origin,
                         });
                     }
                     ContentBlock::RedactedThinking { data, extra } => {
                         reject_unknown(&extra, &path)?;
+                        let (origin, raw) = untag_signature(&data);
                         message.content.push(sb::ContentPart::Reasoning {
                             text: String::new(),
                             signature: None,
-                            redacted: Some(data.into_owned()),
+                            redacted: Some(raw.to_owned()),
+                            origin: Some(origin.to_owned()),
                         });
                     }
                     ContentBlock::ToolUse {

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{self as sb, ChatResponse, Error, FinishReason, Usage};
 
 use super::error::error_from_value;
+use super::origin::{ORIGIN, tag_signature};
 use super::request::{RAW_ARGUMENTS_KEY, parse_arguments};
 use super::types::{ContentBlock, MessageDeltaUsage, MessageUsage, MessagesResponse};
 
@@ -132,8 +133,9 @@ pub fn parse_messages_response(body: &[u8]) -> Result<ChatResponse, Error> {
 ///
 /// Blocks keep their order: `text` → text parts, `thinking` → reasoning
 /// parts with their signature, `redacted_thinking` → reasoning parts with
-/// `redacted` data, `tool_use` → tool calls (arguments = the `input` object
-/// as compact JSON). Blocks the core has no part for and block fields it has
+/// `redacted` data (both with origin [`ORIGIN`], `"anthropic"`; signatures
+/// are kept exactly as the API sent them, never untagged), `tool_use` →
+/// tool calls (arguments = the `input` object as compact JSON). Blocks the core has no part for and block fields it has
 /// no place for go to `extra` under [`extra_keys`], so [`to_wire_response`]
 /// can put them back. `stop_sequence` and unknown top-level fields go to
 /// `extra` too; `created` is 0 (the API does not say).
@@ -186,6 +188,7 @@ pub fn from_wire_response(wire: MessagesResponse<'_>) -> Result<ChatResponse, Er
                     text: thinking.into_owned(),
                     signature: (!signature.is_empty()).then(|| signature.into_owned()),
                     redacted: None,
+                    origin: Some(ORIGIN.to_owned()),
                 });
             }
             ContentBlock::RedactedThinking { data, extra } => {
@@ -194,6 +197,7 @@ pub fn from_wire_response(wire: MessagesResponse<'_>) -> Result<ChatResponse, Er
                     text: String::new(),
                     signature: None,
                     redacted: Some(data.into_owned()),
+                    origin: Some(ORIGIN.to_owned()),
                 });
             }
             ContentBlock::ToolUse {
@@ -303,7 +307,10 @@ fn indexed_entries<'v>(
 /// reasoning came unsigned from another provider) or `redacted_thinking`
 /// blocks, text and refusal parts `text` blocks, tool calls `tool_use`
 /// blocks after the content (see [`arguments_to_input`]); image parts have
-/// no place in an answer and are left out. The stop reason follows
+/// no place in an answer and are left out. Another family's signature or
+/// redacted data is written tagged with its origin, `sb1:<origin>:…` (see
+/// [`tag_signature`]), so that it is recognised when the client sends it
+/// back; one whose origin cannot be written is withheld. The stop reason follows
 /// [`stop_reason_to_wire`]. Entries of `extra` written by
 /// [`from_wire_response`] go back where they came from; other entries become
 /// top-level fields.
@@ -319,14 +326,24 @@ pub fn to_wire_response(resp: &ChatResponse) -> MessagesResponse<'_> {
                 text,
                 signature,
                 redacted,
+                origin,
             } => match redacted {
-                Some(data) => blocks.push(ContentBlock::RedactedThinking {
-                    data: Cow::Borrowed(data),
-                    extra: Map::new(),
-                }),
+                Some(data) => {
+                    // Left out when its origin cannot be written (see `tag_signature`).
+                    if let Some(data) = tag_signature(data, origin.as_deref()) {
+                        blocks.push(ContentBlock::RedactedThinking {
+                            data,
+                            extra: Map::new(),
+                        });
+                    }
+                }
                 None => blocks.push(ContentBlock::Thinking {
                     thinking: Cow::Borrowed(text),
-                    signature: Cow::Borrowed(signature.as_deref().unwrap_or_default()),
+                    signature: tag_signature(
+                        signature.as_deref().unwrap_or_default(),
+                        origin.as_deref(),
+                    )
+                    .unwrap_or_default(),
                     extra: Map::new(),
                 }),
             },

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{ChatEvent, ChatStream, Error, FinishReason, Usage};
 
 use super::error::{error_from_value, error_to_wire};
+use super::origin::{ORIGIN, tag_signature};
 use super::response::{delta_usage_to_wire, finish_reason_from_wire, stop_reason_to_wire};
 use super::types::{
     BlockDelta, ContentBlock, MessageDeltaBody, MessageUsage, MessagesResponse, StreamEvent,
@@ -72,6 +73,10 @@ impl WireUsage {
 ///   `web_search_tool_result`), `citations_delta` and unknown delta types are
 ///   ignored; an `input_json_delta` for a block that never started is a
 ///   protocol error (its call would have no id).
+/// - A `redacted_thinking` block arrives whole in its `content_block_start`
+///   → one [`ChatEvent::RedactedReasoning`] with its `data`.
+/// - Signatures and redacted data get origin [`ORIGIN`](super::ORIGIN)
+///   (`"anthropic"`) and are kept exactly as sent.
 /// - `message_delta` gives the stop reason and the **cumulative** usage:
 ///   each count it carries replaces the one from `message_start`.
 /// - **Usage before Finish**: at `message_stop`, [`ChatEvent::Usage`] (if
@@ -207,11 +212,20 @@ impl AnthropicStreamDecoder {
                         if !signature.is_empty() {
                             out.push(ChatEvent::ReasoningSignature {
                                 signature: signature.into_owned(),
+                                origin: Some(ORIGIN.to_owned()),
                             });
                         }
                         BlockKind::Thinking
                     }
-                    ContentBlock::RedactedThinking { .. } => BlockKind::RedactedThinking,
+                    ContentBlock::RedactedThinking { data, .. } => {
+                        if !data.is_empty() {
+                            out.push(ChatEvent::RedactedReasoning {
+                                data: data.into_owned(),
+                                origin: Some(ORIGIN.to_owned()),
+                            });
+                        }
+                        BlockKind::RedactedThinking
+                    }
                     ContentBlock::ToolUse {
                         id, name, input, ..
                     } => {
@@ -262,6 +276,7 @@ impl AnthropicStreamDecoder {
                         if !signature.is_empty() && kind != Some(BlockKind::Other) {
                             out.push(ChatEvent::ReasoningSignature {
                                 signature: signature.into_owned(),
+                                origin: Some(ORIGIN.to_owned()),
                             });
                         }
                     }
@@ -468,6 +483,8 @@ enum OpenBlock {
     Thinking {
         signed: bool,
     },
+    /// A `redacted_thinking` block (whole in its start).
+    Redacted,
     Tool(u32),
 }
 
@@ -488,6 +505,12 @@ enum OpenBlock {
 ///   arguments for a tool call whose block was already closed (interleaved
 ///   calls) are sent as `input_json_delta` on that call's own index, which
 ///   the SDKs accumulate by index;
+/// - [`ChatEvent::RedactedReasoning`] is a whole block: `content_block_start`
+///   with `{"type": "redacted_thinking", "data"}`, then `content_block_stop`;
+/// - a signature or redacted data whose origin is another family's is written
+///   tagged, `sb1:<origin>:<signature>` (see [`tag_signature`](super::tag_signature));
+///   one whose origin name cannot be written is withheld (an empty
+///   `signature_delta`, no `redacted_thinking` block);
 /// - [`ChatEvent::Finish`] closes the open block; [`finish`](Self::finish)
 ///   then sends `message_delta` (the stop reason, see
 ///   [`stop_reason_to_wire`](super::stop_reason_to_wire), and the usage:
@@ -717,16 +740,26 @@ impl AnthropicStreamEncoder {
                     },
                 )
             }
-            ChatEvent::ReasoningSignature { signature } => {
+            ChatEvent::ReasoningSignature { signature, origin } => {
                 let index = self.thinking_block(buf)?;
                 self.open = Some((index, OpenBlock::Thinking { signed: true }));
-                Self::delta(
+                // An origin that cannot be written withholds the signature.
+                let signature = tag_signature(signature, origin.as_deref()).unwrap_or_default();
+                Self::delta(buf, index, BlockDelta::SignatureDelta { signature })
+            }
+            ChatEvent::RedactedReasoning { data, origin } => {
+                let Some(data) = tag_signature(data, origin.as_deref()) else {
+                    return Ok(());
+                };
+                self.open(
                     buf,
-                    index,
-                    BlockDelta::SignatureDelta {
-                        signature: Cow::Borrowed(signature),
+                    OpenBlock::Redacted,
+                    ContentBlock::RedactedThinking {
+                        data,
+                        extra: Map::new(),
                     },
-                )
+                )?;
+                self.close(buf)
             }
             ChatEvent::ToolCallStart { index, id, name } => {
                 self.tool_block(buf, *index, id, name).map(|_| ())

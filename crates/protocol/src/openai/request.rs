@@ -104,8 +104,11 @@ impl InboundChatRequest {
 ///   (the caller decides streaming, see [`ChatCompletionRequest::streaming`]),
 ///   are an [`InvalidRequest`](sb::ErrorKind::InvalidRequest) error naming `extra.<key>`.
 /// - Reasoning parts of assistant messages are left out unless
-///   [`RequestOptions::reasoning_content`] is set; refusal parts become the
-///   message's `refusal`.
+///   [`RequestOptions::reasoning_content`] is set, and then only their text
+///   is sent, whatever their origin: signatures and encrypted reasoning are
+///   never sent in this format. Refusal parts become the message's `refusal`.
+/// - Tool messages have no error flag here: an `is_error` result is sent
+///   as an ordinary result (its text says what failed).
 pub fn to_wire_request<'a>(
     req: &'a ChatRequest,
     opts: &RequestOptions,
@@ -571,6 +574,7 @@ fn message_from_wire(m: ChatMessage<'_>, i: usize) -> Result<sb::Message, Error>
             text,
             signature: None,
             redacted: None,
+            origin: None,
         });
     }
     match m.content {
@@ -612,6 +616,8 @@ fn message_from_wire(m: ChatMessage<'_>, i: usize) -> Result<sb::Message, Error>
         tool_calls,
         tool_call_id: m.tool_call_id.map(Cow::into_owned),
         name: m.name.map(Cow::into_owned),
+        // OpenAI tool messages have no error flag.
+        is_error: false,
     })
 }
 

@@ -163,6 +163,7 @@ pub fn from_wire_response(wire: ChatCompletion<'_>) -> Result<ChatResponse, Erro
             text: r.into_owned(),
             signature: None,
             redacted: None,
+            origin: None,
         });
     }
     if let Some(t) = text.filter(|t| !t.is_empty()) {

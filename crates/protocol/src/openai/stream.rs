@@ -310,7 +310,9 @@ pub const FALLBACK_COMPLETION_ID: &str = "chatcmpl-switchboard";
 ///   usage chunk with `choices: []` (the last [`ChatEvent::Usage`] seen, even
 ///   one after `Finish`), then `data: [DONE]`.
 ///
-/// [`ChatEvent::ReasoningSignature`] has no OpenAI form and sends nothing.
+/// [`ChatEvent::ReasoningSignature`] and [`ChatEvent::RedactedReasoning`]
+/// have no OpenAI form and send nothing: signatures and encrypted reasoning
+/// never leave through the OpenAI format (reasoning text does).
 #[derive(Debug, Clone)]
 pub struct OpenAiStreamEncoder {
     id: String,
@@ -470,6 +472,7 @@ impl OpenAiStreamEncoder {
                 return sse::encode_json_into(buf, None, &chunk);
             }
             ChatEvent::ReasoningSignature { .. }
+            | ChatEvent::RedactedReasoning { .. }
             | ChatEvent::Start { .. }
             | ChatEvent::Usage(_) => {
                 return Ok(());

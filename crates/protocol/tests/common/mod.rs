@@ -143,7 +143,9 @@ pub fn summarize(events: &[ChatEvent]) -> Summary {
             }
             ChatEvent::Usage(u) => s.usage = Some(*u),
             ChatEvent::Finish { reason } => s.finish = Some(reason.clone()),
-            ChatEvent::Start { .. } | ChatEvent::ReasoningSignature { .. } => {}
+            ChatEvent::Start { .. }
+            | ChatEvent::ReasoningSignature { .. }
+            | ChatEvent::RedactedReasoning { .. } => {}
         }
     }
     s

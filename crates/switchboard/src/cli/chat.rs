@@ -145,6 +145,7 @@ async fn stream(mut events: switchboard::ChatStream) -> anyhow::Result<()> {
             }
             ChatEvent::Start { .. }
             | ChatEvent::ReasoningSignature { .. }
+            | ChatEvent::RedactedReasoning { .. }
             | ChatEvent::Usage(_)
             | ChatEvent::Finish { .. } => {}
         }
