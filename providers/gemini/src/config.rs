@@ -39,9 +39,9 @@ pub struct GeminiConfig {
     /// (`thinkingConfig.includeThoughts`), which come back as reasoning parts.
     #[serde(default = "yes")]
     pub include_thoughts: bool,
-    /// Send thought signatures back on later turns (Gemini requires the
-    /// signature of each replayed function call). Turn off when conversations
-    /// carry reasoning from other providers whose signatures Gemini would reject.
+    /// Send Gemini's thought signatures back on later turns (Gemini requires
+    /// the signature of each replayed function call). Reasoning that another
+    /// provider signed is never sent, whatever this says.
     #[serde(default = "yes")]
     pub replay_thought_signatures: bool,
     /// When a replayed function call has no thought signature (the

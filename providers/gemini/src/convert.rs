@@ -23,6 +23,24 @@
 //! (the conversation came through a client that drops them, such as an
 //! OpenAI-format client), Google's documented placeholder
 //! [`SKIP_THOUGHT_SIGNATURE`] is sent instead (`thought_signature_fallback`).
+//!
+//! # Provenance
+//!
+//! Gemini rejects thought signatures it did not issue, so every reasoning
+//! part read from Gemini — thought parts and signature carriers, whole or
+//! streamed — gets origin [`ORIGIN`] (`"gemini"`), and a reasoning part is
+//! replayed (thought text, signature, carrier) only when its origin is
+//! `None` (unknown: conversations saved before origins were recorded) or
+//! `"gemini"`. Another family's reasoning — an Anthropic thinking block, say
+//! — is left out whole, signed or not; the fallback above still gives the
+//! turn's first function call its placeholder.
+//!
+//! # Tool errors
+//!
+//! A tool message with `is_error` sends its result under
+//! `functionResponse.response.error` — the key Google's docs name for a
+//! function's error details — instead of `output`: `{"error": <the result
+//! object, or its text>}`.
 
 use std::borrow::Cow;
 
@@ -34,6 +52,10 @@ use switchboard_core::{
 
 use crate::wire::{self, Content, Part};
 use crate::{GeminiConfig, schema};
+
+/// The origin of Gemini's reasoning parts and thought signatures
+/// ([`ContentPart::Reasoning`]'s `origin`); see the module docs.
+pub const ORIGIN: &str = "gemini";
 
 /// Google's placeholder for a missing thought signature, documented for
 /// conversations that were not produced by Gemini
@@ -448,6 +470,12 @@ fn model_parts<'a>(m: &'a Message, i: usize, cfg: &GeminiConfig) -> Result<Vec<P
     let sig = |s: Option<&'a str>| s.filter(|s| replay && !s.is_empty()).map(Cow::Borrowed);
     for (j, part) in m.content.iter().enumerate() {
         match part {
+            ContentPart::Reasoning { origin, .. }
+                if !ContentPart::reasoning_origin_compatible(origin.as_deref(), ORIGIN) =>
+            {
+                // Another family's reasoning: Gemini rejects foreign
+                // signatures, and the thought text belongs with them.
+            }
             ContentPart::Reasoning {
                 text, signature, ..
             } => {
@@ -543,7 +571,8 @@ fn tool_name_for<'a>(id: &str, before: &'a [Message]) -> Option<&'a str> {
 /// nearest call with that id), falling back to the message's `name`. The
 /// result text becomes the `response` object: a JSON object is sent as it
 /// is; anything else is wrapped as `{"output": "<text>"}` (the key Google's
-/// docs name for a function's output).
+/// docs name for a function's output). An error result (`is_error`) is
+/// wrapped as `{"error": <object or text>}` (the key for error details).
 fn tool_parts<'a>(m: &'a Message, i: usize, before: &'a [Message]) -> Result<Vec<Part<'a>>, Error> {
     let id = m.tool_call_id.as_deref().unwrap_or_default();
     let name = tool_name_for(id, before)
@@ -571,6 +600,8 @@ fn tool_parts<'a>(m: &'a Message, i: usize, before: &'a [Message]) -> Result<Vec
         }
     }
     let response = match serde_json::from_str::<Value>(&text) {
+        Ok(v @ Value::Object(_)) if m.is_error => serde_json::json!({ "error": v }),
+        _ if m.is_error => serde_json::json!({ "error": text }),
         Ok(v @ Value::Object(_)) => v,
         _ => serde_json::json!({ "output": text }),
     };
@@ -644,13 +675,13 @@ pub(crate) fn usage(u: &wire::UsageMetadata) -> Usage {
     }
 }
 
-/// A signature carrier: a reasoning part with no text.
+/// A signature carrier: a reasoning part with no text, origin [`ORIGIN`].
 fn carrier(signature: String) -> ContentPart {
     ContentPart::Reasoning {
         text: String::new(),
         signature: Some(signature),
         redacted: None,
-        origin: None,
+        origin: Some(ORIGIN.to_owned()),
     }
 }
 
@@ -738,7 +769,7 @@ pub(crate) fn response(
                 text: part.text.unwrap_or_default(),
                 signature,
                 redacted: None,
-                origin: None,
+                origin: Some(ORIGIN.to_owned()),
             });
         } else if let Some(text) = part.text {
             if let Some(s) = signature {
@@ -1014,6 +1045,74 @@ mod tests {
             parts[2]["thoughtSignature"],
             json!(SKIP_THOUGHT_SIGNATURE),
             "the fallback still applies"
+        );
+    }
+
+    #[test]
+    fn only_gemini_and_unknown_reasoning_is_replayed() {
+        let reasoning =
+            |text: &str, signature: &str, origin: Option<&str>| ContentPart::Reasoning {
+                text: text.into(),
+                signature: Some(signature.into()),
+                redacted: None,
+                origin: origin.map(Into::into),
+            };
+        let msg = Message {
+            content: vec![
+                reasoning("Claude thinks", "ANTHROPIC_SIG", Some("anthropic")),
+                ContentPart::Reasoning {
+                    text: String::new(),
+                    signature: None,
+                    redacted: Some("ENCRYPTED".into()),
+                    origin: Some("anthropic".into()),
+                },
+                reasoning("", "FOREIGN_CARRIER", Some("mock")),
+                reasoning("Gemini thinks", "SIG_THOUGHT", Some(ORIGIN)),
+                // Saved before origins were recorded: replayed as before.
+                reasoning("", "OLD_SIG", None),
+                ContentPart::text("Hi"),
+            ],
+            ..Message::assistant_tool_calls(vec![ToolCall {
+                id: "a".into(),
+                name: "f".into(),
+                arguments: "{}".into(),
+            }])
+        };
+        let req = ChatRequest::new("m", vec![Message::user("x"), msg]);
+        assert_eq!(
+            body(&req, &cfg())["contents"][1]["parts"],
+            json!([
+                {"text": "Gemini thinks", "thought": true, "thoughtSignature": "SIG_THOUGHT"},
+                {"text": "Hi", "thoughtSignature": "OLD_SIG"},
+                {"functionCall": {"name": "f", "args": {}}, "thoughtSignature": SKIP_THOUGHT_SIGNATURE}
+            ])
+        );
+    }
+
+    #[test]
+    fn tool_errors_go_under_the_error_key() {
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "lookup".into(),
+            arguments: "{}".into(),
+        };
+        let req = ChatRequest::new(
+            "m",
+            vec![
+                Message::user("x"),
+                Message::assistant_tool_calls(vec![call("a"), call("b"), call("c")]),
+                Message::tool_error("a", "no such city"),
+                Message::tool_error("b", r#"{"code": 404}"#),
+                Message::tool_result("c", "fine"),
+            ],
+        );
+        assert_eq!(
+            body(&req, &cfg())["contents"][2]["parts"],
+            json!([
+                {"functionResponse": {"name": "lookup", "response": {"error": "no such city"}}},
+                {"functionResponse": {"name": "lookup", "response": {"error": {"code": 404}}}},
+                {"functionResponse": {"name": "lookup", "response": {"output": "fine"}}}
+            ])
         );
     }
 

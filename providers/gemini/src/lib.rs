@@ -25,7 +25,7 @@ use switchboard_protocol::sse::SseDecoder;
 use tokio::time::Instant;
 
 pub use crate::config::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, GeminiConfig, SafetySetting};
-pub use crate::convert::SKIP_THOUGHT_SIGNATURE;
+pub use crate::convert::{ORIGIN, SKIP_THOUGHT_SIGNATURE};
 pub use crate::schema::sanitize_schema;
 
 /// The provider's name: the `kind` of `[providers.<instance>]`.

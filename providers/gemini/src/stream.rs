@@ -19,6 +19,7 @@ use crate::wire::GenerateContentResponse;
 ///   closing an unsigned reasoning block with an empty signature) so that a
 ///   [`ResponseAccumulator`](switchboard_core::ResponseAccumulator) rebuilds
 ///   the same content as a non-streamed answer (see [`crate::convert`]);
+///   every signature event has origin [`ORIGIN`](crate::ORIGIN) (`"gemini"`);
 /// - a function call arrives whole in one event → [`ChatEvent::ToolCallStart`]
 ///   (its id, or `call_<responseId>_<n>`) and one [`ChatEvent::ToolCallDelta`]
 ///   with the complete arguments;
@@ -134,7 +135,7 @@ impl StreamDecoder {
                     }
                     out.push(ChatEvent::ReasoningSignature {
                         signature,
-                        origin: None,
+                        origin: Some(convert::ORIGIN.to_owned()),
                     });
                     self.reasoning_open = false;
                 }
@@ -180,7 +181,7 @@ impl StreamDecoder {
             // Close the open reasoning block so the carrier starts a new one.
             out.push(ChatEvent::ReasoningSignature {
                 signature: String::new(),
-                origin: None,
+                origin: Some(convert::ORIGIN.to_owned()),
             });
         }
         out.push(ChatEvent::ReasoningDelta {
@@ -188,7 +189,7 @@ impl StreamDecoder {
         });
         out.push(ChatEvent::ReasoningSignature {
             signature,
-            origin: None,
+            origin: Some(convert::ORIGIN.to_owned()),
         });
         self.reasoning_open = false;
     }
@@ -243,6 +244,7 @@ pub(crate) fn decode_all(body: &[u8], split: usize, model: &str) -> Result<Vec<C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ORIGIN;
     use serde_json::json;
     use switchboard_core::{ContentPart, ErrorKind, ResponseAccumulator};
 
@@ -338,13 +340,13 @@ mod tests {
                     text: "Thinking.".into(),
                     signature: Some(String::new()),
                     redacted: None,
-                    origin: None,
+                    origin: Some(ORIGIN.into()),
                 },
                 ContentPart::Reasoning {
                     text: String::new(),
                     signature: Some("SIG".into()),
                     redacted: None,
-                    origin: None,
+                    origin: Some(ORIGIN.into()),
                 },
             ]
         );

@@ -1,12 +1,15 @@
 //! A conversation built by an OpenAI client (tool calls, parallel calls,
 //! tool results) reaches Gemini with every call, argument and result — the
 //! results matched to their calls by name — and Gemini's own calls survive
-//! the trip out as OpenAI JSON and back in.
+//! the trip out as OpenAI JSON and back in. Signed reasoning goes back only
+//! to the family that signed it: Anthropic's thinking is not replayed to
+//! Gemini, Gemini's signatures are not sent to Anthropic, and they survive
+//! a trip through the Anthropic API (tagged `sb1:gemini:`).
 
 use serde_json::{Value, json};
-use switchboard_core::{Provider, ProviderContext};
-use switchboard_gemini::{GeminiConfig, GeminiProvider, SKIP_THOUGHT_SIGNATURE};
-use switchboard_protocol::openai;
+use switchboard_core::{ChatRequest, ContentPart, Message, Provider, ProviderContext};
+use switchboard_gemini::{GeminiConfig, GeminiProvider, ORIGIN, SKIP_THOUGHT_SIGNATURE};
+use switchboard_protocol::{anthropic, openai};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -213,5 +216,172 @@ async fn gemini_calls_survive_a_trip_through_openai_and_back() {
     assert_eq!(
         sent["contents"][1]["parts"][0]["thoughtSignature"],
         "Q2lRQVZzZ2FjNkZzZmFrZVNpZ25hdHVyZQ=="
+    );
+}
+
+/// An Anthropic answer, as the protocol crate's tests read it: a signed
+/// `thinking` block, a `redacted_thinking` block and text.
+const ANTHROPIC_THINKING_ANSWER: &str = include_str!(
+    "../../../crates/protocol/tests/data/anthropic/messages_response_prompt_caching_constructed.json"
+);
+
+/// The parallel-calls answer with a signed thought part in front, as
+/// Gemini 3 models answer with `includeThoughts`.
+fn gemini_answer_with_thoughts() -> String {
+    let mut answer: Value = serde_json::from_str(include_str!(
+        "data/generate_content_response_parallel_calls_constructed.json"
+    ))
+    .expect("JSON");
+    answer["candidates"][0]["content"]["parts"]
+        .as_array_mut()
+        .expect("parts")
+        .insert(
+            0,
+            json!({"text": "Two divisions.", "thought": true, "thoughtSignature": "U0lHX1RIT1VHSFQ="}),
+        );
+    answer.to_string()
+}
+
+fn has_reasoning_from(content: &[ContentPart], family: &str) -> bool {
+    content
+        .iter()
+        .any(|p| matches!(p, ContentPart::Reasoning { origin: Some(o), .. } if o == family))
+}
+
+#[tokio::test]
+async fn anthropic_thinking_is_not_replayed_to_gemini() {
+    let claude = anthropic::parse_messages_response(ANTHROPIC_THINKING_ANSWER.as_bytes())
+        .expect("an Anthropic answer");
+    assert!(has_reasoning_from(&claude.content, anthropic::ORIGIN));
+    let request = ChatRequest::new(
+        "gemini-2.5-flash",
+        vec![
+            Message::user("Capital of France? One word."),
+            claude.to_message(),
+            Message::user("And of Italy?"),
+        ],
+    );
+    let server = server_answering(include_str!("data/generate_content_response_text.json")).await;
+    provider(&server).chat(&request).await.expect("answers");
+    let sent = last_body(&server).await;
+    assert_eq!(
+        sent["contents"][1],
+        json!({"role": "model", "parts": [{"text": "Paris"}]}),
+        "no thought part and no Anthropic signature"
+    );
+}
+
+#[tokio::test]
+async fn gemini_signatures_go_back_to_gemini_only() {
+    let server = server_answering(&gemini_answer_with_thoughts()).await;
+    let p = provider(&server);
+    let question = Message::user("100/2 and 50/4?");
+    let answer = p
+        .chat(&ChatRequest::new(
+            "gemini-2.5-flash",
+            vec![question.clone()],
+        ))
+        .await
+        .expect("answers");
+    assert!(answer.content.iter().all(|part| matches!(
+        part,
+        ContentPart::Reasoning { origin: Some(o), .. } if o == ORIGIN
+    )));
+    let next = ChatRequest::new(
+        "gemini-2.5-flash",
+        vec![
+            question,
+            answer.to_message(),
+            Message::tool_result("call_parallelCalls0001_0", "50"),
+            Message::tool_result("call_parallelCalls0001_1", "12.5"),
+        ],
+    );
+
+    // Back to Gemini: the thought and both signatures, as before.
+    p.chat(&next).await.expect("answers");
+    let sent = last_body(&server).await;
+    assert_eq!(
+        sent["contents"][1]["parts"],
+        json!([
+            {"text": "Two divisions.", "thought": true, "thoughtSignature": "U0lHX1RIT1VHSFQ="},
+            {"functionCall": {"name": "customDivide", "args": {"denominator": 2, "numerator": 100}},
+             "thoughtSignature": "Q2lRQVZzZ2FjNkZzZmFrZVNpZ25hdHVyZQ=="},
+            {"functionCall": {"name": "customDivide", "args": {"denominator": 4, "numerator": 50}}}
+        ])
+    );
+
+    // To Anthropic: no thinking block, only the calls.
+    let wire =
+        anthropic::to_wire_request(&next, &anthropic::RequestOptions::default()).expect("converts");
+    let wire = serde_json::to_value(&wire).expect("serializes");
+    let blocks = wire["messages"][1]["content"].as_array().expect("blocks");
+    assert_eq!(blocks.len(), 2, "{blocks:?}");
+    assert!(blocks.iter().all(|b| b["type"] == "tool_use"), "{blocks:?}");
+}
+
+#[tokio::test]
+async fn gemini_signatures_survive_a_trip_through_the_anthropic_api() {
+    let server = server_answering(&gemini_answer_with_thoughts()).await;
+    let p = provider(&server);
+    let first = json!({
+        "model": "gemini-2.5-flash", "max_tokens": 1000,
+        "messages": [{"role": "user", "content": "100/2 and 50/4?"}],
+        "tools": [{"name": "customDivide", "input_schema": {"type": "object", "properties": {
+            "numerator": {"type": "number"}, "denominator": {"type": "number"}}}}],
+    });
+    let inbound = anthropic::parse_messages_request(first.to_string().as_bytes()).expect("valid");
+    let answer = p.chat(&inbound.request).await.expect("answers");
+
+    // The gateway answers in Anthropic's format: Gemini's signatures are tagged.
+    let out = serde_json::to_value(anthropic::to_wire_response(&answer)).expect("serializes");
+    assert_eq!(
+        out["content"][0],
+        json!({"type": "thinking", "thinking": "Two divisions.", "signature": "sb1:gemini:U0lHX1RIT1VHSFQ="})
+    );
+    assert_eq!(
+        out["content"][1],
+        json!({"type": "thinking", "thinking": "", "signature": "sb1:gemini:Q2lRQVZzZ2FjNkZzZmFrZVNpZ25hdHVyZQ=="})
+    );
+
+    // The client sends the turn back unchanged, with the results.
+    let ids: Vec<Value> = out["content"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .filter(|b| b["type"] == "tool_use")
+        .map(|b| b["id"].clone())
+        .collect();
+    let mut body = first.clone();
+    let messages = body["messages"].as_array_mut().expect("array");
+    messages.push(json!({"role": "assistant", "content": out["content"]}));
+    messages.push(json!({"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": ids[0], "content": "50"},
+        {"type": "tool_result", "tool_use_id": ids[1], "content": "12.5"},
+    ]}));
+    let inbound = anthropic::parse_messages_request(body.to_string().as_bytes()).expect("valid");
+    assert!(has_reasoning_from(
+        &inbound.request.messages[1].content,
+        ORIGIN
+    ));
+    p.chat(&inbound.request).await.expect("answers");
+    let sent = last_body(&server).await;
+    let parts = &sent["contents"][1]["parts"];
+    assert_eq!(parts[0]["thoughtSignature"], "U0lHX1RIT1VHSFQ=");
+    assert_eq!(
+        parts[1]["thoughtSignature"], "Q2lRQVZzZ2FjNkZzZmFrZVNpZ25hdHVyZQ==",
+        "Gemini gets its raw signature back, not the placeholder"
+    );
+
+    // Served by Anthropic instead, the same conversation carries no thinking.
+    let wire = anthropic::to_wire_request(&inbound.request, &anthropic::RequestOptions::default())
+        .expect("converts");
+    let wire = serde_json::to_value(&wire).expect("serializes");
+    assert!(
+        wire["messages"][1]["content"]
+            .as_array()
+            .expect("blocks")
+            .iter()
+            .all(|b| b["type"] == "tool_use"),
+        "{wire}"
     );
 }
