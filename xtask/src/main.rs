@@ -1,11 +1,14 @@
 //! Switchboard's development tasks, run as `cargo xtask <task>`.
 //!
 //! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`.
+//! - `cargo xtask bench-load [--quick]`: the load harness (nginx + wrk):
+//!   throughput, added latency and TTFT, RSS and startup, direct vs gateway.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
 //!   registration backends, each provider feature alone, the schema check).
 //! - `cargo xtask new-provider <name> [--display NAME] [--base-url URL] [--model ID]`:
 //!   scaffold `providers/<name>/` and register it in the facade.
 
+mod bench_load;
 mod ci;
 mod new_provider;
 mod schema;
@@ -17,6 +20,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   ci                 run every check CI runs
+  bench-load [--quick]
+                     measure the gateway against nginx directly (needs nginx + wrk;
+                     installs them with apt-get when missing)
   schema [--check]   write schemas/ from the linked providers (--check: fail if stale)
   new-provider <name> [--display NAME] [--base-url URL] [--model ID]
                      create providers/<name>/ and register it (never overwrites)";
@@ -28,6 +34,7 @@ fn main() -> ExitCode {
         ["schema"] => schema::run(&workspace_root(), false),
         ["schema", "--check"] => schema::run(&workspace_root(), true),
         ["ci"] => ci::run(&workspace_root()),
+        ["bench-load", rest @ ..] => bench_load::run(&workspace_root(), rest),
         ["new-provider", rest @ ..] => match new_provider::parse_args(rest) {
             Ok(new_provider::Invocation::Run(opts)) => new_provider::run(&workspace_root(), &opts),
             Ok(new_provider::Invocation::Help) => {
