@@ -34,22 +34,32 @@ pub(crate) struct ServeArgs {
     log_format: LogFormat,
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs go through a background writer thread, so a request never blocks
+/// its runtime worker on a write to stderr. Not lossy: when the queue is
+/// full, logging waits rather than dropping lines. Flushed when the returned
+/// guard drops.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("switchboard-log")
+        .finish(std::io::stderr());
     let filter =
         EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    guard
 }
 
 pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    init_logging(args.log_format);
+    let _log_guard = init_logging(args.log_format);
     let sb = Arc::new(config.switchboard().await?);
     let listen = args.listen.unwrap_or(sb.config().server.listen);
     let server = Server::bind(sb.clone(), listen)
