@@ -23,6 +23,7 @@ mod event;
 mod model;
 mod provider;
 mod secret;
+pub mod wire_time;
 
 pub use async_trait::async_trait;
 pub use catalog::{

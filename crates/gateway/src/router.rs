@@ -34,7 +34,10 @@ pub struct RouteInfo {
     pub attempts: u32,
     /// How many times the router moved on to another target.
     pub fallbacks: u32,
-    /// Time spent waiting on upstreams (for streams: until the first event).
+    /// Time spent waiting on upstreams (for streams: until the first event):
+    /// what the providers' clients recorded with
+    /// [`wire_time::record`](switchboard_core::wire_time::record), or the
+    /// whole provider call for providers that record nothing.
     #[serde(serialize_with = "ser_ms")]
     pub upstream_time: Duration,
 }
@@ -317,7 +320,11 @@ impl Router {
             .route(request, |p, r| {
                 Box::pin(async move {
                     let mut stream = p.chat_stream(r).await?;
-                    match tokio::time::timeout(first_event_timeout, stream.next()).await {
+                    // Waiting for the first event is waiting on the upstream.
+                    let waiting = Instant::now();
+                    let first = tokio::time::timeout(first_event_timeout, stream.next()).await;
+                    switchboard_core::wire_time::record(waiting.elapsed());
+                    match first {
                         Ok(Some(Ok(first))) => Ok((first, stream)),
                         Ok(Some(Err(e))) => Err(e),
                         Ok(None) => Err(Error::protocol("the stream ended before its first event")),
@@ -409,16 +416,22 @@ impl Router {
             plan.attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
-            let result =
-                match tokio::time::timeout(remaining, op(provider.as_ref(), &request)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(Error::timeout(format!(
-                        "the request's time budget of {} ms ran out",
-                        config.timeout_ms
-                    ))),
-                };
+            let (result, wire) = switchboard_core::wire_time::measure(tokio::time::timeout(
+                remaining,
+                op(provider.as_ref(), &request),
+            ))
+            .await;
+            let result = match result {
+                Ok(r) => r,
+                Err(_) => Err(Error::timeout(format!(
+                    "the request's time budget of {} ms ran out",
+                    config.timeout_ms
+                ))),
+            };
             let elapsed = started.elapsed();
-            upstream_time += elapsed;
+            // What the provider's client reported waiting on the network, or
+            // (for providers that report nothing) the whole call.
+            upstream_time += wire.map_or(elapsed, |w| w.min(elapsed));
             match result {
                 Ok(value) => {
                     target.instance.health().record_success(elapsed, &policy);

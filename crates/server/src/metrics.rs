@@ -125,7 +125,7 @@ impl Metrics {
         );
         registry.register(
             "gateway_overhead_seconds",
-            "Time the gateway itself added: total time minus time waiting on upstreams",
+            "Time the gateway itself added: total time minus the time provider clients reported waiting on the upstream network (see switchboard_core::wire_time)",
             overhead.clone(),
         );
         registry.register(

@@ -309,7 +309,9 @@ impl ChatCompletionsClient {
         }
         let url = self.url(path);
         Url::parse(&url).map_err(|e| {
-            self.error(Error::config(format!("`{url}` is not a valid URL: {e}")).with_param("base_url"))
+            self.error(
+                Error::config(format!("`{url}` is not a valid URL: {e}")).with_param("base_url"),
+            )
         })
     }
 
@@ -337,7 +339,10 @@ impl ChatCompletionsClient {
             builder = builder.header(CONTENT_TYPE, "application/json").body(body);
         }
         let exchange = async {
-            let response = builder.send().await.map_err(Error::from)?;
+            let waiting = std::time::Instant::now();
+            let response = builder.send().await.map_err(Error::from);
+            switchboard_core::wire_time::record(waiting.elapsed());
+            let response = response?;
             let request_id = response
                 .headers()
                 .get(REQUEST_ID_HEADER)
@@ -407,13 +412,26 @@ impl ChatCompletionsClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(Vec<u8>, Option<String>), Error> {
+        let (bytes, request_id) = self.read_bytes(method, path, body).await?;
+        Ok((Vec::from(bytes), request_id))
+    }
+
+    /// The whole answer body, without copying it out of the HTTP client's buffer.
+    async fn read_bytes(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(bytes::Bytes, Option<String>), Error> {
         let exchange = async {
             let (response, request_id) = self.send(method, path, body).await?;
+            let waiting = std::time::Instant::now();
             let bytes = response
                 .bytes()
                 .await
                 .map_err(|e| self.errors.finish(Error::from(e), request_id.as_deref()))?;
-            Ok((bytes.to_vec(), request_id))
+            switchboard_core::wire_time::record(waiting.elapsed());
+            Ok((bytes, request_id))
         };
         self.guard(exchange).await
     }
@@ -444,7 +462,7 @@ impl ChatCompletionsClient {
 
     async fn chat_bytes(&self, bytes: Vec<u8>) -> Result<ChatResponse, Error> {
         let (answer, request_id) = self
-            .read(reqwest::Method::POST, "chat/completions", Some(bytes))
+            .read_bytes(reqwest::Method::POST, "chat/completions", Some(bytes))
             .await?;
         let mut response = parse_chat_response(&answer)
             .map_err(|e| self.errors.finish(e, request_id.as_deref()))?;
