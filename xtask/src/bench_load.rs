@@ -93,6 +93,11 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let upstream = SocketAddr::from(([127, 0, 0, 1], nginx_port));
     let gateway_addr = SocketAddr::from(([127, 0, 0, 1], gateway_port));
     wait_ready(upstream, "/healthz", Duration::from_secs(10)).context("nginx did not start")?;
+    let proxy_port = free_port()?;
+    let proxy = Nginx::start_proxy(&work, proxy_port, upstream)?;
+    let proxy_addr = SocketAddr::from(([127, 0, 0, 1], proxy_port));
+    wait_ready(proxy_addr, "/healthz", Duration::from_secs(10))
+        .context("the reference nginx proxy did not start")?;
 
     let config = work.join("switchboard.toml");
     std::fs::write(
@@ -155,15 +160,20 @@ token_delay_ms = 60
     wrk(&direct_url, &chat_script, 8, Duration::from_secs(1))?;
     wrk(&gateway_url, &chat_gw_script, 8, Duration::from_secs(1))?;
 
+    let proxy_url = format!("http://{proxy_addr}/v1/chat/completions");
+    wrk(&proxy_url, &chat_script, 8, Duration::from_secs(1))?;
+
     println!("==> throughput, 32 connections");
     let direct_32 = wrk(&direct_url, &chat_script, 32, durations.throughput)?;
     let gateway_32 = wrk(&gateway_url, &chat_gw_script, 32, durations.throughput)?;
+    let proxy_32 = wrk(&proxy_url, &chat_script, 32, durations.throughput)?;
 
     println!("==> latency, 1 connection");
     let overhead_before = overhead_metric(gateway_addr)?;
     let gateway_1 = wrk(&gateway_url, &chat_gw_script, 1, durations.latency)?;
     let overhead_after = overhead_metric(gateway_addr)?;
     let direct_1 = wrk(&direct_url, &chat_script, 1, durations.latency)?;
+    let proxy_1 = wrk(&proxy_url, &chat_script, 1, durations.latency)?;
 
     println!("==> time to first token, 1 connection");
     let stream_gw = STREAM_BODY.replace("\"gpt-4o\"", "\"upstream-stream/gpt-4o\"");
@@ -192,6 +202,7 @@ token_delay_ms = 60
     let rss_after_slow = rss_kib(pid, "VmRSS")?;
 
     drop(gateway);
+    drop(proxy);
     drop(nginx);
 
     let overhead_mean_us = {
@@ -214,6 +225,8 @@ token_delay_ms = 60
             "gateway_rps": gateway_32.rps,
             "ratio": gateway_32.rps / direct_32.rps,
             "gateway_errors": gateway_32.errors,
+            "nginx_proxy_rps": proxy_32.rps,
+            "nginx_proxy_ratio": proxy_32.rps / direct_32.rps,
             "target_ratio": 0.45,
         },
         "latency_1": {
@@ -224,6 +237,8 @@ token_delay_ms = 60
             "gateway_p99_us": gateway_1.p99_us,
             "added_p99_us": gateway_1.p99_us - direct_1.p99_us,
             "added_mean_us": added_mean_us,
+            "nginx_proxy_p50_us": proxy_1.p50_us,
+            "nginx_proxy_added_p50_us": proxy_1.p50_us - direct_1.p50_us,
             "target_added_p50_us": 50,
         },
         "ttft_1": {
@@ -237,7 +252,10 @@ token_delay_ms = 60
         "overhead_metric": {
             "metrics_mean_us": overhead_mean_us,
             "harness_added_mean_us": added_mean_us,
-            "ratio": added_mean_us / overhead_mean_us,
+            "harness_added_p50_us": gateway_1.p50_us - direct_1.p50_us,
+            // The harness's added p50 over the metric's mean: wrk's mean is
+            // pulled around by a few slow outliers of either column.
+            "ratio": (gateway_1.p50_us - direct_1.p50_us) / overhead_mean_us,
         },
         "rss_kib": {
             "idle": rss_idle,
@@ -265,7 +283,9 @@ token_delay_ms = 60
         );
     }
     if gateway_32.errors > 0 || gateway_1.errors > 0 {
-        bail!("the gateway answered with errors during the load; see target/bench-load/gateway.log");
+        bail!(
+            "the gateway answered with errors during the load; see target/bench-load/gateway.log"
+        );
     }
     Ok(())
 }
@@ -275,7 +295,10 @@ fn table(r: &Value) -> String {
     let f = |p: &str| r.pointer(p).and_then(Value::as_f64).unwrap_or(f64::NAN);
     let mut s = String::new();
     let _ = writeln!(s, "\n{}\n", r["machine"].as_str().unwrap_or_default());
-    let _ = writeln!(s, "| measure | direct | through the gateway | result | target |");
+    let _ = writeln!(
+        s,
+        "| measure | direct | through the gateway | result | target |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|");
     let _ = writeln!(
         s,
@@ -293,6 +316,14 @@ fn table(r: &Value) -> String {
     );
     let _ = writeln!(
         s,
+        "| reference: nginx as a plain reverse proxy | | {:.0} req/s, p50 {:.0} us | {:.2}x, +{:.0} us | |",
+        f("/throughput_32/nginx_proxy_rps"),
+        f("/latency_1/nginx_proxy_p50_us"),
+        f("/throughput_32/nginx_proxy_ratio"),
+        f("/latency_1/nginx_proxy_added_p50_us"),
+    );
+    let _ = writeln!(
+        s,
         "| latency p99, 1 connection | {:.0} us | {:.0} us | +{:.0} us | |",
         f("/latency_1/direct_p99_us"),
         f("/latency_1/gateway_p99_us"),
@@ -307,9 +338,9 @@ fn table(r: &Value) -> String {
     );
     let _ = writeln!(
         s,
-        "| gateway_overhead_seconds (mean) vs added mean latency | | {:.1} us | {:.1} us ({:.2}x) | within 2x |",
+        "| /metrics gateway_overhead_seconds mean vs added p50 | | {:.1} us | {:.1} us ({:.2}x) | within 2x |",
         f("/overhead_metric/metrics_mean_us"),
-        f("/overhead_metric/harness_added_mean_us"),
+        f("/overhead_metric/harness_added_p50_us"),
         f("/overhead_metric/ratio"),
     );
     let mib = |p: &str| f(p) / 1024.0;
@@ -400,6 +431,19 @@ struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        // SIGTERM first: nginx's master then stops its workers (a SIGKILL
+        // would leave them running, holding the port).
+        let terminated = Command::new("kill")
+            .arg(self.0.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while terminated && Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -416,9 +460,12 @@ impl Nginx {
         // Canned answers are static files; `error_page 405 =200` lets the
         // static module answer POSTs (nginx's `return` caps a string at 4 KiB).
         let www = work.join("www");
+        let models = std::fs::read_to_string(data.join("models_list.json"))?;
         for (path, body) in [
             ("v1/chat/completions", &chat),
             ("stream/v1/chat/completions", &stream),
+            ("v1/models", &models),
+            ("stream/v1/models", &models),
         ] {
             let file = www.join(path);
             if let Some(parent) = file.parent() {
@@ -446,6 +493,7 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     location = /healthz {{ return 200 "ok"; }}
+    location ~ /models$ {{ default_type application/json; }}
     # The recorded chat completion (providers/openai/tests/data/chat_response.json).
     location = /v1/chat/completions {{
       default_type application/json;
@@ -461,12 +509,52 @@ http {{
 "#
             ),
         )?;
+        Self::spawn(work, &conf)
+    }
+
+    /// A second nginx, proxying to the first with keep-alive: the reference
+    /// for what a proxy that parses nothing costs on this machine.
+    fn start_proxy(work: &Path, port: u16, upstream: SocketAddr) -> anyhow::Result<Nginx> {
+        let conf = work.join("nginx-proxy.conf");
+        let dir = work.display();
+        std::fs::write(
+            &conf,
+            format!(
+                r#"# Written by cargo xtask bench-load: nginx as a plain reverse proxy (reference).
+worker_processes 1;
+daemon off;
+pid {dir}/nginx-proxy.pid;
+error_log {dir}/nginx-proxy-error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/nginx-proxy-body;
+  proxy_temp_path {dir}/nginx-proxy-temp;
+  keepalive_requests 1000000;
+  upstream up {{ server {upstream}; keepalive 64; keepalive_requests 1000000; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }}
+  }}
+}}
+"#
+            ),
+        )?;
+        Self::spawn(work, &conf)
+    }
+
+    fn spawn(work: &Path, conf: &Path) -> anyhow::Result<Nginx> {
         let nginx = find_binary("nginx").context("nginx not found")?;
         let child = Command::new(nginx)
             .arg("-p")
             .arg(work)
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -735,19 +823,20 @@ struct Slow {
 fn slow_streams(gateway: SocketAddr, pid: u32, n: usize) -> anyhow::Result<Slow> {
     let started = Arc::new(AtomicUsize::new(0));
     let completed = Arc::new(AtomicUsize::new(0));
-    let body = r#"{"model":"slow/mock-1","messages":[{"role":"user","content":"go"}],"stream":true}"#;
+    let body =
+        r#"{"model":"slow/mock-1","messages":[{"role":"user","content":"go"}],"stream":true}"#;
     let mut handles = Vec::with_capacity(n);
     for _ in 0..n {
         let (started, completed) = (started.clone(), completed.clone());
-        let handle = std::thread::Builder::new()
-            .stack_size(128 * 1024)
-            .spawn(move || -> anyhow::Result<()> {
+        let handle = std::thread::Builder::new().stack_size(128 * 1024).spawn(
+            move || -> anyhow::Result<()> {
                 let mut conn = HttpConn::connect(gateway)?;
                 started.fetch_add(1, Ordering::Relaxed);
                 conn.stream("/v1/chat/completions", body)?;
                 completed.fetch_add(1, Ordering::Relaxed);
                 Ok(())
-            })?;
+            },
+        )?;
         handles.push(handle);
     }
     let mut peak: f64 = 0.0;
