@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
 use switchboard_gateway::RouteInfo;
 use switchboard_protocol::{anthropic::AnthropicStreamEncoder, openai::OpenAiStreamEncoder};
@@ -55,10 +55,24 @@ struct SseState<E> {
     usage: Usage,
 }
 
-/// Re-encodes events one by one (never buffering the answer). An error after
-/// the stream started becomes the format's in-stream error event, then the
-/// body ends cleanly. Dropping the body (the client went away) drops the
-/// upstream stream, which closes the upstream connection.
+/// The most bytes of already-available events gathered into one body frame.
+const COALESCE_LIMIT: usize = 16 * 1024;
+
+/// What one upstream item became.
+enum Step {
+    /// Bytes to send (possibly none); the stream goes on.
+    More(Bytes),
+    /// The last bytes of the body.
+    Last(Bytes),
+}
+
+/// Re-encodes events as they come (never buffering the answer). Events that
+/// are already available when one arrives — an upstream read often carries
+/// several — go out in the same body frame, up to [`COALESCE_LIMIT`]: one
+/// write instead of one per event, and no event ever waits for another. An
+/// error after the stream started becomes the format's in-stream error
+/// event, then the body ends cleanly. Dropping the body (the client went
+/// away) drops the upstream stream, which closes the upstream connection.
 pub(crate) fn sse_body<E: EventEncoder>(
     state: Shared,
     api: &'static str,
@@ -80,49 +94,109 @@ pub(crate) fn sse_body<E: EventEncoder>(
     };
     let stream = futures::stream::unfold(Some(init), |s| async move {
         let mut s = s?;
+        let mut frame = Frame::default();
+        let mut item = s.events.next().await;
         loop {
-            match s.events.next().await {
-                Some(Ok(event)) => {
-                    match &event {
-                        ChatEvent::Usage(u) => s.usage = *u,
-                        ChatEvent::Finish { .. } => s.finished = true,
-                        _ => {}
-                    }
-                    match s.encoder.encode(&event) {
-                        Ok(bytes) if bytes.is_empty() => continue,
-                        Ok(bytes) => {
-                            if s.first {
-                                s.first = false;
-                                s.state
-                                    .metrics
-                                    .first_event(s.api, &s.route, s.started.elapsed());
-                            }
-                            return Some((Ok::<Bytes, Infallible>(bytes), Some(s)));
-                        }
-                        Err(err) => return Some((Ok(end_with_error(&mut s, &err)), None)),
-                    }
-                }
-                Some(Err(err)) => return Some((Ok(end_with_error(&mut s, &err)), None)),
-                None if !s.finished => {
-                    let err =
-                        Error::protocol("the upstream stream ended before the answer finished");
-                    return Some((Ok(end_with_error(&mut s, &err)), None));
-                }
-                None => {
-                    let frame = s
-                        .encoder
-                        .finish()
-                        .unwrap_or_else(|e| s.encoder.error_frame(&e));
-                    s.state
-                        .metrics
-                        .stream_finished(&s.route, s.started.elapsed(), &s.usage);
-                    s.state.metrics.request(s.api, "ok");
-                    return Some((Ok(frame), None));
+            match step(&mut s, item) {
+                Step::More(bytes) => frame.push(bytes),
+                Step::Last(bytes) => {
+                    frame.push(bytes);
+                    return Some((Ok::<Bytes, Infallible>(frame.finish()), None));
                 }
             }
+            if frame.len() >= COALESCE_LIMIT {
+                break;
+            }
+            item = match s.events.next().now_or_never() {
+                Some(next) => next,
+                None if frame.len() == 0 => s.events.next().await,
+                None => break,
+            };
         }
+        Some((Ok(frame.finish()), Some(s)))
     });
     Body::from_stream(stream)
+}
+
+/// One body frame: a single event's bytes as they are, several copied together.
+#[derive(Default)]
+struct Frame {
+    single: Option<Bytes>,
+    joined: Option<bytes::BytesMut>,
+}
+
+impl Frame {
+    fn push(&mut self, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(joined) = &mut self.joined {
+            joined.extend_from_slice(&bytes);
+        } else if let Some(first) = self.single.take() {
+            let mut joined = bytes::BytesMut::with_capacity(first.len() + bytes.len() * 4);
+            joined.extend_from_slice(&first);
+            joined.extend_from_slice(&bytes);
+            self.joined = Some(joined);
+        } else {
+            self.single = Some(bytes);
+        }
+    }
+
+    fn len(&self) -> usize {
+        match (&self.joined, &self.single) {
+            (Some(j), _) => j.len(),
+            (None, Some(s)) => s.len(),
+            (None, None) => 0,
+        }
+    }
+
+    fn finish(self) -> Bytes {
+        match (self.joined, self.single) {
+            (Some(j), _) => j.freeze(),
+            (None, Some(s)) => s,
+            (None, None) => Bytes::new(),
+        }
+    }
+}
+
+fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Error>>) -> Step {
+    match item {
+        Some(Ok(event)) => {
+            match &event {
+                ChatEvent::Usage(u) => s.usage = *u,
+                ChatEvent::Finish { .. } => s.finished = true,
+                _ => {}
+            }
+            match s.encoder.encode(&event) {
+                Ok(bytes) => {
+                    if s.first && !bytes.is_empty() {
+                        s.first = false;
+                        s.state
+                            .metrics
+                            .first_event(s.api, &s.route, s.started.elapsed());
+                    }
+                    Step::More(bytes)
+                }
+                Err(err) => Step::Last(end_with_error(s, &err)),
+            }
+        }
+        Some(Err(err)) => Step::Last(end_with_error(s, &err)),
+        None if !s.finished => {
+            let err = Error::protocol("the upstream stream ended before the answer finished");
+            Step::Last(end_with_error(s, &err))
+        }
+        None => {
+            let frame = s
+                .encoder
+                .finish()
+                .unwrap_or_else(|e| s.encoder.error_frame(&e));
+            s.state
+                .metrics
+                .stream_finished(&s.route, s.started.elapsed(), &s.usage);
+            s.state.metrics.request(s.api, "ok");
+            Step::Last(frame)
+        }
+    }
 }
 
 fn end_with_error<E: EventEncoder>(s: &mut SseState<E>, err: &Error) -> Bytes {

@@ -337,3 +337,61 @@ async fn readiness_needs_a_ready_instance() {
     let r = gw.http.get(gw.url("/readyz")).send().await.expect("s");
     assert_eq!(r.status(), 503);
 }
+
+/// Reads one whole chunked HTTP/1.1 response from a raw socket and returns
+/// the sizes of its data chunks (the body frames the server wrote).
+async fn chunk_sizes(addr: std::net::SocketAddr, body: &Value) -> Vec<usize> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let mut conn = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects");
+    let body = body.to_string();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).await.expect("writes");
+    let mut reader = BufReader::new(conn);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).await.expect("reads a header");
+        if line == "\r\n" {
+            break;
+        }
+        assert!(!line.is_empty(), "connection closed in the headers");
+    }
+    let mut sizes = Vec::new();
+    loop {
+        line.clear();
+        reader
+            .read_line(&mut line)
+            .await
+            .expect("reads a chunk size");
+        let size = usize::from_str_radix(line.trim(), 16).expect("hex chunk size");
+        if size == 0 {
+            return sizes;
+        }
+        let mut data = vec![0; size + 2];
+        reader.read_exact(&mut data).await.expect("reads a chunk");
+        sizes.push(size);
+    }
+}
+
+#[tokio::test]
+async fn stream_events_already_available_share_one_frame() {
+    let gw = spawn(json!({"providers": {
+        "fast": {"kind": "mock"},
+        "slow": {"kind": "mock", "token_delay_ms": 40}
+    }}))
+    .await;
+    let mut body = chat("fast/mock-1");
+    body["stream"] = json!(true);
+    // The mock has every event ready at once: one frame carries them all.
+    let fast = chunk_sizes(gw.addr, &body).await;
+    assert_eq!(fast.len(), 1, "frames: {fast:?}");
+    // Events that are not ready yet are not waited for: one frame each.
+    body["model"] = json!("slow/mock-1");
+    let slow = chunk_sizes(gw.addr, &body).await;
+    assert!(slow.len() >= 4, "frames: {slow:?}");
+}
