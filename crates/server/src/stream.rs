@@ -51,6 +51,8 @@ struct SseState<E> {
     route: RouteInfo,
     started: Instant,
     first: bool,
+    content_sent: bool,
+    yield_next: bool,
     finished: bool,
     usage: Usage,
 }
@@ -62,6 +64,9 @@ const COALESCE_LIMIT: usize = 16 * 1024;
 enum Step {
     /// Bytes to send (possibly none); the stream goes on.
     More(Bytes),
+    /// The first content of the answer: sent at once, without waiting to
+    /// gather more (time to first token comes first).
+    Flush(Bytes),
     /// The last bytes of the body.
     Last(Bytes),
 }
@@ -69,7 +74,9 @@ enum Step {
 /// Re-encodes events as they come (never buffering the answer). Events that
 /// are already available when one arrives — an upstream read often carries
 /// several — go out in the same body frame, up to [`COALESCE_LIMIT`]: one
-/// write instead of one per event, and no event ever waits for another. An
+/// write instead of one per event, and no event ever waits for another. The
+/// frame holding the answer's first content is sent as soon as that content
+/// is encoded, so gathering never delays the first token. An
 /// error after the stream started becomes the format's in-stream error
 /// event, then the body ends cleanly. Dropping the body (the client went
 /// away) drops the upstream stream, which closes the upstream connection.
@@ -89,16 +96,28 @@ pub(crate) fn sse_body<E: EventEncoder>(
         route,
         started,
         first: true,
+        content_sent: false,
+        yield_next: false,
         finished: false,
         usage: Usage::default(),
     };
     let stream = futures::stream::unfold(Some(init), |s| async move {
         let mut s = s?;
+        if std::mem::take(&mut s.yield_next) {
+            // Let the server write out the first content before gathering
+            // more: returning Pending once makes hyper flush what it holds.
+            tokio::task::yield_now().await;
+        }
         let mut frame = Frame::default();
         let mut item = s.events.next().await;
         loop {
             match step(&mut s, item) {
                 Step::More(bytes) => frame.push(bytes),
+                Step::Flush(bytes) => {
+                    frame.push(bytes);
+                    s.yield_next = true;
+                    break;
+                }
                 Step::Last(bytes) => {
                     frame.push(bytes);
                     return Some((Ok::<Bytes, Infallible>(frame.finish()), None));
@@ -175,7 +194,19 @@ fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Err
                             .metrics
                             .first_event(s.api, &s.route, s.started.elapsed());
                     }
-                    Step::More(bytes)
+                    let content = matches!(
+                        event,
+                        ChatEvent::TextDelta { .. }
+                            | ChatEvent::ReasoningDelta { .. }
+                            | ChatEvent::RefusalDelta { .. }
+                            | ChatEvent::ToolCallStart { .. }
+                    );
+                    if content && !s.content_sent {
+                        s.content_sent = true;
+                        Step::Flush(bytes)
+                    } else {
+                        Step::More(bytes)
+                    }
                 }
                 Err(err) => Step::Last(end_with_error(s, &err)),
             }
