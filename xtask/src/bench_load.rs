@@ -876,3 +876,77 @@ fn slow_streams(gateway: SocketAddr, pid: u32, n: usize) -> anyhow::Result<Slow>
         peak_rss_kib: peak,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-connection server answering each request with `answers` in order.
+    fn serve(answers: Vec<&'static str>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let Ok((conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut reader = BufReader::new(conn);
+            for answer in answers {
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = reader.get_mut().write_all(answer.as_bytes());
+            }
+        });
+        addr
+    }
+
+    const CHUNKED: &str = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n\
+        16\r\ndata: {\"content\":\"\"}\n\n\r\n\
+        18\r\ndata: {\"content\":\"Hi\"}\n\n\r\n\
+        0\r\n\r\n";
+    const LENGTH: &str =
+        "HTTP/1.1 200 OK\r\ncontent-length: 24\r\n\r\ndata: {\"content\":\"Hi\"}\n\n";
+    const EMPTY: &str = "HTTP/1.1 200 OK\r\ncontent-length: 22\r\n\r\ndata: {\"content\":\"\"}\n\n";
+
+    #[test]
+    fn times_first_text_over_one_keep_alive_connection() {
+        let addr = serve(vec![CHUNKED, LENGTH, CHUNKED, EMPTY]);
+        let mut conn = HttpConn::connect(addr).expect("connects");
+        for _ in 0..3 {
+            let started = Instant::now();
+            let first = conn.stream("/s", "{}").expect("a stream with text");
+            assert!(first >= started);
+        }
+        let err = conn.stream("/s", "{}").expect_err("no text in it");
+        assert!(err.to_string().contains("no text"), "{err}");
+    }
+
+    #[test]
+    fn a_non_200_answer_is_an_error() {
+        let addr = serve(vec![
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n",
+        ]);
+        let mut conn = HttpConn::connect(addr).expect("connects");
+        let err = conn.stream("/s", "{}").expect_err("502");
+        assert!(err.to_string().contains("502"), "{err}");
+    }
+
+    #[test]
+    fn reads_rss_of_this_process() {
+        let rss = rss_kib(std::process::id(), "VmRSS").expect("Linux /proc");
+        assert!(rss > 100.0, "{rss}");
+        assert!(rss_kib(std::process::id(), "NoSuchField").is_err());
+    }
+}
