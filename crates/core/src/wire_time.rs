@@ -41,6 +41,14 @@ pub fn record(wait: Duration) {
     });
 }
 
+/// Runs `fut` (a send, a body read) and [`record`]s how long it took.
+pub async fn timed<F: Future>(fut: F) -> F::Output {
+    let started = std::time::Instant::now();
+    let out = fut.await;
+    record(started.elapsed());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +65,23 @@ mod tests {
         })
         .await;
         assert_eq!(some, Some(Duration::from_micros(42)));
+    }
+
+    #[tokio::test]
+    async fn timed_records_the_awaited_time() {
+        let (value, wire) = measure(async {
+            timed(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                7
+            })
+            .await
+        })
+        .await;
+        assert_eq!(value, 7);
+        assert!(
+            wire.is_some_and(|w| w >= Duration::from_millis(20)),
+            "{wire:?}"
+        );
     }
 
     #[tokio::test]

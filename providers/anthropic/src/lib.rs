@@ -145,7 +145,7 @@ impl Anthropic {
     /// classified into an error.
     async fn send(&self, request: RequestBuilder, deadline: Instant) -> Result<Response, Error> {
         let sent = tokio::select! {
-            r = tokio::time::timeout_at(deadline.into(), request.send()) => r,
+            r = tokio::time::timeout_at(deadline.into(), switchboard_core::wire_time::timed(request.send())) => r,
             () = self.ctx.cancel.cancelled() => {
                 return Err(self.err(Error::cancelled("the provider instance was shut down")));
             }
@@ -174,7 +174,12 @@ impl Anthropic {
         response: Response,
         deadline: Instant,
     ) -> Result<bytes::Bytes, Error> {
-        match tokio::time::timeout_at(deadline.into(), response.bytes()).await {
+        match tokio::time::timeout_at(
+            deadline.into(),
+            switchboard_core::wire_time::timed(response.bytes()),
+        )
+        .await
+        {
             Ok(Ok(b)) => Ok(b),
             Ok(Err(e)) => Err(self.err(Error::from(e))),
             Err(_) => Err(self.err(self.timeout_error())),

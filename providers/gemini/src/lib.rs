@@ -113,7 +113,9 @@ impl GeminiProvider {
     ) -> Result<reqwest::Response, Error> {
         let response = self
             .bounded(deadline, async {
-                builder.send().await.map_err(Error::from)
+                switchboard_core::wire_time::timed(builder.send())
+                    .await
+                    .map_err(Error::from)
             })
             .await?;
         let status = response.status();
@@ -126,7 +128,10 @@ impl GeminiProvider {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = self
-            .bounded(deadline, read_body(response))
+            .bounded(
+                deadline,
+                switchboard_core::wire_time::timed(read_body(response)),
+            )
             .await
             .unwrap_or_default();
         Err(error::error_from_response(
@@ -145,7 +150,12 @@ impl GeminiProvider {
         let deadline = Instant::now() + self.timeout();
         let result = async {
             let response = self.send(builder, deadline).await?;
-            let body = self.bounded(deadline, read_body(response)).await?;
+            let body = self
+                .bounded(
+                    deadline,
+                    switchboard_core::wire_time::timed(read_body(response)),
+                )
+                .await?;
             parse_json(&body, what)
         }
         .await;
@@ -253,7 +263,12 @@ impl Provider for GeminiProvider {
             let answer: wire::GenerateContentResponse = {
                 let deadline = Instant::now() + self.timeout();
                 let response = self.send(self.post_json(&url, body), deadline).await?;
-                let bytes = self.bounded(deadline, read_body(response)).await?;
+                let bytes = self
+                    .bounded(
+                        deadline,
+                        switchboard_core::wire_time::timed(read_body(response)),
+                    )
+                    .await?;
                 parse_json(&bytes, "generateContent")?
             };
             convert::response(answer, &request.model, &self.ctx.instance)

@@ -171,7 +171,9 @@ impl OllamaProvider {
     ) -> Result<reqwest::Response, Error> {
         let response = self
             .bounded(deadline, async {
-                builder.send().await.map_err(Error::from)
+                switchboard_core::wire_time::timed(builder.send())
+                    .await
+                    .map_err(Error::from)
             })
             .await?;
         let status = response.status();
@@ -184,7 +186,10 @@ impl OllamaProvider {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = self
-            .bounded(deadline, read_body(response))
+            .bounded(
+                deadline,
+                switchboard_core::wire_time::timed(read_body(response)),
+            )
             .await
             .unwrap_or_default();
         Err(error::error_from_response(
@@ -211,7 +216,12 @@ impl OllamaProvider {
     ) -> Result<T, Error> {
         let result = async {
             let response = self.send(builder, deadline).await?;
-            let body = self.bounded(deadline, read_body(response)).await?;
+            let body = self
+                .bounded(
+                    deadline,
+                    switchboard_core::wire_time::timed(read_body(response)),
+                )
+                .await?;
             parse_json(&body, what)
         }
         .await;
@@ -364,7 +374,12 @@ impl Provider for OllamaProvider {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
             let response = self.send(builder, deadline).await?;
-            let bytes = self.bounded(deadline, read_body(response)).await?;
+            let bytes = self
+                .bounded(
+                    deadline,
+                    switchboard_core::wire_time::timed(read_body(response)),
+                )
+                .await?;
             let mut chunk: wire::ChatChunk = match serde_json::from_slice(&bytes) {
                 Ok(chunk) => chunk,
                 Err(e) if bytes.iter().filter(|&&b| b == b'\n').count() > 1 => {

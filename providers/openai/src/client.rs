@@ -339,10 +339,9 @@ impl ChatCompletionsClient {
             builder = builder.header(CONTENT_TYPE, "application/json").body(body);
         }
         let exchange = async {
-            let waiting = std::time::Instant::now();
-            let response = builder.send().await.map_err(Error::from);
-            switchboard_core::wire_time::record(waiting.elapsed());
-            let response = response?;
+            let response = switchboard_core::wire_time::timed(builder.send())
+                .await
+                .map_err(Error::from)?;
             let request_id = response
                 .headers()
                 .get(REQUEST_ID_HEADER)
@@ -425,12 +424,9 @@ impl ChatCompletionsClient {
     ) -> Result<(bytes::Bytes, Option<String>), Error> {
         let exchange = async {
             let (response, request_id) = self.send(method, path, body).await?;
-            let waiting = std::time::Instant::now();
-            let bytes = response
-                .bytes()
+            let bytes = switchboard_core::wire_time::timed(response.bytes())
                 .await
                 .map_err(|e| self.errors.finish(Error::from(e), request_id.as_deref()))?;
-            switchboard_core::wire_time::record(waiting.elapsed());
             Ok((bytes, request_id))
         };
         self.guard(exchange).await
