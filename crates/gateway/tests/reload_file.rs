@@ -10,11 +10,14 @@ use switchboard_core::{ChatRequest, Message};
 use switchboard_gateway::Switchboard;
 use switchboard_mock as _;
 
-fn temp_file(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sb-reload-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir.join("switchboard.toml")
+/// A config file path in a fresh directory, removed when the guard drops.
+fn temp_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("sb-reload-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    let file = dir.path().join("switchboard.toml");
+    (dir, file)
 }
 
 async fn say(sb: &Switchboard, model: &str) -> String {
@@ -26,7 +29,7 @@ async fn say(sb: &Switchboard, model: &str) -> String {
 
 #[tokio::test]
 async fn discover_matches_the_file() {
-    let file = temp_file("discover");
+    let (_dir, file) = temp_file("discover");
     std::fs::write(
         &file,
         "[providers.a]\nkind = \"mock\"\nscript = [\"one\"]\n\n[providers.c]\nkind = \"mock\"\nscript = [\"same\"]\n",
@@ -75,7 +78,7 @@ async fn discover_matches_the_file() {
 
 #[tokio::test]
 async fn runtime_overrides_survive_discover() {
-    let file = temp_file("overrides");
+    let (_dir, file) = temp_file("overrides");
     std::fs::write(
         &file,
         "[providers.a]\nkind = \"mock\"\nscript = [\"file\"]\n",
@@ -94,7 +97,7 @@ async fn runtime_overrides_survive_discover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_watcher_reloads_on_change() {
-    let file = temp_file("watch");
+    let (_dir, file) = temp_file("watch");
     std::fs::write(
         &file,
         "[providers.a]\nkind = \"mock\"\nscript = [\"before\"]\n",

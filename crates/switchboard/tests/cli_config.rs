@@ -9,11 +9,12 @@ use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sb-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory, removed when the guard drops.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sb-cli-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 fn run(dir: &PathBuf, args: &[&str]) -> Output {
@@ -48,7 +49,8 @@ async fn chat_against_a_local_openai_compatible_server() {
         .expect(1)
         .mount(&upstream)
         .await;
-    let dir = temp_dir("chat");
+    let guard = temp_dir("chat");
+    let dir = guard.path().to_path_buf();
     std::fs::write(
         dir.join("switchboard.toml"),
         format!(
@@ -78,7 +80,8 @@ async fn chat_against_a_local_openai_compatible_server() {
 
 #[test]
 fn models_and_config_check() {
-    let dir = temp_dir("models");
+    let guard = temp_dir("models");
+    let dir = guard.path().to_path_buf();
     std::fs::write(
         dir.join("switchboard.toml"),
         "[providers.a]\nkind = \"mock\"\nmodels = [\"small\"]\n\n[models.fast]\ntargets = [\"a/small\"]\n",

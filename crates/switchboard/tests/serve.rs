@@ -70,10 +70,11 @@ fn signal(child: &Child, sig: &str) {
 
 #[test]
 fn sighup_reloads_and_sigterm_stops() {
-    let dir = std::env::temp_dir().join(format!("sb-serve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let config = dir.join("switchboard.toml");
+    let dir = tempfile::Builder::new()
+        .prefix("sb-serve-")
+        .tempdir()
+        .expect("dir");
+    let config = dir.path().join("switchboard.toml");
     std::fs::write(
         &config,
         "[providers.a]\nkind = \"mock\"\nscript = [\"before\"]\n",
