@@ -2,10 +2,11 @@
 //! token by instance/model, tokens, retries, fallbacks, and the gateway's own
 //! overhead (total time minus upstream time).
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -17,18 +18,28 @@ use switchboard_gateway::RouteInfo;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     api: &'static str,
-    status: String,
+    status: &'static str,
+}
+
+/// An instance name as a label value: cloning it is a reference count.
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
+struct Name(Arc<str>);
+
+impl EncodeLabelValue for Name {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        EncodeLabelValue::encode(&&*self.0, encoder)
+    }
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TargetLabels {
-    instance: String,
+    instance: Name,
     model: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
-    instance: String,
+    instance: Name,
     model: String,
     direction: &'static str,
 }
@@ -163,10 +174,7 @@ impl Metrics {
     /// Counts a finished request; `status` is `ok` or an error kind code.
     pub(crate) fn request(&self, api: &'static str, status: &'static str) {
         self.requests
-            .get_or_create(&RequestLabels {
-                api,
-                status: status.to_owned(),
-            })
+            .get_or_create(&RequestLabels { api, status })
             .inc();
         if status != "ok" {
             self.errors
@@ -203,7 +211,7 @@ impl Metrics {
         self.duration
             .get_or_create(&labels)
             .observe(total.as_secs_f64());
-        self.tokens(route, usage);
+        self.tokens(labels, usage);
         self.overhead
             .get_or_create(&ApiLabels { api })
             .observe(total.saturating_sub(route.upstream_time).as_secs_f64());
@@ -221,25 +229,27 @@ impl Metrics {
 
     /// Records a finished stream's duration and tokens.
     pub(crate) fn stream_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
+        let labels = target(route);
         self.duration
-            .get_or_create(&target(route))
+            .get_or_create(&labels)
             .observe(total.as_secs_f64());
-        self.tokens(route, usage);
+        self.tokens(labels, usage);
     }
 
-    fn tokens(&self, route: &RouteInfo, usage: &Usage) {
+    fn tokens(&self, labels: TargetLabels, usage: &Usage) {
+        let TargetLabels { instance, model } = labels;
+        let mut token_labels = TokenLabels {
+            instance,
+            model,
+            direction: "input",
+        };
         for (direction, n) in [
             ("input", usage.input_tokens),
             ("output", usage.output_tokens),
         ] {
             if n > 0 {
-                self.tokens
-                    .get_or_create(&TokenLabels {
-                        instance: route.instance.to_string(),
-                        model: route.model.clone(),
-                        direction,
-                    })
-                    .inc_by(n);
+                token_labels.direction = direction;
+                self.tokens.get_or_create(&token_labels).inc_by(n);
             }
         }
     }
@@ -247,7 +257,7 @@ impl Metrics {
 
 fn target(route: &RouteInfo) -> TargetLabels {
     TargetLabels {
-        instance: route.instance.to_string(),
+        instance: Name(route.instance.clone()),
         model: route.model.clone(),
     }
 }
