@@ -309,14 +309,14 @@ fn table(r: &Value) -> String {
     );
     let _ = writeln!(
         s,
-        "| latency p50, 1 connection | {:.0} us | {:.0} us | **+{:.0} us** | <= +50 us |",
+        "| latency p50, 1 connection | {:.0} us | {:.0} us | **{:+.0} us** | <= +50 us |",
         f("/latency_1/direct_p50_us"),
         f("/latency_1/gateway_p50_us"),
         f("/latency_1/added_p50_us"),
     );
     let _ = writeln!(
         s,
-        "| reference: nginx as a plain reverse proxy | | {:.0} req/s, p50 {:.0} us | {:.2}x, +{:.0} us | |",
+        "| reference: nginx as a plain reverse proxy | | {:.0} req/s, p50 {:.0} us | {:.2}x, {:+.0} us | |",
         f("/throughput_32/nginx_proxy_rps"),
         f("/latency_1/nginx_proxy_p50_us"),
         f("/throughput_32/nginx_proxy_ratio"),
@@ -324,14 +324,14 @@ fn table(r: &Value) -> String {
     );
     let _ = writeln!(
         s,
-        "| latency p99, 1 connection | {:.0} us | {:.0} us | +{:.0} us | |",
+        "| latency p99, 1 connection | {:.0} us | {:.0} us | {:+.0} us | |",
         f("/latency_1/direct_p99_us"),
         f("/latency_1/gateway_p99_us"),
         f("/latency_1/added_p99_us"),
     );
     let _ = writeln!(
         s,
-        "| time to first token p50, stream | {:.0} us | {:.0} us | **+{:.0} us** | <= +50 us |",
+        "| time to first token p50, stream | {:.0} us | {:.0} us | **{:+.0} us** | <= +50 us |",
         f("/ttft_1/direct_p50_us"),
         f("/ttft_1/gateway_p50_us"),
         f("/ttft_1/added_p50_us"),
