@@ -37,7 +37,10 @@ pub use embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 pub use error::{Error, ErrorKind};
 pub use event::{ChatEvent, ChatStream, ResponseAccumulator, collect_stream, response_to_events};
 pub use model::{Capabilities, ModelInfo};
-pub use provider::{HealthReport, Provider, ProviderContext, ProviderInit, default_http_client};
+pub use provider::{
+    HealthReport, MAX_UPSTREAM_BODY, Provider, ProviderContext, ProviderInit, default_http_client,
+    read_upstream_body,
+};
 pub use secret::Secret;
 /// Registers a type as a provider; see the `switchboard-macros` crate docs.
 pub use switchboard_macros::provider;

@@ -43,9 +43,6 @@ pub struct GeminiProvider {
     root: String,
 }
 
-/// The largest error or JSON body read into memory: 64 MiB.
-const MAX_BODY: usize = 64 * 1024 * 1024;
-
 /// The most pages `models()` follows.
 const MAX_MODEL_PAGES: usize = 50;
 
@@ -111,35 +108,17 @@ impl GeminiProvider {
         builder: reqwest::RequestBuilder,
         deadline: Instant,
     ) -> Result<reqwest::Response, Error> {
-        let response = self
-            .bounded(deadline, async {
-                switchboard_core::wire_time::timed(builder.send())
-                    .await
-                    .map_err(Error::from)
-            })
-            .await?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = self
-            .bounded(
+        self.ctx
+            .send(
+                builder,
                 deadline,
-                switchboard_core::wire_time::timed(read_body(response)),
+                "Gemini",
+                self.timeout(),
+                |status, retry_after, body| {
+                    error::error_from_response(status, retry_after, body, &self.config.api_key)
+                },
             )
             .await
-            .unwrap_or_default();
-        Err(error::error_from_response(
-            status.as_u16(),
-            retry_after.as_deref(),
-            &body,
-            &self.config.api_key,
-        ))
     }
 
     async fn fetch_json<T: for<'de> Deserialize<'de>>(
@@ -151,10 +130,7 @@ impl GeminiProvider {
         let result = async {
             let response = self.send(builder, deadline).await?;
             let body = self
-                .bounded(
-                    deadline,
-                    switchboard_core::wire_time::timed(read_body(response)),
-                )
+                .bounded(deadline, switchboard_core::read_upstream_body(response))
                 .await?;
             parse_json(&body, what)
         }
@@ -220,21 +196,6 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-async fn read_body(response: reqwest::Response) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(Error::protocol(format!(
-                "the upstream's answer is larger than {MAX_BODY} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| {
         Error::protocol(format!("Gemini's `{what}` answer could not be read: {e}")).with_source(e)
@@ -264,10 +225,7 @@ impl Provider for GeminiProvider {
                 let deadline = Instant::now() + self.timeout();
                 let response = self.send(self.post_json(&url, body), deadline).await?;
                 let bytes = self
-                    .bounded(
-                        deadline,
-                        switchboard_core::wire_time::timed(read_body(response)),
-                    )
+                    .bounded(deadline, switchboard_core::read_upstream_body(response))
                     .await?;
                 parse_json(&bytes, "generateContent")?
             };

@@ -88,10 +88,6 @@ pub struct ModelDetails {
     pub quantization_level: String,
 }
 
-/// The largest error or JSON body read into memory: 64 MiB (embeddings of
-/// many long inputs are big).
-const MAX_BODY: usize = 64 * 1024 * 1024;
-
 impl OllamaProvider {
     /// A provider for the instance in `ctx`, with `config` checked first.
     pub fn new(config: OllamaConfig, ctx: ProviderContext) -> Result<Self, Error> {
@@ -169,35 +165,22 @@ impl OllamaProvider {
         builder: reqwest::RequestBuilder,
         deadline: Instant,
     ) -> Result<reqwest::Response, Error> {
-        let response = self
-            .bounded(deadline, async {
-                switchboard_core::wire_time::timed(builder.send())
-                    .await
-                    .map_err(Error::from)
-            })
-            .await?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = self
-            .bounded(
+        self.ctx
+            .send(
+                builder,
                 deadline,
-                switchboard_core::wire_time::timed(read_body(response)),
+                "Ollama",
+                self.timeout(),
+                |status, retry_after, body| {
+                    error::error_from_response(
+                        status,
+                        retry_after,
+                        body,
+                        self.config.api_key.as_ref(),
+                    )
+                },
             )
             .await
-            .unwrap_or_default();
-        Err(error::error_from_response(
-            status.as_u16(),
-            retry_after.as_deref(),
-            &body,
-            self.config.api_key.as_ref(),
-        ))
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, Error> {
@@ -217,10 +200,7 @@ impl OllamaProvider {
         let result = async {
             let response = self.send(builder, deadline).await?;
             let body = self
-                .bounded(
-                    deadline,
-                    switchboard_core::wire_time::timed(read_body(response)),
-                )
+                .bounded(deadline, switchboard_core::read_upstream_body(response))
                 .await?;
             parse_json(&body, what)
         }
@@ -302,21 +282,6 @@ impl OllamaProvider {
     }
 }
 
-async fn read_body(response: reqwest::Response) -> Result<Vec<u8>, Error> {
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(Error::protocol(format!(
-                "the upstream's answer is larger than {MAX_BODY} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|e| {
         Error::protocol(format!("Ollama's `{what}` answer could not be read: {e}")).with_source(e)
@@ -375,10 +340,7 @@ impl Provider for OllamaProvider {
                 .body(body);
             let response = self.send(builder, deadline).await?;
             let bytes = self
-                .bounded(
-                    deadline,
-                    switchboard_core::wire_time::timed(read_body(response)),
-                )
+                .bounded(deadline, switchboard_core::read_upstream_body(response))
                 .await?;
             let mut chunk: wire::ChatChunk = match serde_json::from_slice(&bytes) {
                 Ok(chunk) => chunk,
