@@ -20,6 +20,7 @@ mod chat;
 mod embeddings;
 mod error;
 mod event;
+pub mod http;
 mod model;
 mod provider;
 mod secret;

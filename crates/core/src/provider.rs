@@ -107,6 +107,9 @@ pub trait ProviderInit: Provider + Sized {
 pub struct ProviderContext {
     /// The process-wide HTTP client: one connection pool shared by every provider.
     pub http: reqwest::Client,
+    /// The process-wide upstream client with socket-exact wire time (see
+    /// [`crate::http`]); on the same `reqwest` client for proxied URLs.
+    pub upstream: crate::http::HttpClient,
     /// The instance name (`[providers.<instance>]`), for error context.
     pub instance: Arc<str>,
     /// The default timeout for one upstream request.
@@ -119,9 +122,12 @@ impl ProviderContext {
     /// The default per-request timeout (10 minutes: long generations are normal).
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
-    /// A context for `instance` sharing `http`.
+    /// A context for `instance` sharing `http`, with a new
+    /// [`upstream`](Self::upstream) client over it (clone the context to
+    /// share both).
     pub fn new(instance: impl Into<Arc<str>>, http: reqwest::Client) -> Self {
         ProviderContext {
+            upstream: crate::http::HttpClient::new(http.clone()),
             http,
             instance: instance.into(),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,

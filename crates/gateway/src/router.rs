@@ -320,10 +320,16 @@ impl Router {
             .route(request, |p, r| {
                 Box::pin(async move {
                     let mut stream = p.chat_stream(r).await?;
-                    // Waiting for the first event is waiting on the upstream.
+                    // Waiting for the first event is waiting on the upstream:
+                    // as the provider's client timed it on the socket, or the
+                    // whole wait for a client that records nothing.
                     let waiting = Instant::now();
-                    let first = tokio::time::timeout(first_event_timeout, stream.next()).await;
-                    switchboard_core::wire_time::record(waiting.elapsed());
+                    let (first, wire) = switchboard_core::wire_time::measure(tokio::time::timeout(
+                        first_event_timeout,
+                        stream.next(),
+                    ))
+                    .await;
+                    switchboard_core::wire_time::record(wire.unwrap_or_else(|| waiting.elapsed()));
                     match first {
                         Ok(Some(Ok(first))) => Ok((first, stream)),
                         Ok(Some(Err(e))) => Err(e),

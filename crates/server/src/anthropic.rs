@@ -1,7 +1,5 @@
 //! The inbound Anthropic API: `POST /v1/messages` (stream and not).
 
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,7 +9,7 @@ use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 
 use crate::error::{ApiError, Format};
 use crate::openai::{json_response, route_headers};
-use crate::state::{Shared, check_model};
+use crate::state::{Arrival, Shared, check_model};
 
 const API: &str = "anthropic";
 
@@ -29,11 +27,11 @@ const API: &str = "anthropic";
     )
 )]
 pub(crate) async fn messages(
+    arrival: Arrival,
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
     let allowed = state.authorize(&headers, Format::Anthropic)?;
     let bytes = state.read_body(body, Format::Anthropic).await?;
     let inbound = anthropic::parse_messages_request(&bytes).map_err(ApiError::anthropic)?;
@@ -56,7 +54,7 @@ pub(crate) async fn messages(
             routed.value,
             AnthropicStreamEncoder::new(),
             routed.route.clone(),
-            started,
+            arrival.at,
         );
         let mut response = Response::new(body);
         let h = response.headers_mut();
@@ -77,7 +75,7 @@ pub(crate) async fn messages(
     })?;
     state
         .metrics
-        .answered(API, &routed.route, started.elapsed(), &routed.value.usage);
+        .answered(API, &routed.route, &arrival, &routed.value.usage);
     state.metrics.route(&routed.route);
     state.metrics.request(API, "ok");
     let mut response = json_response(StatusCode::OK, body);

@@ -1,7 +1,7 @@
 //! The inbound OpenAI API: `POST /v1/chat/completions`, `GET /v1/models`,
 //! `POST /v1/embeddings`.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -12,7 +12,7 @@ use switchboard_gateway::RouteInfo;
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
 use crate::error::{ApiError, Format};
-use crate::state::{Shared, check_model};
+use crate::state::{Arrival, Shared, check_model};
 
 const API: &str = "openai";
 
@@ -65,11 +65,11 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
     )
 )]
 pub(crate) async fn chat_completions(
+    arrival: Arrival,
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
     let allowed = state.authorize(&headers, Format::OpenAi)?;
     let bytes = state.read_body(body, Format::OpenAi).await?;
     let inbound = openai::parse_chat_request(&bytes).map_err(ApiError::openai)?;
@@ -90,7 +90,7 @@ pub(crate) async fn chat_completions(
             routed.value,
             encoder,
             routed.route.clone(),
-            started,
+            arrival.at,
         );
         let mut response = Response::new(body);
         let h = response.headers_mut();
@@ -109,7 +109,7 @@ pub(crate) async fn chat_completions(
     let body = to_json(&openai::to_wire_response(&routed.value))?;
     state
         .metrics
-        .answered(API, &routed.route, started.elapsed(), &routed.value.usage);
+        .answered(API, &routed.route, &arrival, &routed.value.usage);
     state.metrics.route(&routed.route);
     state.metrics.request(API, "ok");
     let mut response = json_response(StatusCode::OK, body);
@@ -139,11 +139,11 @@ pub(crate) async fn models(
     responses((status = 200, description = "An OpenAI `list` of `embedding` objects"),
               (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model")))]
 pub(crate) async fn embeddings(
+    arrival: Arrival,
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
     let allowed = state.authorize(&headers, Format::OpenAi)?;
     let bytes = state.read_body(body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
@@ -157,7 +157,7 @@ pub(crate) async fn embeddings(
     state.metrics.answered(
         "openai-embeddings",
         &routed.route,
-        started.elapsed(),
+        &arrival,
         &routed.value.usage,
     );
     state.metrics.request("openai-embeddings", "ok");

@@ -10,11 +10,13 @@ use std::time::Duration;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
+use switchboard_core::wire_time::{self, TimedIo};
 use switchboard_gateway::Switchboard;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::ServiceExt;
 
-use crate::state::{AppState, Shared};
+use crate::state::{AppState, Arrival, OverheadTimer, Shared};
 
 /// A bound gateway, ready to [`run`](Server::run).
 #[derive(Debug)]
@@ -100,7 +102,24 @@ impl Server {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let service = TowerToHyperService::new(app.clone());
+                    // The socket's clock dates each HTTP/1 request from its
+                    // first byte (see `Arrival`), and its overhead measure
+                    // ends when the answer is written (see `OverheadTimer`).
+                    let timer = Arc::new(OverheadTimer::new(state.clone()));
+                    let stream = TimedIo::with_listener(stream, timer.clone());
+                    let clock = stream.clock().clone();
+                    let service = TowerToHyperService::new(app.clone().map_request(
+                        move |mut req: hyper::Request<hyper::body::Incoming>| {
+                            let read_start = clock.read_start();
+                            if req.version() <= hyper::Version::HTTP_11 && read_start > 0 {
+                                req.extensions_mut().insert(Arrival {
+                                    at: wire_time::instant(read_start),
+                                    timer: Some(timer.clone()),
+                                });
+                            }
+                            req
+                        },
+                    ));
                     let conn = builder
                         .serve_connection(TokioIo::new(stream), service)
                         .into_owned();

@@ -150,6 +150,104 @@ fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
     }
 }
 
+/// When a request began to arrive: its first byte on the socket (HTTP/1
+/// connections accepted by [`Server`](crate::Server), which wraps them in a
+/// [`TimedIo`](switchboard_core::wire_time::TimedIo)), else when the handler
+/// started. The overhead metric counts from here, so it includes hyper's
+/// parsing and axum's routing as the harness's "added latency" does.
+#[derive(Debug, Clone)]
+pub(crate) struct Arrival {
+    /// The instant.
+    pub(crate) at: Instant,
+    /// The connection's timer, which can end the measure when the answer is
+    /// written (HTTP/1 via [`Server`](crate::Server) only).
+    pub(crate) timer: Option<Arc<OverheadTimer>>,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Arrival {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .remove::<Arrival>()
+            .unwrap_or_else(|| Arrival {
+                at: Instant::now(),
+                timer: None,
+            }))
+    }
+}
+
+/// One HTTP/1 connection's deferred overhead measure: a handler leaves its
+/// answer's arrival and upstream time here, and the connection's next write
+/// (the answer, head and body in one `writev`) ends the measure. So the
+/// metric includes the response's serialization and write, as the client
+/// sees them. Atomics only: the handler and the write run on the connection's
+/// own task, one request at a time.
+pub(crate) struct OverheadTimer {
+    state: Shared,
+    /// The pending measure's arrival stamp; 0 when nothing is pending.
+    arrival: AtomicU64,
+    upstream_ns: AtomicU64,
+    api: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for OverheadTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OverheadTimer").finish_non_exhaustive()
+    }
+}
+
+impl OverheadTimer {
+    pub(crate) fn new(state: Shared) -> Self {
+        OverheadTimer {
+            state,
+            arrival: AtomicU64::new(0),
+            upstream_ns: AtomicU64::new(0),
+            api: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Leaves a measure for the next write; `false` when `api` is not one
+    /// the timer knows (the caller records it at once).
+    pub(crate) fn defer(&self, api: &'static str, arrival: Instant, upstream: Duration) -> bool {
+        let Some(index) = crate::metrics::API_LABELS.iter().position(|a| *a == api) else {
+            return false;
+        };
+        self.api.store(index, Ordering::Relaxed);
+        self.upstream_ns.store(
+            u64::try_from(upstream.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.arrival.store(
+            switchboard_core::wire_time::stamp(arrival).max(1),
+            Ordering::Release,
+        );
+        true
+    }
+}
+
+impl switchboard_core::wire_time::WriteListener for OverheadTimer {
+    fn wrote(&self, at: Instant) {
+        if self.arrival.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let arrival = self.arrival.swap(0, Ordering::Acquire);
+        if arrival == 0 {
+            return;
+        }
+        let api = crate::metrics::API_LABELS[self.api.load(Ordering::Relaxed)];
+        let upstream = Duration::from_nanos(self.upstream_ns.load(Ordering::Relaxed));
+        let total = at.saturating_duration_since(switchboard_core::wire_time::instant(arrival));
+        self.state
+            .metrics
+            .overhead(api, total.saturating_sub(upstream));
+    }
+}
+
 /// Request id (propagated from `x-request-id` or generated), a tracing
 /// line per request, in-flight gauge, and panics turned into a 500 with the
 /// request id instead of a dropped connection.

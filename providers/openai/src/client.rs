@@ -10,12 +10,16 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use http::{Method, Request, Uri};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use switchboard_core::http::{HttpClient, UpstreamResponse};
 use switchboard_core::{
-    ChatResponse, ChatStream, EmbeddingsResponse, Error, ModelInfo, ProviderContext, Secret,
+    ChatResponse, ChatStream, EmbeddingsResponse, Error, MAX_UPSTREAM_BODY, ModelInfo,
+    ProviderContext, Secret,
 };
 use switchboard_protocol::openai::types::{
     ChatCompletionRequest, CreateEmbeddingRequest, StreamOptions,
@@ -163,7 +167,7 @@ impl ErrorContext {
 /// (streamed or not), `GET models`, `POST embeddings`.
 ///
 /// Built once per provider instance on the context's shared
-/// `reqwest::Client` (one connection pool per process). Every error it
+/// [`HttpClient`] (one connection pool per process). Every error it
 /// returns names the instance, never contains the credentials, and keeps the
 /// upstream's `x-request-id`. A stream it returns is lazy, owns the HTTP
 /// response (dropping the stream closes the connection), fails with
@@ -171,12 +175,12 @@ impl ErrorContext {
 /// timeout, and with `cancelled` when the instance shuts down.
 #[derive(Clone)]
 pub struct ChatCompletionsClient {
-    http: reqwest::Client,
+    http: HttpClient,
     base: String,
     /// The URLs of the hot endpoints, parsed once: parsing a URL (with IDNA
     /// host processing) cost about 11% of the instructions of a proxied
     /// request when done per request (callgrind, `cargo xtask bench-load`).
-    parsed: Arc<[(&'static str, Url)]>,
+    parsed: Arc<[(&'static str, Uri)]>,
     headers: HeaderMap,
     timeout: Duration,
     include_usage: bool,
@@ -267,12 +271,12 @@ impl ChatCompletionsClient {
                 .with_instance(ctx.instance.clone()));
         }
         let base = options.base_url.as_str().trim_end_matches('/').to_owned();
-        let parsed: Arc<[(&'static str, Url)]> = ["chat/completions", "embeddings", "models"]
+        let parsed: Arc<[(&'static str, Uri)]> = ["chat/completions", "embeddings", "models"]
             .into_iter()
-            .filter_map(|path| Some((path, Url::parse(&format!("{base}/{path}")).ok()?)))
+            .filter_map(|path| Some((path, parse_uri(&format!("{base}/{path}")).ok()?)))
             .collect();
         Ok(ChatCompletionsClient {
-            http: ctx.http.clone(),
+            http: ctx.upstream.clone(),
             base,
             parsed,
             headers,
@@ -302,13 +306,13 @@ impl ChatCompletionsClient {
     }
 
     /// The parsed URL of `path`: cached for the hot endpoints.
-    fn parsed_url(&self, path: &str) -> Result<Url, Error> {
+    fn parsed_url(&self, path: &str) -> Result<Uri, Error> {
         let path = path.trim_start_matches('/');
         if let Some((_, url)) = self.parsed.iter().find(|(p, _)| *p == path) {
             return Ok(url.clone());
         }
         let url = self.url(path);
-        Url::parse(&url).map_err(|e| {
+        parse_uri(&url).map_err(|e| {
             self.error(
                 Error::config(format!("`{url}` is not a valid URL: {e}")).with_param("base_url"),
             )
@@ -327,21 +331,21 @@ impl ChatCompletionsClient {
     /// [`error_from_response`]). Returns the response and its request id.
     async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<Vec<u8>>,
-    ) -> Result<(reqwest::Response, Option<String>), Error> {
-        let mut builder = self
-            .http
-            .request(method, self.parsed_url(path)?)
-            .headers(self.headers.clone());
-        if let Some(body) = body {
-            builder = builder.header(CONTENT_TYPE, "application/json").body(body);
+    ) -> Result<(UpstreamResponse, Option<String>), Error> {
+        let mut request = Request::new(body.map(Bytes::from).unwrap_or_default());
+        *request.method_mut() = method;
+        *request.uri_mut() = self.parsed_url(path)?;
+        let mut headers = self.headers.clone();
+        if !request.body().is_empty() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
+        *request.headers_mut() = headers;
         let exchange = async {
-            let response = switchboard_core::wire_time::timed(builder.send())
-                .await
-                .map_err(Error::from)?;
+            // Records the wire time itself, from the socket.
+            let response = self.http.send(request).await?;
             let request_id = response
                 .headers()
                 .get(REQUEST_ID_HEADER)
@@ -353,10 +357,10 @@ impl ChatCompletionsClient {
             }
             let retry_after = response
                 .headers()
-                .get(reqwest::header::RETRY_AFTER)
+                .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = response.bytes().await.unwrap_or_default();
+            let body = response.bytes(MAX_UPSTREAM_BODY).await.unwrap_or_default();
             let err = error_from_response(status.as_u16(), retry_after.as_deref(), &body);
             Err(self.errors.finish(err, request_id.as_deref()))
         };
@@ -397,17 +401,17 @@ impl ChatCompletionsClient {
         body: &T,
     ) -> Result<(Vec<u8>, Option<String>), Error> {
         let bytes = self.encode(body)?;
-        self.read(reqwest::Method::POST, path, Some(bytes)).await
+        self.read(Method::POST, path, Some(bytes)).await
     }
 
     /// `GET <path>`; returns the whole answer body and the request id.
     pub async fn get(&self, path: &str) -> Result<(Vec<u8>, Option<String>), Error> {
-        self.read(reqwest::Method::GET, path, None).await
+        self.read(Method::GET, path, None).await
     }
 
     async fn read(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(Vec<u8>, Option<String>), Error> {
@@ -418,15 +422,16 @@ impl ChatCompletionsClient {
     /// The whole answer body, without copying it out of the HTTP client's buffer.
     async fn read_bytes(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: Option<Vec<u8>>,
-    ) -> Result<(bytes::Bytes, Option<String>), Error> {
+    ) -> Result<(Bytes, Option<String>), Error> {
         let exchange = async {
             let (response, request_id) = self.send(method, path, body).await?;
-            let bytes = switchboard_core::wire_time::timed(response.bytes())
+            let bytes = response
+                .bytes(MAX_UPSTREAM_BODY)
                 .await
-                .map_err(|e| self.errors.finish(Error::from(e), request_id.as_deref()))?;
+                .map_err(|e| self.errors.finish(e, request_id.as_deref()))?;
             Ok((bytes, request_id))
         };
         self.guard(exchange).await
@@ -458,7 +463,7 @@ impl ChatCompletionsClient {
 
     async fn chat_bytes(&self, bytes: Vec<u8>) -> Result<ChatResponse, Error> {
         let (answer, request_id) = self
-            .read_bytes(reqwest::Method::POST, "chat/completions", Some(bytes))
+            .read_bytes(Method::POST, "chat/completions", Some(bytes))
             .await?;
         let mut response = parse_chat_response(&answer)
             .map_err(|e| self.errors.finish(e, request_id.as_deref()))?;
@@ -512,7 +517,7 @@ impl ChatCompletionsClient {
 
     async fn stream_bytes(&self, bytes: Vec<u8>) -> Result<ChatStream, Error> {
         let (response, request_id) = self
-            .send(reqwest::Method::POST, "chat/completions", Some(bytes))
+            .send(Method::POST, "chat/completions", Some(bytes))
             .await?;
         let chunks = guarded_bytes(response, self.timeout, self.cancel.clone());
         let errors = self.errors.clone();
@@ -545,15 +550,22 @@ impl ChatCompletionsClient {
     }
 }
 
+/// A URL as a request URI (checked the way `url` does first: a `base_url`
+/// that `url` accepts but `http` would not is rejected with `url`'s reason).
+fn parse_uri(url: &str) -> Result<Uri, String> {
+    let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+    Uri::try_from(parsed.as_str()).map_err(|e| e.to_string())
+}
+
 /// The response body as a stream of byte chunks that owns the response
 /// (dropping it closes the connection), fails with `timeout` when no chunk
 /// arrives for `idle`, and with `cancelled` when `cancel` fires.
 fn guarded_bytes(
-    response: reqwest::Response,
+    response: UpstreamResponse,
     idle: Duration,
     cancel: CancellationToken,
-) -> impl Stream<Item = Result<bytes::Bytes, Error>> + Send + 'static {
-    let body = Box::pin(response.bytes_stream());
+) -> impl Stream<Item = Result<Bytes, Error>> + Send + 'static {
+    let body = response.into_stream();
     futures::stream::unfold(Some(body), move |state| {
         let cancel = cancel.clone();
         async move {
@@ -574,7 +586,7 @@ fn guarded_bytes(
                     )),
                     Ok(None) => None,
                     Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some(body))),
-                    Ok(Some(Err(e))) => Some((Err(Error::from(e)), None)),
+                    Ok(Some(Err(e))) => Some((Err(e), None)),
                 },
             }
         }
