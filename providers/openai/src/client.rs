@@ -335,6 +335,19 @@ impl ChatCompletionsClient {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<(UpstreamResponse, Option<String>), Error> {
+        self.guard(self.exchange(method, path, body)).await
+    }
+
+    /// [`send`](Self::send) without the timeout, for callers that bound the
+    /// whole exchange themselves: one guard, not two nested ones, keeps the
+    /// request's future small (a nested guard doubled it to 8 KB, and every
+    /// move of it is a copy).
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(UpstreamResponse, Option<String>), Error> {
         let mut request = Request::new(body.map(Bytes::from).unwrap_or_default());
         *request.method_mut() = method;
         *request.uri_mut() = self.parsed_url(path)?;
@@ -343,28 +356,25 @@ impl ChatCompletionsClient {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         *request.headers_mut() = headers;
-        let exchange = async {
-            // Records the wire time itself, from the socket.
-            let response = self.http.send(request).await?;
-            let request_id = response
-                .headers()
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let status = response.status();
-            if status.is_success() {
-                return Ok((response, request_id));
-            }
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let body = response.bytes(MAX_UPSTREAM_BODY).await.unwrap_or_default();
-            let err = error_from_response(status.as_u16(), retry_after.as_deref(), &body);
-            Err(self.errors.finish(err, request_id.as_deref()))
-        };
-        self.guard(exchange).await
+        // Records the wire time itself, from the socket.
+        let response = self.http.send(request).await?;
+        let request_id = response
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let status = response.status();
+        if status.is_success() {
+            return Ok((response, request_id));
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes(MAX_UPSTREAM_BODY).await.unwrap_or_default();
+        let err = error_from_response(status.as_u16(), retry_after.as_deref(), &body);
+        Err(self.errors.finish(err, request_id.as_deref()))
     }
 
     /// Runs `fut` within the request timeout, ending early on shutdown.
@@ -427,7 +437,7 @@ impl ChatCompletionsClient {
         body: Option<Vec<u8>>,
     ) -> Result<(Bytes, Option<String>), Error> {
         let exchange = async {
-            let (response, request_id) = self.send(method, path, body).await?;
+            let (response, request_id) = self.exchange(method, path, body).await?;
             let bytes = response
                 .bytes(MAX_UPSTREAM_BODY)
                 .await
