@@ -570,33 +570,39 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let proxy = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            let n = sock.read(&mut buf).await.unwrap();
-            let line = String::from_utf8_lossy(&buf[..n])
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{line}",
-                line.len()
-            );
-            sock.write_all(answer.as_bytes()).await.unwrap();
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap();
+                let line = String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{line}",
+                    line.len()
+                );
+                sock.write_all(answer.as_bytes()).await.unwrap();
+            }
         });
         let reqwest = reqwest::Client::builder()
             .proxy(reqwest::Proxy::http(&proxy).unwrap())
             .build()
             .unwrap();
         let matcher = Matcher::builder().http(proxy).build();
-        let client = HttpClient::build(reqwest, Some(matcher));
-        let body = client
-            .send(post("http://upstream.invalid/v1/chat"))
-            .await
-            .unwrap()
-            .bytes(1024)
-            .await
-            .unwrap();
-        assert_eq!(body, "POST http://upstream.invalid/v1/chat HTTP/1.1");
+        // Proxied per the environment's settings, and a caller's own client.
+        for client in [
+            HttpClient::build(reqwest.clone(), Some(matcher)),
+            HttpClient::via_reqwest(reqwest),
+        ] {
+            let body = client
+                .send(post("http://upstream.invalid/v1/chat"))
+                .await
+                .unwrap()
+                .bytes(1024)
+                .await
+                .unwrap();
+            assert_eq!(body, "POST http://upstream.invalid/v1/chat HTTP/1.1");
+        }
     }
 }

@@ -69,7 +69,10 @@ impl SwitchboardBuilder {
         self
     }
 
-    /// Share this HTTP client (one connection pool for the process).
+    /// Share this HTTP client (one connection pool for the process). Every
+    /// upstream request then goes through it, with its proxy, TLS and DNS
+    /// settings: the faster direct path of
+    /// [`HttpClient`](switchboard_core::http::HttpClient) is not used.
     #[must_use]
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -106,14 +109,15 @@ impl SwitchboardBuilder {
             (None, Some(loader)) => loader.load(catalog)?.config,
             (None, None) => Config::default(),
         };
-        let http = self
-            .http
-            .unwrap_or_else(switchboard_core::default_http_client);
-        let registry = Arc::new(Registry::new(
-            catalog,
-            ProviderContext::new("switchboard", http),
-            &config.health,
-        ));
+        let ctx = match self.http {
+            Some(http) => {
+                let mut ctx = ProviderContext::new("switchboard", http.clone());
+                ctx.upstream = switchboard_core::http::HttpClient::via_reqwest(http);
+                ctx
+            }
+            None => ProviderContext::new("switchboard", switchboard_core::default_http_client()),
+        };
+        let registry = Arc::new(Registry::new(catalog, ctx, &config.health));
         let report = registry.apply(&config.providers).await;
         for (name, error) in &report.failed {
             tracing::warn!(instance = %name, %error, "provider instance failed to start");
