@@ -177,6 +177,30 @@ impl HttpClient {
     }
 }
 
+/// A request built with `reqwest` (providers build theirs on
+/// [`ProviderContext::http`](crate::ProviderContext::http)) as one
+/// [`HttpClient::send`] takes. Only in-memory bodies can be sent.
+pub fn from_reqwest(request: reqwest::Request) -> Result<Request<Bytes>, Error> {
+    let body = match request.body() {
+        None => Bytes::new(),
+        Some(body) => match body.as_bytes() {
+            Some(bytes) => Bytes::copy_from_slice(bytes),
+            None => {
+                return Err(Error::invalid_request(
+                    "a streaming request body cannot be sent upstream",
+                ));
+            }
+        },
+    };
+    let uri = Uri::try_from(request.url().as_str())
+        .map_err(|e| Error::config(format!("the upstream URL is not valid: {e}")))?;
+    let mut out = Request::new(body);
+    *out.method_mut() = request.method().clone();
+    *out.uri_mut() = uri;
+    *out.headers_mut() = request.headers().clone();
+    Ok(out)
+}
+
 fn user_agent() -> HeaderValue {
     HeaderValue::from_static(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
 }

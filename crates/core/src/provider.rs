@@ -159,12 +159,13 @@ impl ProviderContext {
         }
     }
 
-    /// Sends `request` within `deadline` (as [`bounded`](Self::bounded)),
-    /// recording its [wire time](crate::wire_time). A non-2xx answer becomes
-    /// an error: its body is read (see [`read_upstream_body`]) and handed to
-    /// `classify` with the status and `Retry-After`, which knows the
-    /// provider's error format. An unreadable error body is classified as
-    /// empty.
+    /// Sends `request` within `deadline` (as [`bounded`](Self::bounded)) on
+    /// the [`upstream`](Self::upstream) client, which records its
+    /// [wire time](crate::wire_time) from the socket. A non-2xx answer
+    /// becomes an error: its body is read (see [`read_upstream_body`]) and
+    /// handed to `classify` with the status and `Retry-After`, which knows
+    /// the provider's error format. An unreadable error body is classified
+    /// as empty.
     pub async fn send(
         &self,
         request: reqwest::RequestBuilder,
@@ -172,13 +173,10 @@ impl ProviderContext {
         upstream: &str,
         budget: Duration,
         classify: impl FnOnce(u16, Option<&str>, &[u8]) -> Error,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<crate::http::UpstreamResponse, Error> {
+        let request = crate::http::from_reqwest(request.build()?)?;
         let response = self
-            .bounded(deadline, upstream, budget, async {
-                crate::wire_time::timed(request.send())
-                    .await
-                    .map_err(Error::from)
-            })
+            .bounded(deadline, upstream, budget, self.upstream.send(request))
             .await?;
         let status = response.status();
         if status.is_success() {
@@ -186,7 +184,7 @@ impl ProviderContext {
         }
         let retry_after = response
             .headers()
-            .get(reqwest::header::RETRY_AFTER)
+            .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = self
@@ -208,23 +206,8 @@ pub const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 /// Reads a whole answer body, failing with a `protocol` error past
 /// [`MAX_UPSTREAM_BODY`] bytes (an upstream cannot make the gateway buffer
 /// without bound), and records the read as [wire time](crate::wire_time).
-pub async fn read_upstream_body(response: reqwest::Response) -> Result<Vec<u8>, Error> {
-    use futures::StreamExt;
-    crate::wire_time::timed(async move {
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if body.len() + chunk.len() > MAX_UPSTREAM_BODY {
-                return Err(Error::protocol(format!(
-                    "the upstream's answer is larger than {MAX_UPSTREAM_BODY} bytes"
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    })
-    .await
+pub async fn read_upstream_body(response: crate::http::UpstreamResponse) -> Result<Vec<u8>, Error> {
+    response.bytes(MAX_UPSTREAM_BODY).await.map(Vec::from)
 }
 
 /// The HTTP client Switchboard uses unless told otherwise: connection reuse,

@@ -9,8 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
+use reqwest::RequestBuilder;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{RequestBuilder, Response};
+use switchboard_core::MAX_UPSTREAM_BODY;
+use switchboard_core::http::UpstreamResponse as Response;
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, Error, HealthReport, ModelInfo, Provider,
     ProviderContext, ProviderInit, Secret, async_trait, provider, response_to_events,
@@ -144,15 +146,21 @@ impl Anthropic {
     /// timeout, and unless the instance is shut down). A non-2xx status is
     /// classified into an error.
     async fn send(&self, request: RequestBuilder, deadline: Instant) -> Result<Response, Error> {
+        let request = request
+            .build()
+            .map_err(Error::from)
+            .and_then(switchboard_core::http::from_reqwest)
+            .map_err(|e| self.err(e))?;
+        // The upstream client records the wire time from the socket.
         let sent = tokio::select! {
-            r = tokio::time::timeout_at(deadline.into(), switchboard_core::wire_time::timed(request.send())) => r,
+            r = tokio::time::timeout_at(deadline.into(), self.ctx.upstream.send(request)) => r,
             () = self.ctx.cancel.cancelled() => {
                 return Err(self.err(Error::cancelled("the provider instance was shut down")));
             }
         };
         let response = match sent {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(self.err(Error::from(e))),
+            Ok(Err(e)) => return Err(self.err(e)),
             Err(_) => return Err(self.err(self.timeout_error())),
         };
         if response.status().is_success() {
@@ -168,20 +176,16 @@ impl Anthropic {
         ))
     }
 
-    /// Reads the whole body before the deadline.
+    /// Reads the whole body (at most [`MAX_UPSTREAM_BODY`] bytes) before
+    /// the deadline.
     async fn read_body(
         &self,
         response: Response,
         deadline: Instant,
     ) -> Result<bytes::Bytes, Error> {
-        match tokio::time::timeout_at(
-            deadline.into(),
-            switchboard_core::wire_time::timed(response.bytes()),
-        )
-        .await
-        {
+        match tokio::time::timeout_at(deadline.into(), response.bytes(MAX_UPSTREAM_BODY)).await {
             Ok(Ok(b)) => Ok(b),
-            Ok(Err(e)) => Err(self.err(Error::from(e))),
+            Ok(Err(e)) => Err(self.err(e)),
             Err(_) => Err(self.err(self.timeout_error())),
         }
     }

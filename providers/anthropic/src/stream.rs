@@ -7,13 +7,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use reqwest::Response;
 use switchboard_core::Error;
+use switchboard_core::http::UpstreamResponse as Response;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use bytes::Bytes;
-type Body = Pin<Box<dyn Stream<Item = Result<Bytes, reqwest::Error>> + Send>>;
+type Body = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// A response body as a byte stream that fails with `timeout` when no bytes
 /// arrive for `idle`, and with `cancelled` when the token fires. It owns the
@@ -28,7 +28,7 @@ pub(crate) struct GuardedBody {
 impl GuardedBody {
     pub(crate) fn new(response: Response, idle: Duration, cancel: &CancellationToken) -> Self {
         GuardedBody {
-            body: Some(Box::pin(response.bytes_stream())),
+            body: Some(response.into_stream()),
             idle,
             sleep: Box::pin(tokio::time::sleep(idle)),
             cancelled: Box::pin(cancel.clone().cancelled_owned()),
@@ -47,7 +47,7 @@ impl Stream for GuardedBody {
         match body.as_mut().poll_next(cx) {
             Poll::Ready(Some(item)) => {
                 this.sleep.as_mut().reset(Instant::now() + this.idle);
-                return Poll::Ready(Some(item.map_err(Error::from)));
+                return Poll::Ready(Some(item));
             }
             Poll::Ready(None) => {
                 this.body = None;

@@ -16,6 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
+use switchboard_core::http::UpstreamResponse;
 use switchboard_core::{
     Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest,
     EmbeddingsResponse, Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit,
@@ -107,7 +108,7 @@ impl GeminiProvider {
         &self,
         builder: reqwest::RequestBuilder,
         deadline: Instant,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<UpstreamResponse, Error> {
         self.ctx
             .send(
                 builder,
@@ -248,7 +249,7 @@ impl Provider for GeminiProvider {
         .await
         .map_err(|e| self.err(e))?;
         let state = StreamState {
-            body: Some(Box::pin(response.bytes_stream())),
+            body: Some(response.into_stream()),
             sse: SseDecoder::new(),
             decoder: stream::StreamDecoder::new(&request.model),
             pending: VecDeque::new(),
@@ -379,7 +380,7 @@ impl GeminiProvider {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// The state of a chat stream. Dropping it drops the response body, which
 /// closes the connection.
@@ -461,7 +462,7 @@ impl StreamState {
                     )));
                 }
                 Ok(Some(Ok(bytes))) => self.sse.push(&bytes),
-                Ok(Some(Err(e))) => return self.fail(Error::from(e)),
+                Ok(Some(Err(e))) => return self.fail(e),
                 Ok(None) => self.body = None,
             }
         }

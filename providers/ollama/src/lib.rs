@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
+use switchboard_core::http::UpstreamResponse;
 use switchboard_core::{
     Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest,
     EmbeddingsResponse, Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit,
@@ -164,7 +165,7 @@ impl OllamaProvider {
         &self,
         builder: reqwest::RequestBuilder,
         deadline: Instant,
-    ) -> Result<reqwest::Response, Error> {
+    ) -> Result<UpstreamResponse, Error> {
         self.ctx
             .send(
                 builder,
@@ -382,7 +383,7 @@ impl Provider for OllamaProvider {
             .await
             .map_err(|e| self.err(e))?;
         let state = StreamState {
-            body: Some(Box::pin(response.bytes_stream())),
+            body: Some(response.into_stream()),
             lines: stream::NdjsonDecoder::default(),
             decoder: stream::ChatDecoder::new(),
             model: request.model.clone(),
@@ -496,7 +497,7 @@ impl Provider for OllamaProvider {
     }
 }
 
-type ByteStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// The state of a chat stream. Dropping it drops the response body, which
 /// closes the connection.
@@ -580,7 +581,7 @@ impl StreamState {
                     )));
                 }
                 Ok(Some(Ok(bytes))) => self.lines.push(&bytes),
-                Ok(Some(Err(e))) => return self.fail(Error::from(e)),
+                Ok(Some(Err(e))) => return self.fail(e),
                 Ok(None) => {
                     self.body = None;
                     if let Err(e) = self.lines.finish() {
