@@ -126,8 +126,19 @@ impl ProviderContext {
     /// [`upstream`](Self::upstream) client over it (clone the context to
     /// share both).
     pub fn new(instance: impl Into<Arc<str>>, http: reqwest::Client) -> Self {
+        Self::with_upstream(instance, crate::http::HttpClient::new(http.clone()), http)
+    }
+
+    /// A context for `instance` with both clients given (e.g.
+    /// [`HttpClient::via_reqwest`](crate::http::HttpClient::via_reqwest) over
+    /// a caller's own `http`).
+    pub fn with_upstream(
+        instance: impl Into<Arc<str>>,
+        upstream: crate::http::HttpClient,
+        http: reqwest::Client,
+    ) -> Self {
         ProviderContext {
-            upstream: crate::http::HttpClient::new(http.clone()),
+            upstream,
             http,
             instance: instance.into(),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,

@@ -110,11 +110,11 @@ impl SwitchboardBuilder {
             (None, None) => Config::default(),
         };
         let ctx = match self.http {
-            Some(http) => {
-                let mut ctx = ProviderContext::new("switchboard", http.clone());
-                ctx.upstream = switchboard_core::http::HttpClient::via_reqwest(http);
-                ctx
-            }
+            Some(http) => ProviderContext::with_upstream(
+                "switchboard",
+                switchboard_core::http::HttpClient::via_reqwest(http.clone()),
+                http,
+            ),
             None => ProviderContext::new("switchboard", switchboard_core::default_http_client()),
         };
         let registry = Arc::new(Registry::new(catalog, ctx, &config.health));

@@ -325,23 +325,12 @@ impl ChatCompletionsClient {
         self.errors.finish(err, None)
     }
 
-    /// Sends one request and waits for its response headers, within the
-    /// request timeout. A non-2xx answer becomes its error (the body is read
-    /// and classified with the protocol crate's
-    /// [`error_from_response`]). Returns the response and its request id.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-    ) -> Result<(UpstreamResponse, Option<String>), Error> {
-        self.guard(self.exchange(method, path, body)).await
-    }
-
-    /// [`send`](Self::send) without the timeout, for callers that bound the
-    /// whole exchange themselves: one guard, not two nested ones, keeps the
-    /// request's future small (a nested guard doubled it to 8 KB, and every
-    /// move of it is a copy).
+    /// Sends one request and waits for its response headers. A non-2xx
+    /// answer becomes its error (the body is read and classified with the
+    /// protocol crate's [`error_from_response`]). Returns the response and
+    /// its request id. Unbounded: callers run it under one [`guard`](Self::guard)
+    /// with whatever else they wait for (a nested guard doubled the request's
+    /// future to 8 KB, and every move of it is a copy).
     async fn exchange(
         &self,
         method: Method,
@@ -527,7 +516,7 @@ impl ChatCompletionsClient {
 
     async fn stream_bytes(&self, bytes: Vec<u8>) -> Result<ChatStream, Error> {
         let (response, request_id) = self
-            .send(Method::POST, "chat/completions", Some(bytes))
+            .guard(self.exchange(Method::POST, "chat/completions", Some(bytes)))
             .await?;
         let chunks = guarded_bytes(response, self.timeout, self.cancel.clone());
         let errors = self.errors.clone();
