@@ -77,7 +77,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             "switchboard",
             "--no-default-features",
             "--test",
-            "catalog",
+            "it",
+            "catalog::",
         ],
     )?;
     for f in switchboard::PROVIDER_FEATURES {
@@ -91,7 +92,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
                 "--features",
                 f.feature,
                 "--test",
-                "catalog",
+                "it",
+                "catalog::",
             ],
         )?;
     }

@@ -1,0 +1,8 @@
+//! The integration tests of this crate, as one test binary (one link instead
+//! of one per file).
+
+mod config;
+mod config_schema;
+mod registry;
+mod reload_file;
+mod router;

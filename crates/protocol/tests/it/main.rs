@@ -1,0 +1,13 @@
+//! The integration tests of this crate, as one test binary (one link instead
+//! of one per file).
+
+mod common;
+mod anthropic_cross_protocol;
+mod anthropic_requests;
+mod anthropic_responses;
+mod anthropic_stream;
+mod openai_embeddings_models;
+mod openai_errors;
+mod openai_requests;
+mod openai_responses;
+mod openai_stream;

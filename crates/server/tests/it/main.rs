@@ -1,0 +1,11 @@
+//! The integration tests of this crate, as one test binary (one link instead
+//! of one per file).
+
+mod common;
+mod admin;
+mod anthropic_api;
+mod openai_api;
+mod overhead_metric;
+mod robustness;
+mod slow_clients;
+mod upstream_cancel;

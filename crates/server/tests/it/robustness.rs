@@ -1,0 +1,212 @@
+//! Panics, client disconnects, graceful shutdown.
+
+use crate::common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{spawn, sse_data};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use switchboard_core::{
+    ChatEvent, ChatRequest, ChatResponse, ChatStream, Error, Provider, ProviderContext,
+    ProviderInit, async_trait, provider,
+};
+use switchboard_mock as _;
+
+/// Set when a `forever` stream is dropped: the gateway let go of the upstream.
+static STREAM_DROPPED: AtomicBool = AtomicBool::new(false);
+static STREAM_EVENTS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+pub struct TrapConfig {}
+
+/// A provider that misbehaves on purpose: `panic` panics, `forever` streams
+/// until its consumer goes away.
+#[provider(name = "trap", config = TrapConfig, capabilities(streaming))]
+#[derive(Debug)]
+pub struct Trap;
+
+#[async_trait]
+impl ProviderInit for Trap {
+    type Config = TrapConfig;
+    async fn init(_: TrapConfig, _: ProviderContext) -> Result<Self, Error> {
+        Ok(Trap)
+    }
+}
+
+struct DropFlag;
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        STREAM_DROPPED.store(true, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Provider for Trap {
+    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
+        if request.model == "panic" {
+            panic!("trap provider panicked on purpose");
+        }
+        Err(Error::unsupported("trap"))
+    }
+
+    async fn chat_stream(&self, _: &ChatRequest) -> Result<ChatStream, Error> {
+        let guard = DropFlag;
+        let first = futures::stream::iter([Ok(ChatEvent::Start {
+            id: "t".into(),
+            model: "forever".into(),
+        })]);
+        let rest = futures::stream::unfold(guard, |guard| async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            STREAM_EVENTS.fetch_add(1, Ordering::SeqCst);
+            Some((
+                Ok(ChatEvent::TextDelta {
+                    text: "tick ".into(),
+                }),
+                guard,
+            ))
+        });
+        Ok(Box::pin(first.chain(rest)))
+    }
+}
+
+#[tokio::test]
+async fn a_panic_becomes_a_500_with_the_request_id() {
+    let gw = spawn(json!({"providers": {"t": {"kind": "trap"}}})).await;
+    let r = gw
+        .http
+        .post(gw.url("/v1/chat/completions"))
+        .header("x-request-id", "panic-req-1")
+        .json(&json!({"model": "t/panic", "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .expect("the connection survives");
+    assert_eq!(r.status(), 500);
+    assert_eq!(r.headers()["x-request-id"], "panic-req-1");
+    let v: Value = r.json().await.expect("json");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("panic-req-1"),
+        "{v}"
+    );
+    // The server keeps serving.
+    let r = gw.http.get(gw.url("/healthz")).send().await.expect("s");
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn client_disconnect_drops_the_upstream_stream() {
+    let gw = spawn(json!({"providers": {"t": {"kind": "trap"}}})).await;
+    let r = gw
+        .http
+        .post(gw.url("/v1/chat/completions"))
+        .json(&json!({"model": "t/forever", "stream": true, "messages": [{"role": "user", "content": "x"}]}))
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(r.status(), 200);
+    let mut body = r.bytes_stream();
+    let mut seen = 0;
+    while seen < 3 {
+        let chunk = body.next().await.expect("more").expect("bytes");
+        seen += sse_data(&String::from_utf8_lossy(&chunk)).len();
+    }
+    assert!(!STREAM_DROPPED.load(Ordering::SeqCst));
+    drop(body);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !STREAM_DROPPED.load(Ordering::SeqCst) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the upstream stream was never dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let after = STREAM_EVENTS.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        STREAM_EVENTS.load(Ordering::SeqCst),
+        after,
+        "nothing is produced after the drop"
+    );
+}
+
+#[tokio::test]
+async fn graceful_shutdown_drains_in_flight_requests() {
+    let gw = spawn(json!({
+        "server": {"shutdown_grace_ms": 10000},
+        "providers": {"m": {"kind": "mock", "token_delay_ms": 40}}
+    }))
+    .await;
+    let client = gw.http.clone();
+    let url = gw.url("/v1/chat/completions");
+    let in_flight = tokio::spawn(async move {
+        let r = client
+            .post(url)
+            .json(&json!({"model": "m/mock-1", "stream": true,
+                "messages": [{"role": "user", "content": "one two three four five six seven eight"}]}))
+            .send()
+            .await
+            .expect("sends");
+        r.text().await.expect("the whole body arrives")
+    });
+    // Let the stream start, then ask the server to stop.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    gw.shutdown.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // New connections are refused once the listener is closed.
+    let refused = reqwest::Client::new().get(gw.url("/healthz")).send().await;
+    assert!(refused.is_err(), "listener still accepting: {refused:?}");
+    let body = in_flight.await.expect("task");
+    let data = sse_data(&body);
+    assert_eq!(data.last().map(String::as_str), Some("[DONE]"), "{body}");
+    let text: String = data
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "You said: one two three four five six seven eight");
+    let run = tokio::time::timeout(Duration::from_secs(5), gw.task)
+        .await
+        .expect("server stops after draining");
+    assert!(run.expect("join").is_ok());
+}
+
+#[tokio::test]
+async fn shutdown_deadline_cuts_stuck_requests() {
+    let gw = spawn(json!({
+        "server": {"shutdown_grace_ms": 200},
+        "providers": {"t": {"kind": "trap"}}
+    }))
+    .await;
+    let client = gw.http.clone();
+    let url = gw.url("/v1/chat/completions");
+    let _stuck = tokio::spawn(async move {
+        let r = client
+            .post(url)
+            .json(&json!({"model": "t/forever", "stream": true, "messages": [{"role": "user", "content": "x"}]}))
+            .send()
+            .await;
+        if let Ok(r) = r {
+            let _ = r.text().await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = tokio::time::Instant::now();
+    gw.shutdown.shutdown();
+    let run = tokio::time::timeout(Duration::from_secs(5), gw.task)
+        .await
+        .expect("stops at the deadline");
+    assert!(run.expect("join").is_ok());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,6 @@
+//! The integration tests of this crate, as one test binary (one link instead
+//! of one per file).
+
+mod chat;
+mod conformance;
+mod cross_provider;
