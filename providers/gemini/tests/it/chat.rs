@@ -98,7 +98,7 @@ async fn system_instruction_request_and_text_answer_match_the_recording() {
         .and(header("x-goog-api-key", KEY))
         .and(header("content-type", "application/json"))
         .respond_with(json_response(include_str!(
-            "data/generate_content_response_text.json"
+            "../data/generate_content_response_text.json"
         )))
         .expect(1)
         .mount(&server)
@@ -115,7 +115,7 @@ async fn system_instruction_request_and_text_answer_match_the_recording() {
     assert_eq!(
         sent_body(&server).await,
         recorded_request(include_str!(
-            "data/generate_content_request_system_instruction.json"
+            "../data/generate_content_request_system_instruction.json"
         ))
     );
     let request = sent(&server).await;
@@ -148,7 +148,7 @@ async fn generation_config_matches_the_recording() {
     let server = serve(
         "/v1beta/models/gemini-2.5-flash:generateContent",
         json_response(include_str!(
-            "data/generate_content_response_max_tokens.json"
+            "../data/generate_content_response_max_tokens.json"
         )),
     )
     .await;
@@ -169,7 +169,7 @@ async fn generation_config_matches_the_recording() {
     assert_eq!(
         sent_body(&server).await,
         fixture(include_str!(
-            "data/generate_content_request_generation_config.json"
+            "../data/generate_content_request_generation_config.json"
         ))
     );
     assert_eq!(resp.finish_reason, FinishReason::Length);
@@ -187,7 +187,7 @@ async fn a_candidate_without_parts_is_an_empty_answer() {
     let server = serve(
         "/v1beta/models/gemini-2.5-flash:generateContent",
         json_response(include_str!(
-            "data/generate_content_response_max_tokens_no_parts.json"
+            "../data/generate_content_response_max_tokens_no_parts.json"
         )),
     )
     .await;
@@ -201,7 +201,7 @@ async fn a_candidate_without_parts_is_an_empty_answer() {
     assert_eq!(
         sent_body(&server).await,
         fixture(include_str!(
-            "data/generate_content_request_max_output_tokens_20.json"
+            "../data/generate_content_request_max_output_tokens_20.json"
         ))
     );
     assert!(resp.content.is_empty());
@@ -233,7 +233,7 @@ async fn function_calling_matches_the_recording() {
     let server = serve(
         "/v1beta/models/gemini-2.0-flash:generateContent",
         json_response(include_str!(
-            "data/generate_content_response_function_call.json"
+            "../data/generate_content_response_function_call.json"
         )),
     )
     .await;
@@ -272,7 +272,7 @@ async fn function_calling_matches_the_recording() {
     assert_eq!(
         sent_body(&server).await,
         recorded_request(include_str!(
-            "data/generate_content_request_tools_followup.json"
+            "../data/generate_content_request_tools_followup.json"
         ))
     );
     // With the default fallback the replayed call gets Google's placeholder signature.
@@ -396,7 +396,7 @@ async fn streaming_follows_the_recorded_events() {
 #[tokio::test]
 async fn streamed_function_calls_arrive_whole() {
     let segments: Vec<Value> = serde_json::from_str(include_str!(
-        "data/stream_generate_content_function_call_segments.json"
+        "../data/stream_generate_content_function_call_segments.json"
     ))
     .expect("array");
     let server = serve(
@@ -772,7 +772,7 @@ async fn reasoning_with_signatures_round_trips_through_a_stream() {
     .await;
     Mock::given(path("/v1beta/models/gemini-3-pro-preview:generateContent"))
         .respond_with(json_response(include_str!(
-            "data/generate_content_response_text.json"
+            "../data/generate_content_response_text.json"
         )))
         .mount(&server)
         .await;

@@ -97,11 +97,11 @@ impl WireFixtures for GeminiFixtures {
     fn tool_call(&self, stream: bool) -> Scenario {
         let response = if stream {
             Recorded::sse(sse(&segments(include_str!(
-                "data/stream_generate_content_function_call_segments.json"
+                "../data/stream_generate_content_function_call_segments.json"
             ))))
         } else {
             Recorded::json(include_str!(
-                "data/generate_content_response_function_call.json"
+                "../data/generate_content_response_function_call.json"
             ))
         };
         Scenario::new(response, "")

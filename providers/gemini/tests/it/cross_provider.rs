@@ -168,7 +168,7 @@ async fn an_openai_conversation_keeps_every_call_argument_and_result() {
 #[tokio::test]
 async fn gemini_calls_survive_a_trip_through_openai_and_back() {
     let server = server_answering(include_str!(
-        "data/generate_content_response_parallel_calls_constructed.json"
+        "../data/generate_content_response_parallel_calls_constructed.json"
     ))
     .await;
     let p = provider(&server);
@@ -229,7 +229,7 @@ const ANTHROPIC_THINKING_ANSWER: &str = include_str!(
 /// Gemini 3 models answer with `includeThoughts`.
 fn gemini_answer_with_thoughts() -> String {
     let mut answer: Value = serde_json::from_str(include_str!(
-        "data/generate_content_response_parallel_calls_constructed.json"
+        "../data/generate_content_response_parallel_calls_constructed.json"
     ))
     .expect("JSON");
     answer["candidates"][0]["content"]["parts"]

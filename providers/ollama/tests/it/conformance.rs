@@ -73,11 +73,11 @@ impl WireFixtures for OllamaFixtures {
     fn parallel_tool_calls(&self, stream: bool) -> Option<Scenario> {
         let response = if stream {
             Recorded::ndjson(include_str!(
-                "data/chat_stream_parallel_tools_constructed.ndjson"
+                "../data/chat_stream_parallel_tools_constructed.ndjson"
             ))
         } else {
             Recorded::json(include_str!(
-                "data/chat_response_parallel_tool_calls_constructed.json"
+                "../data/chat_response_parallel_tool_calls_constructed.json"
             ))
         };
         Some(

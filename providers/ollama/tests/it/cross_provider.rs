@@ -112,7 +112,7 @@ async fn an_openai_conversation_keeps_every_call_argument_and_result() {
 async fn ollama_calls_survive_a_trip_through_openai_and_back() {
     // Turn 1: Ollama calls a tool (no id on the wire); the answer goes out as OpenAI JSON.
     let server = server_answering(include_str!(
-        "data/chat_response_parallel_tool_calls_constructed.json"
+        "../data/chat_response_parallel_tool_calls_constructed.json"
     ))
     .await;
     let p = provider(&server);
