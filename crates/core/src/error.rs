@@ -242,6 +242,14 @@ impl Error {
         Self::new(ErrorKind::Cancelled, message)
     }
 
+    /// The same error with another message: kind, instance and param kept,
+    /// the source dropped (it may say what the new message leaves out).
+    pub(crate) fn with_message(mut self, message: String) -> Self {
+        self.message = Cow::Owned(message);
+        self.source = None;
+        self
+    }
+
     /// Sets the provider instance the error came from.
     #[must_use]
     pub fn with_instance(mut self, instance: impl Into<Arc<str>>) -> Self {

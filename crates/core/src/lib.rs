@@ -20,11 +20,10 @@ mod chat;
 mod embeddings;
 mod error;
 mod event;
-pub mod http;
 mod model;
 mod provider;
 mod secret;
-pub mod wire_time;
+pub mod upstream;
 
 pub use async_trait::async_trait;
 pub use catalog::{
@@ -38,13 +37,15 @@ pub use embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 pub use error::{Error, ErrorKind};
 pub use event::{ChatEvent, ChatStream, ResponseAccumulator, collect_stream, response_to_events};
 pub use model::{Capabilities, ModelInfo};
-pub use provider::{
-    HealthReport, MAX_UPSTREAM_BODY, Provider, ProviderContext, ProviderInit, default_http_client,
-    read_upstream_body,
-};
+pub use provider::{HealthReport, Provider, ProviderContext, ProviderInit, default_http_client};
 pub use secret::Secret;
 /// Registers a type as a provider; see the `switchboard-macros` crate docs.
 pub use switchboard_macros::provider;
+/// The upstream HTTP client; an alias kept until every consumer names
+/// [`upstream`] (see there).
+#[doc(hidden)]
+pub use upstream::client as http;
+pub use upstream::{MAX_UPSTREAM_BODY, wire_time};
 
 /// Re-exports used by the code `#[provider]` generates. Not a public API.
 #[doc(hidden)]

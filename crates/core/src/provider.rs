@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::upstream::HttpClient;
 use crate::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
     response_to_events,
@@ -16,6 +17,12 @@ use crate::{
 ///
 /// Object safe: the runtime holds providers as `Arc<dyn Provider>`. Only
 /// [`chat`](Provider::chat) is required; every other method has a default.
+///
+/// A provider receives a validated request: the gateway runs
+/// [`ChatRequest::validate`] once, before routing, so providers do not
+/// validate again (on every retry and fallback). A provider talks to its
+/// service through an [`Upstream`](crate::upstream::Upstream), which bounds,
+/// scrubs and names its errors.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Switchboard provider",
     label = "`{Self}` does not implement `Provider`",
@@ -105,11 +112,11 @@ pub trait ProviderInit: Provider + Sized {
 /// What the runtime hands a provider when it builds it.
 #[derive(Debug, Clone)]
 pub struct ProviderContext {
-    /// The process-wide HTTP client: one connection pool shared by every provider.
-    pub http: reqwest::Client,
-    /// The process-wide upstream client with socket-exact wire time (see
-    /// [`crate::http`]); on the same `reqwest` client for proxied URLs.
-    pub upstream: crate::http::HttpClient,
+    /// The process-wide upstream HTTP client: one connection pool shared by
+    /// every provider, with socket-exact wire time. Providers reach it
+    /// through an [`Upstream`](crate::upstream::Upstream) built once per
+    /// instance.
+    pub upstream: HttpClient,
     /// The instance name (`[providers.<instance>]`), for error context.
     pub instance: Arc<str>,
     /// The default timeout for one upstream request.
@@ -122,87 +129,21 @@ impl ProviderContext {
     /// The default per-request timeout (10 minutes: long generations are normal).
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
-    /// A context for `instance` sharing `http`, with a new
-    /// [`upstream`](Self::upstream) client over it (clone the context to
-    /// share both).
+    /// A context for `instance` with an upstream client over `http`, which
+    /// carries proxied requests (clone the context to share the pool).
     pub fn new(instance: impl Into<Arc<str>>, http: reqwest::Client) -> Self {
-        Self::with_upstream(instance, crate::http::HttpClient::new(http.clone()), http)
+        Self::with_upstream(instance, HttpClient::new(http))
     }
 
-    /// A context for `instance` with both clients given (e.g.
-    /// [`HttpClient::via_reqwest`](crate::http::HttpClient::via_reqwest) over
-    /// a caller's own `http`).
-    pub fn with_upstream(
-        instance: impl Into<Arc<str>>,
-        upstream: crate::http::HttpClient,
-        http: reqwest::Client,
-    ) -> Self {
+    /// A context for `instance` on `upstream` (e.g.
+    /// [`HttpClient::via_reqwest`] over a caller's own `reqwest::Client`).
+    pub fn with_upstream(instance: impl Into<Arc<str>>, upstream: HttpClient) -> Self {
         ProviderContext {
             upstream,
-            http,
             instance: instance.into(),
             request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
             cancel: CancellationToken::new(),
         }
-    }
-
-    /// Runs `fut` until `deadline`, or until this instance is shut down:
-    /// a late answer is a [`Timeout`](crate::ErrorKind::Timeout) naming
-    /// `upstream` and `budget`, a shutdown is
-    /// [`Cancelled`](crate::ErrorKind::Cancelled). The one place providers
-    /// bound an upstream call.
-    pub async fn bounded<T>(
-        &self,
-        deadline: tokio::time::Instant,
-        upstream: &str,
-        budget: Duration,
-        fut: impl std::future::Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        tokio::select! {
-            r = tokio::time::timeout_at(deadline, fut) => match r {
-                Ok(r) => r,
-                Err(_) => Err(Error::timeout(format!(
-                    "{upstream} did not answer within {}s",
-                    budget.as_secs_f64()
-                ))),
-            },
-            () = self.cancel.cancelled() => Err(Error::cancelled("the provider was shut down")),
-        }
-    }
-
-    /// Sends `request` within `deadline` (as [`bounded`](Self::bounded)) on
-    /// the [`upstream`](Self::upstream) client, which records its
-    /// [wire time](crate::wire_time) from the socket. A non-2xx answer
-    /// becomes an error: its body is read (see [`read_upstream_body`]) and
-    /// handed to `classify` with the status and `Retry-After`, which knows
-    /// the provider's error format. An unreadable error body is classified
-    /// as empty.
-    pub async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-        deadline: tokio::time::Instant,
-        upstream: &str,
-        budget: Duration,
-        classify: impl FnOnce(u16, Option<&str>, &[u8]) -> Error,
-    ) -> Result<crate::http::UpstreamResponse, Error> {
-        let request = crate::http::from_reqwest(request.build()?)?;
-        let response = self
-            .bounded(deadline, upstream, budget, self.upstream.send(request))
-            .await?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let retry_after = response
-            .headers()
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = self
-            .bounded(deadline, upstream, budget, read_upstream_body(response))
-            .await
-            .unwrap_or_default();
-        Err(classify(status.as_u16(), retry_after.as_deref(), &body))
     }
 
     /// A context for `instance` with a fresh HTTP client (tests, one-off tools).
@@ -211,24 +152,16 @@ impl ProviderContext {
     }
 }
 
-/// The largest upstream answer [`read_upstream_body`] reads whole: 64 MiB.
-pub const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
-
-/// Reads a whole answer body, failing with a `protocol` error past
-/// [`MAX_UPSTREAM_BODY`] bytes (an upstream cannot make the gateway buffer
-/// without bound), and records the read as [wire time](crate::wire_time).
-pub async fn read_upstream_body(response: crate::http::UpstreamResponse) -> Result<Vec<u8>, Error> {
-    response.bytes(MAX_UPSTREAM_BODY).await.map(Vec::from)
-}
-
 /// The HTTP client Switchboard uses unless told otherwise: connection reuse,
-/// TCP keep-alive, a connect timeout, and no overall timeout (streams are long;
-/// per-request timeouts are set by providers).
+/// TCP keep-alive, a connect timeout, no overall timeout (streams are long;
+/// per-request timeouts are set by providers), and no redirects (a redirect
+/// would carry the credentials to whatever host it names).
 pub fn default_http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .tcp_keepalive(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(90))
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
         .build()
         // Building only fails if the TLS backend cannot initialize, which is

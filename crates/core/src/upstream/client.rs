@@ -1,5 +1,5 @@
 //! [`HttpClient`]: the upstream HTTP client providers share, with exact
-//! [wire time](crate::wire_time).
+//! [wire time](super::wire_time).
 //!
 //! Direct connections go through hyper's pooled client (`hyper-util`'s
 //! `legacy::Client` with rustls) on sockets wrapped in
@@ -35,8 +35,8 @@ use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
+use super::wire_time::{self, IoClock, TimedIo};
 use crate::Error;
-use crate::wire_time::{self, IoClock, TimedIo};
 
 type Https = hyper_rustls::HttpsConnector<TimedConnector>;
 
@@ -175,30 +175,6 @@ impl HttpClient {
             body: Body::Reqwest(response),
         })
     }
-}
-
-/// A request built with `reqwest` (providers build theirs on
-/// [`ProviderContext::http`](crate::ProviderContext::http)) as one
-/// [`HttpClient::send`] takes. Only in-memory bodies can be sent.
-pub fn from_reqwest(request: reqwest::Request) -> Result<Request<Bytes>, Error> {
-    let body = match request.body() {
-        None => Bytes::new(),
-        Some(body) => match body.as_bytes() {
-            Some(bytes) => Bytes::copy_from_slice(bytes),
-            None => {
-                return Err(Error::invalid_request(
-                    "a streaming request body cannot be sent upstream",
-                ));
-            }
-        },
-    };
-    let uri = Uri::try_from(request.url().as_str())
-        .map_err(|e| Error::config(format!("the upstream URL is not valid: {e}")))?;
-    let mut out = Request::new(body);
-    *out.method_mut() = request.method().clone();
-    *out.uri_mut() = uri;
-    *out.headers_mut() = request.headers().clone();
-    Ok(out)
 }
 
 fn user_agent() -> HeaderValue {

@@ -17,7 +17,7 @@
 //! its hand-offs between tasks as "wire". [`TimedIo`] times the socket
 //! instead: wrapped around a connection, it stamps an [`IoClock`] when a
 //! request's first byte is written and when each answer byte is read, so
-//! [`crate::http::HttpClient`] can record exactly the time the upstream had
+//! [`HttpClient`](super::HttpClient) can record exactly the time the upstream had
 //! the exchange, and the server can start a request's clock when its first
 //! byte arrived rather than when the handler ran.
 
