@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
+use http::HeaderValue;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use switchboard_core::{Error, Secret};

@@ -417,6 +417,12 @@ impl Upstream {
         self.fetch(request).await
     }
 
+    /// `POST <path>` with an already encoded JSON body; the whole answer.
+    pub async fn post(&self, path: &str, json: Bytes) -> Result<Reply, Error> {
+        let request = self.request(Method::POST, path, json)?;
+        self.fetch(request).await
+    }
+
     /// `GET <path>`; the whole answer.
     pub async fn get(&self, path: &str) -> Result<Reply, Error> {
         let request = self.request(Method::GET, path, Bytes::new())?;
