@@ -4,7 +4,7 @@
 mod config;
 mod embedding;
 mod plan;
-mod schema_gen;
+mod sample_value;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -25,7 +25,7 @@ pub use crate::config::{
     FaultConfig, MAX_EMBEDDING_DIMENSIONS, MockConfig, ModelEntry, ModelSpec, ReplyMode,
 };
 pub use crate::plan::{ORIGIN, REASONING_SIGNATURE};
-pub use crate::schema_gen::generate as generate_from_schema;
+pub use crate::sample_value::generate as generate_from_schema;
 
 /// The `created` timestamp of every mock response and model (2023-11-14T22:13:20Z),
 /// fixed so answers are byte-for-byte reproducible.
@@ -140,7 +140,6 @@ impl MockProvider {
     /// unless it is a streaming fault with `after_events`, which becomes the
     /// stream's last step.
     fn prepare(&self, request: &ChatRequest, streaming: bool) -> Result<Vec<Step>, Error> {
-        request.validate().map_err(|e| self.err(e))?;
         let ov = RequestOverride::from_extra(&request.extra).map_err(|e| self.err(e))?;
         let (context_length, max_output) = self.model_limits(&request.model)?;
         let input_tokens = input_tokens(request);

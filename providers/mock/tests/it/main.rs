@@ -1,7 +1,7 @@
 //! The integration tests of this crate, as one test binary (one link instead
 //! of one per file).
 
-mod common;
 mod chat;
+mod common;
 mod faults;
 mod setup;
