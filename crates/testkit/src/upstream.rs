@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use crate::EndlessStream;
+use crate::fixtures::EndlessStream;
 
 /// An HTTP/1.1 server on `127.0.0.1` that answers its first request with a
 /// chunked body that never ends, and reports when the client closes the
