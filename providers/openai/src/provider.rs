@@ -76,13 +76,12 @@ impl OpenAi {
         &self.upstream
     }
 
-    /// The wire request for `request`: checked, with the token limit in the
-    /// field the model needs.
+    /// The wire request for `request` (already validated by the gateway),
+    /// with the token limit in the field the model needs.
     pub fn wire_request<'a>(
         &self,
         request: &'a ChatRequest,
     ) -> Result<ChatCompletionRequest<'a>, Error> {
-        request.validate().map_err(|e| self.upstream.error(e))?;
         let mut options = RequestOptions::default();
         if self.config.uses_max_completion_tokens(&request.model) {
             options = options.max_completion_tokens();
