@@ -152,13 +152,13 @@ impl OpenAiConfig {
                 )
                 .with_param(param));
             }
-            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            if http::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(
                     Error::config(format!("`{name}` is not a valid HTTP header name"))
                         .with_param(param),
                 );
             }
-            if reqwest::header::HeaderValue::from_str(value).is_err() {
+            if http::header::HeaderValue::from_str(value).is_err() {
                 return Err(Error::config(
                     "the header value contains characters not allowed in an HTTP header",
                 )
@@ -170,7 +170,7 @@ impl OpenAiConfig {
             ("project", &self.project),
         ] {
             if let Some(v) = value
-                && reqwest::header::HeaderValue::from_str(v).is_err()
+                && http::header::HeaderValue::from_str(v).is_err()
             {
                 return Err(Error::config(format!(
                     "`{key}` contains characters not allowed in an HTTP header"

@@ -1,13 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-pub mod client;
 #[cfg(feature = "provider")]
 mod config;
 #[cfg(feature = "provider")]
 mod provider;
 
-pub use crate::client::{Auth, ChatCompletionsClient, ClientOptions, UPSTREAM_REQUEST_ID};
 #[cfg(feature = "provider")]
 pub use crate::config::{
     DEFAULT_BASE_URL, DEFAULT_REASONING_MODEL_PREFIXES, MaxTokensField, OpenAiConfig,
@@ -17,3 +15,9 @@ pub use crate::provider::OpenAi;
 
 /// The provider's name: the `kind` of its config entries.
 pub const NAME: &str = "openai";
+
+/// The key under which a response's
+/// [`extra`](switchboard_core::ChatResponse::extra) keeps the upstream's
+/// request id (its `x-request-id` header); errors carry it in their message
+/// as `(upstream request id: ...)`.
+pub const UPSTREAM_REQUEST_ID: &str = "upstream_request_id";

@@ -1,14 +1,30 @@
-//! The `openai` provider.
+//! The `openai` provider: wire requests from the protocol crate, sent through
+//! core's [`Upstream`].
 
+use http::Method;
+use serde_json::Value;
+use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
     Provider, ProviderContext, ProviderInit, async_trait, provider,
 };
-use switchboard_protocol::openai::types::ChatCompletionRequest;
-use switchboard_protocol::openai::{RequestOptions, to_wire_embeddings_request, to_wire_request};
+use switchboard_protocol::openai::types::{ChatCompletionRequest, StreamOptions};
+use switchboard_protocol::openai::{
+    RequestOptions, chat_event_stream, error_from_response, parse_chat_response,
+    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
+};
 
-use crate::client::{Auth, ChatCompletionsClient, ClientOptions};
+use crate::UPSTREAM_REQUEST_ID;
 use crate::config::OpenAiConfig;
+
+const CHAT: &str = "chat/completions";
+const EMBEDDINGS: &str = "embeddings";
+const MODELS: &str = "models";
+
+/// OpenAI's error bodies, classified by the protocol crate.
+fn classify(r: &ErrorResponse<'_>) -> Error {
+    error_from_response(r.status, r.retry_after(), r.body)
+}
 
 /// OpenAI's hosted models through the Chat Completions API: streaming, tools,
 /// vision, structured output, reasoning models, embeddings.
@@ -17,7 +33,7 @@ use crate::config::OpenAiConfig;
 #[derive(Debug)]
 pub struct OpenAi {
     config: OpenAiConfig,
-    client: ChatCompletionsClient,
+    upstream: Upstream,
 }
 
 impl OpenAi {
@@ -26,24 +42,28 @@ impl OpenAi {
         config
             .validate()
             .map_err(|e| e.with_instance(ctx.instance.clone()))?;
-        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut builder = Upstream::builder(ctx, config.base_url.as_str());
         if let Some(org) = &config.organization {
-            headers.push(("OpenAI-Organization".into(), org.clone()));
+            builder = builder.public_header("OpenAI-Organization", org, "organization");
         }
         if let Some(project) = &config.project {
-            headers.push(("OpenAI-Project".into(), project.clone()));
+            builder = builder.public_header("OpenAI-Project", project, "project");
         }
-        headers.extend(config.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let options = ClientOptions {
-            base_url: config.base_url.clone(),
-            auth: Auth::Bearer(config.api_key.clone()),
-            headers,
-            timeout: config.timeout(),
-            // OpenAI sends the usage chunk only when asked.
-            include_usage: true,
-        };
-        let client = ChatCompletionsClient::new(options, ctx)?;
-        Ok(OpenAi { config, client })
+        for (name, value) in &config.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(timeout) = config.timeout() {
+            builder = builder.timeout(timeout);
+        }
+        let upstream = builder
+            .bearer(&config.api_key)
+            .classify(classify)
+            .request_id_header("x-request-id")
+            .endpoint(CHAT)
+            .endpoint(EMBEDDINGS)
+            .endpoint(MODELS)
+            .build()?;
+        Ok(OpenAi { config, upstream })
     }
 
     /// The configuration in effect.
@@ -51,23 +71,22 @@ impl OpenAi {
         &self.config
     }
 
-    /// The HTTP client (for requests this provider has no method for).
-    pub fn client(&self) -> &ChatCompletionsClient {
-        &self.client
+    /// The way to the service (for requests this provider has no method for).
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
-    /// The wire request for `request`: checked, with the token limit in the
-    /// field the model needs.
+    /// The wire request for `request` (already validated by the gateway),
+    /// with the token limit in the field the model needs.
     pub fn wire_request<'a>(
         &self,
         request: &'a ChatRequest,
     ) -> Result<ChatCompletionRequest<'a>, Error> {
-        request.validate().map_err(|e| self.client.error(e))?;
         let mut options = RequestOptions::default();
         if self.config.uses_max_completion_tokens(&request.model) {
             options = options.max_completion_tokens();
         }
-        to_wire_request(request, &options).map_err(|e| self.client.error(e))
+        to_wire_request(request, &options).map_err(|e| self.upstream.error(e))
     }
 }
 
@@ -86,23 +105,53 @@ impl ProviderInit for OpenAi {
 
 #[async_trait]
 impl Provider for OpenAi {
+    /// `POST chat/completions`; the answer names the instance as its
+    /// provider and keeps the upstream request id in
+    /// `extra["upstream_request_id"]`.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
         let wire = self.wire_request(request)?;
-        self.client.chat(&wire).await
+        let reply = self.upstream.post_json(CHAT, &wire).await?;
+        let mut response = reply.decode(parse_chat_response)?;
+        response.provider = self.upstream.instance().to_string();
+        if let Some(id) = reply.request_id {
+            response
+                .extra
+                .insert(UPSTREAM_REQUEST_ID.into(), Value::String(id));
+        }
+        Ok(response)
     }
 
+    /// `POST chat/completions` with `stream: true` and
+    /// `stream_options.include_usage: true` (OpenAI sends the usage chunk
+    /// only when asked).
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let wire = self.wire_request(request)?;
-        self.client.chat_stream(wire).await
+        let mut wire = self.wire_request(request)?;
+        wire.stream = Some(true);
+        wire.stream_options
+            .get_or_insert_with(StreamOptions::default)
+            .include_usage = Some(true);
+        let body = self.upstream.encode(&wire)?;
+        let request = self.upstream.request(Method::POST, CHAT, body)?;
+        let reply = self.upstream.open(request).await?;
+        Ok(reply.events(chat_event_stream))
     }
 
+    /// `GET models`, each named with the instance as its provider.
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {
-        self.client.models().await
+        let mut models = self.upstream.get(MODELS).await?.decode(parse_models)?;
+        for m in &mut models {
+            m.provider = self.upstream.instance().to_string();
+        }
+        Ok(models)
     }
 
+    /// `POST embeddings`, answered with the instance as the provider.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.client.error(e))?;
-        let wire = to_wire_embeddings_request(request).map_err(|e| self.client.error(e))?;
-        self.client.embed(&wire).await
+        request.validate().map_err(|e| self.upstream.error(e))?;
+        let wire = to_wire_embeddings_request(request).map_err(|e| self.upstream.error(e))?;
+        let reply = self.upstream.post_json(EMBEDDINGS, &wire).await?;
+        let mut response = reply.decode(parse_embeddings_response)?;
+        response.provider = self.upstream.instance().to_string();
+        Ok(response)
     }
 }

@@ -43,7 +43,7 @@ fn get_weather() -> Tool {
 
 /// OpenAI's recorded bodies, in the kit's terms.
 #[derive(Debug)]
-pub struct OpenAiFixtures;
+pub(crate) struct OpenAiFixtures;
 
 impl WireFixtures for OpenAiFixtures {
     fn config(&self, base_url: &str, api_key: &str) -> Value {

@@ -462,7 +462,7 @@ async fn the_key_is_in_no_debug_output_or_error() {
     for text in [
         format!("{config:?}"),
         format!("{provider:?}"),
-        format!("{:?}", provider.client()),
+        format!("{:?}", provider.upstream()),
         serde_json::to_string(&config).expect("serializes"),
     ] {
         assert!(

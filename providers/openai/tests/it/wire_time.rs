@@ -17,7 +17,10 @@ async fn chat_reports_the_upstream_wait() {
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_raw(include_str!("../data/chat_response.json"), "application/json")
+                .set_body_raw(
+                    include_str!("../data/chat_response.json"),
+                    "application/json",
+                )
                 .set_delay(delay),
         )
         .mount(&server)
