@@ -10,7 +10,7 @@ use switchboard_core::Error;
 use switchboard_gateway::config::types::InstanceConfig;
 
 use crate::error::{ApiError, Format};
-use crate::openai::json_response;
+use crate::response::json_response;
 use crate::state::Shared;
 
 fn ok_json(value: &impl serde::Serialize) -> Result<Response, ApiError> {

@@ -2,13 +2,13 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use switchboard_core::Error;
 use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 
 use crate::error::{ApiError, Format};
-use crate::openai::{json_response, route_headers};
+use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::{Arrival, Shared, check_model};
 
 const API: &str = "anthropic";
@@ -56,15 +56,7 @@ pub(crate) async fn messages(
             routed.route.clone(),
             arrival.at,
         );
-        let mut response = Response::new(body);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        route_headers(h, &routed.route);
-        return Ok(response);
+        return Ok(event_stream_response(body, &routed.route));
     }
     let routed = state.sb.chat(request).await.map_err(|e| {
         state.metrics.request(API, e.kind().code());

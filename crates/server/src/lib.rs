@@ -22,6 +22,7 @@ mod error;
 mod metrics;
 mod openai;
 mod ops;
+mod response;
 mod serve;
 mod state;
 mod stream;

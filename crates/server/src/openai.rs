@@ -1,55 +1,17 @@
 //! The inbound OpenAI API: `POST /v1/chat/completions`, `GET /v1/models`,
 //! `POST /v1/embeddings`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use switchboard_core::Error;
-use switchboard_gateway::RouteInfo;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
 use crate::error::{ApiError, Format};
+use crate::response::{event_stream_response, json_response, route_headers, to_json, unix_now};
 use crate::state::{Arrival, Shared, check_model};
 
 const API: &str = "openai";
-
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Adds the `x-switchboard-*` headers saying who answered.
-pub(crate) fn route_headers(headers: &mut HeaderMap, route: &RouteInfo) {
-    if let Ok(v) = HeaderValue::from_str(&route.instance) {
-        headers.insert("x-switchboard-instance", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&route.model) {
-        headers.insert("x-switchboard-model", v);
-    }
-    headers.insert("x-switchboard-attempts", HeaderValue::from(route.attempts));
-}
-
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value)
-        .map_err(|e| ApiError::openai(Error::protocol(format!("cannot encode the response: {e}"))))
-}
 
 /// Create a chat completion (OpenAI Chat Completions API).
 #[utoipa::path(
@@ -92,21 +54,13 @@ pub(crate) async fn chat_completions(
             routed.route.clone(),
             arrival.at,
         );
-        let mut response = Response::new(body);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        route_headers(h, &routed.route);
-        return Ok(response);
+        return Ok(event_stream_response(body, &routed.route));
     }
     let routed = state.sb.chat(request).await.map_err(|e| {
         state.metrics.request(API, e.kind().code());
         ApiError::openai(e)
     })?;
-    let body = to_json(&openai::to_wire_response(&routed.value))?;
+    let body = to_json(&openai::to_wire_response(&routed.value)).map_err(ApiError::openai)?;
     state
         .metrics
         .answered(API, &routed.route, &arrival, &routed.value.usage);
@@ -129,7 +83,7 @@ pub(crate) async fn models(
     if let Some(allowed) = allowed {
         models.retain(|m| allowed.iter().any(|a| a == &m.id));
     }
-    let body = to_json(&openai::to_wire_models(&models))?;
+    let body = to_json(&openai::to_wire_models(&models)).map_err(ApiError::openai)?;
     Ok(json_response(StatusCode::OK, body))
 }
 
@@ -153,7 +107,8 @@ pub(crate) async fn embeddings(
         ApiError::openai(e)
     })?;
     let format = inbound.encoding_format.unwrap_or(EncodingFormat::Float);
-    let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))?;
+    let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))
+        .map_err(ApiError::openai)?;
     state.metrics.answered(
         "openai-embeddings",
         &routed.route,

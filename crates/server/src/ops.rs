@@ -9,7 +9,7 @@ use serde_json::json;
 use switchboard_gateway::InstanceState;
 use utoipa::OpenApi;
 
-use crate::openai::json_response;
+use crate::response::json_response;
 use crate::state::Shared;
 
 /// Liveness: the process answers.
