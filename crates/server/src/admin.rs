@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use switchboard_core::Error;
 use switchboard_gateway::config::types::InstanceConfig;
 
+use crate::body::read_body;
 use crate::error::{ApiError, Format};
 use crate::response::json_response;
 use crate::state::Shared;
@@ -59,7 +60,7 @@ fn instance(
 }
 
 async fn json_body(state: &Shared, body: Body) -> Result<Option<Value>, ApiError> {
-    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }

@@ -7,9 +7,12 @@ use axum::response::Response;
 use switchboard_core::Error;
 use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 
+use crate::auth::{authorize, check_model};
+use crate::body::read_body;
 use crate::error::{ApiError, Format};
+use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
-use crate::state::{Arrival, Shared, check_model};
+use crate::state::Shared;
 
 const API: &str = "anthropic";
 
@@ -32,8 +35,8 @@ pub(crate) async fn messages(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::Anthropic)?;
-    let bytes = state.read_body(body, Format::Anthropic).await?;
+    let allowed = authorize(&state.sb, &headers, Format::Anthropic)?;
+    let bytes = read_body(&state.sb, body, Format::Anthropic).await?;
     let inbound = anthropic::parse_messages_request(&bytes).map_err(ApiError::anthropic)?;
     check_model(
         allowed.as_deref(),
@@ -65,9 +68,7 @@ pub(crate) async fn messages(
     let body = serde_json::to_vec(&anthropic::to_wire_response(&routed.value)).map_err(|e| {
         ApiError::anthropic(Error::protocol(format!("cannot encode the response: {e}")))
     })?;
-    state
-        .metrics
-        .answered(API, &routed.route, &arrival, &routed.value.usage);
+    arrival.answered(&state.metrics, API, &routed.route, &routed.value.usage);
     state.metrics.route(&routed.route);
     state.metrics.request(API, "ok");
     let mut response = json_response(StatusCode::OK, body);

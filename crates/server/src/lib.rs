@@ -18,10 +18,14 @@
 
 mod admin;
 mod anthropic;
+mod auth;
+mod body;
 mod error;
 mod metrics;
+mod middleware;
 mod openai;
 mod ops;
+mod overhead;
 mod response;
 mod serve;
 mod state;
@@ -75,7 +79,7 @@ pub(crate) fn app_with_state(state: state::Shared) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            state::request_context,
+            middleware::request_context,
         ))
         .with_state(state)
 }

@@ -15,12 +15,6 @@ use prometheus_client::registry::Registry;
 use switchboard_core::Usage;
 use switchboard_gateway::RouteInfo;
 
-use crate::state::Arrival;
-
-/// The `api` labels of answers whose overhead an
-/// [`OverheadTimer`](crate::state::OverheadTimer) can end.
-pub(crate) const API_LABELS: [&str; 3] = ["openai", "anthropic", "openai-embeddings"];
-
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     api: &'static str,
@@ -205,31 +199,6 @@ impl Metrics {
         }
     }
 
-    /// Records a complete answer: its duration, tokens, and the gateway's
-    /// overhead — at once, or when the connection's `timer` sees the answer
-    /// written.
-    pub(crate) fn answered(
-        &self,
-        api: &'static str,
-        route: &RouteInfo,
-        arrival: &Arrival,
-        usage: &Usage,
-    ) {
-        let total = arrival.at.elapsed();
-        let labels = target(route);
-        self.duration
-            .get_or_create(&labels)
-            .observe(total.as_secs_f64());
-        self.tokens(labels, usage);
-        let deferred = arrival
-            .timer
-            .as_ref()
-            .is_some_and(|t| t.defer(api, arrival.at, route.upstream_time));
-        if !deferred {
-            self.overhead(api, total.saturating_sub(route.upstream_time));
-        }
-    }
-
     /// Records one measure of the gateway's overhead.
     pub(crate) fn overhead(&self, api: &'static str, overhead: Duration) {
         self.overhead
@@ -247,8 +216,8 @@ impl Metrics {
             .observe(ttft.saturating_sub(route.upstream_time).as_secs_f64());
     }
 
-    /// Records a finished stream's duration and tokens.
-    pub(crate) fn stream_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
+    /// Records a finished answer's (streamed or not) duration and tokens.
+    pub(crate) fn answer_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
         let labels = target(route);
         self.duration
             .get_or_create(&labels)

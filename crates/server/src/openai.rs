@@ -7,9 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
+use crate::auth::{authorize, check_model};
+use crate::body::read_body;
 use crate::error::{ApiError, Format};
+use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers, to_json, unix_now};
-use crate::state::{Arrival, Shared, check_model};
+use crate::state::Shared;
 
 const API: &str = "openai";
 
@@ -32,8 +35,8 @@ pub(crate) async fn chat_completions(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
-    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
+    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_chat_request(&bytes).map_err(ApiError::openai)?;
     check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
     let stream = inbound.is_stream();
@@ -61,9 +64,7 @@ pub(crate) async fn chat_completions(
         ApiError::openai(e)
     })?;
     let body = to_json(&openai::to_wire_response(&routed.value)).map_err(ApiError::openai)?;
-    state
-        .metrics
-        .answered(API, &routed.route, &arrival, &routed.value.usage);
+    arrival.answered(&state.metrics, API, &routed.route, &routed.value.usage);
     state.metrics.route(&routed.route);
     state.metrics.request(API, "ok");
     let mut response = json_response(StatusCode::OK, body);
@@ -78,7 +79,7 @@ pub(crate) async fn models(
     State(state): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
     let mut models = state.sb.models();
     if let Some(allowed) = allowed {
         models.retain(|m| allowed.iter().any(|a| a == &m.id));
@@ -98,8 +99,8 @@ pub(crate) async fn embeddings(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
-    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
+    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
     check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
     let routed = state.sb.embed(inbound.request).await.map_err(|e| {
@@ -109,10 +110,10 @@ pub(crate) async fn embeddings(
     let format = inbound.encoding_format.unwrap_or(EncodingFormat::Float);
     let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))
         .map_err(ApiError::openai)?;
-    state.metrics.answered(
+    arrival.answered(
+        &state.metrics,
         "openai-embeddings",
         &routed.route,
-        &arrival,
         &routed.value.usage,
     );
     state.metrics.request("openai-embeddings", "ok");

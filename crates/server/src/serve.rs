@@ -16,7 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use crate::state::{AppState, Arrival, OverheadTimer, Shared};
+use crate::overhead::{Arrival, OverheadTimer};
+use crate::state::{AppState, Shared};
 
 /// A bound gateway, ready to [`run`](Server::run).
 #[derive(Debug)]

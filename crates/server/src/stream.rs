@@ -223,7 +223,7 @@ fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Err
                 .unwrap_or_else(|e| s.encoder.error_frame(&e));
             s.state
                 .metrics
-                .stream_finished(&s.route, s.started.elapsed(), &s.usage);
+                .answer_finished(&s.route, s.started.elapsed(), &s.usage);
             s.state.metrics.request(s.api, "ok");
             Step::Last(frame)
         }
