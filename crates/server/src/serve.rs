@@ -75,7 +75,7 @@ impl Server {
         if config.server.admin_token.is_none() {
             tracing::warn!("management API disabled: no `server.admin_token` configured");
         }
-        let app = crate::app_with_state(state.clone());
+        let app = crate::router::app(state.clone());
         let mut builder = Builder::new(TokioExecutor::new());
         builder
             .http1()
