@@ -2,19 +2,16 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use switchboard_core::Error;
+use switchboard_core::{ChatResponse, Error};
 use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 
-use crate::auth::{authorize, check_model};
-use crate::body::read_body;
+use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
-use crate::response::{event_stream_response, json_response, route_headers};
+use crate::response::to_json;
 use crate::state::Shared;
-
-const API: &str = "anthropic";
 
 /// Create a message (Anthropic Messages API).
 #[utoipa::path(
@@ -29,49 +26,39 @@ const API: &str = "anthropic";
         (status = 529, description = "The upstream is overloaded"),
     )
 )]
-pub(crate) async fn messages(
+pub(crate) fn messages(
     arrival: Arrival,
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let allowed = authorize(&state.sb, &headers, Format::Anthropic)?;
-    let bytes = read_body(&state.sb, body, Format::Anthropic).await?;
-    let inbound = anthropic::parse_messages_request(&bytes).map_err(ApiError::anthropic)?;
-    check_model(
-        allowed.as_deref(),
-        &inbound.request.model,
-        Format::Anthropic,
-    )?;
-    let stream = inbound.is_stream();
-    let request = inbound.request;
-    if stream {
-        let routed = state.sb.chat_stream(request).await.map_err(|e| {
-            state.metrics.request(API, e.kind().code());
-            ApiError::anthropic(e)
-        })?;
-        state.metrics.route(&routed.route);
-        let body = crate::stream::sse_body(
-            state.clone(),
-            API,
-            routed.value,
-            AnthropicStreamEncoder::new(),
-            routed.route.clone(),
-            arrival.at,
-        );
-        return Ok(event_stream_response(body, &routed.route));
+) -> impl Future<Output = Result<Response, ApiError>> {
+    handle_chat::<AnthropicMessages>(arrival, state, headers, body)
+}
+
+/// The Anthropic Messages API.
+#[derive(Debug)]
+pub(crate) struct AnthropicMessages;
+
+impl InboundChatApi for AnthropicMessages {
+    const METRICS_LABEL: &'static str = "anthropic";
+    const ERROR_FORMAT: Format = Format::Anthropic;
+    type StreamOptions = ();
+    type Encoder = AnthropicStreamEncoder;
+
+    fn parse(body: &[u8]) -> Result<InboundChat<()>, Error> {
+        let inbound = anthropic::parse_messages_request(body)?;
+        Ok(InboundChat {
+            stream: inbound.is_stream(),
+            stream_options: (),
+            request: inbound.request,
+        })
     }
-    let routed = state.sb.chat(request).await.map_err(|e| {
-        state.metrics.request(API, e.kind().code());
-        ApiError::anthropic(e)
-    })?;
-    let body = serde_json::to_vec(&anthropic::to_wire_response(&routed.value)).map_err(|e| {
-        ApiError::anthropic(Error::protocol(format!("cannot encode the response: {e}")))
-    })?;
-    arrival.answered(&state.metrics, API, &routed.route, &routed.value.usage);
-    state.metrics.route(&routed.route);
-    state.metrics.request(API, "ok");
-    let mut response = json_response(StatusCode::OK, body);
-    route_headers(response.headers_mut(), &routed.route);
-    Ok(response)
+
+    fn stream_encoder((): ()) -> AnthropicStreamEncoder {
+        AnthropicStreamEncoder::new()
+    }
+
+    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error> {
+        to_json(&anthropic::to_wire_response(response))
+    }
 }

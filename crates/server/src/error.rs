@@ -36,10 +36,6 @@ impl ApiError {
         Self::new(error, Format::OpenAi)
     }
 
-    pub(crate) fn anthropic(error: Error) -> Self {
-        Self::new(error, Format::Anthropic)
-    }
-
     pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
         self

@@ -20,6 +20,7 @@ mod admin;
 mod anthropic;
 mod auth;
 mod body;
+mod chat;
 mod error;
 mod metrics;
 mod middleware;

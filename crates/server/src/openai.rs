@@ -5,16 +5,19 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use switchboard_core::{ChatResponse, Error};
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
 use crate::auth::{authorize, check_model};
 use crate::body::read_body;
+use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
-use crate::response::{event_stream_response, json_response, route_headers, to_json, unix_now};
+use crate::response::{json_response, route_headers, to_json, unix_now};
 use crate::state::Shared;
 
-const API: &str = "openai";
+/// The `api` label of the embeddings API's metrics.
+const EMBEDDINGS_API: &str = "openai-embeddings";
 
 /// Create a chat completion (OpenAI Chat Completions API).
 #[utoipa::path(
@@ -29,47 +32,42 @@ const API: &str = "openai";
         (status = 502, description = "The upstream failed"),
     )
 )]
-pub(crate) async fn chat_completions(
+pub(crate) fn chat_completions(
     arrival: Arrival,
     State(state): State<Shared>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
-    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
-    let inbound = openai::parse_chat_request(&bytes).map_err(ApiError::openai)?;
-    check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
-    let stream = inbound.is_stream();
-    let include_usage = inbound.include_usage();
-    let request = inbound.request;
-    if stream {
-        let routed = state.sb.chat_stream(request).await.map_err(|e| {
-            state.metrics.request(API, e.kind().code());
-            ApiError::openai(e)
-        })?;
-        state.metrics.route(&routed.route);
-        let encoder = OpenAiStreamEncoder::new(unix_now(), include_usage);
-        let body = crate::stream::sse_body(
-            state.clone(),
-            API,
-            routed.value,
-            encoder,
-            routed.route.clone(),
-            arrival.at,
-        );
-        return Ok(event_stream_response(body, &routed.route));
+) -> impl Future<Output = Result<Response, ApiError>> {
+    handle_chat::<OpenAiChat>(arrival, state, headers, body)
+}
+
+/// The OpenAI Chat Completions API.
+#[derive(Debug)]
+pub(crate) struct OpenAiChat;
+
+impl InboundChatApi for OpenAiChat {
+    const METRICS_LABEL: &'static str = "openai";
+    const ERROR_FORMAT: Format = Format::OpenAi;
+    /// `stream_options.include_usage`: end the stream with a usage chunk.
+    type StreamOptions = bool;
+    type Encoder = OpenAiStreamEncoder;
+
+    fn parse(body: &[u8]) -> Result<InboundChat<bool>, Error> {
+        let inbound = openai::parse_chat_request(body)?;
+        Ok(InboundChat {
+            stream: inbound.is_stream(),
+            stream_options: inbound.include_usage(),
+            request: inbound.request,
+        })
     }
-    let routed = state.sb.chat(request).await.map_err(|e| {
-        state.metrics.request(API, e.kind().code());
-        ApiError::openai(e)
-    })?;
-    let body = to_json(&openai::to_wire_response(&routed.value)).map_err(ApiError::openai)?;
-    arrival.answered(&state.metrics, API, &routed.route, &routed.value.usage);
-    state.metrics.route(&routed.route);
-    state.metrics.request(API, "ok");
-    let mut response = json_response(StatusCode::OK, body);
-    route_headers(response.headers_mut(), &routed.route);
-    Ok(response)
+
+    fn stream_encoder(include_usage: bool) -> OpenAiStreamEncoder {
+        OpenAiStreamEncoder::new(unix_now(), include_usage)
+    }
+
+    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error> {
+        to_json(&openai::to_wire_response(response))
+    }
 }
 
 /// List models: every ready instance's models as `instance/model`, and the aliases.
@@ -104,7 +102,7 @@ pub(crate) async fn embeddings(
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
     check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
     let routed = state.sb.embed(inbound.request).await.map_err(|e| {
-        state.metrics.request("openai-embeddings", e.kind().code());
+        state.metrics.request(EMBEDDINGS_API, e.kind().code());
         ApiError::openai(e)
     })?;
     let format = inbound.encoding_format.unwrap_or(EncodingFormat::Float);
@@ -112,11 +110,11 @@ pub(crate) async fn embeddings(
         .map_err(ApiError::openai)?;
     arrival.answered(
         &state.metrics,
-        "openai-embeddings",
+        EMBEDDINGS_API,
         &routed.route,
         &routed.value.usage,
     );
-    state.metrics.request("openai-embeddings", "ok");
+    state.metrics.request(EMBEDDINGS_API, "ok");
     let mut response = json_response(StatusCode::OK, body);
     route_headers(response.headers_mut(), &routed.route);
     Ok(response)
