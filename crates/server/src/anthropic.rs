@@ -11,7 +11,7 @@ use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
 use crate::response::to_json;
-use crate::state::Shared;
+use crate::state::SharedState;
 
 /// Create a message (Anthropic Messages API).
 #[utoipa::path(
@@ -28,7 +28,7 @@ use crate::state::Shared;
 )]
 pub(crate) fn messages(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
 ) -> impl Future<Output = Result<Response, ApiError>> {

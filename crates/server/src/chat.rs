@@ -12,7 +12,7 @@ use crate::body::read_body;
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
-use crate::state::Shared;
+use crate::state::SharedState;
 use crate::stream::{EventEncoder, sse_body};
 
 /// A chat request as an inbound API received it.
@@ -62,7 +62,7 @@ pub(crate) trait InboundChatApi {
 /// the generic path adds no layer of its own.
 pub(crate) async fn handle_chat<A: InboundChatApi>(
     arrival: Arrival,
-    state: Shared,
+    state: SharedState,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -16,6 +16,12 @@
 //! ```
 #![deny(missing_docs)]
 
+// Code map. Requests: `serve` (connections) → `router` → `middleware`
+// (request id, log line, panics) → a handler. Chat: `openai` and `anthropic`
+// implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
+// using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
+// into `metrics`). Also `openai` (models, embeddings), `admin` (/plugins),
+// `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
 mod admin;
 mod anthropic;
 mod auth;

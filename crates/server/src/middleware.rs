@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 
 use crate::error::ErrorCode;
-use crate::state::Shared;
+use crate::state::SharedState;
 
 /// Request id (propagated from `x-request-id` or generated), a tracing
 /// line per request, in-flight gauge, and panics turned into a 500 with the
 /// request id instead of a dropped connection.
 pub(crate) async fn request_context(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     req: Request,
     next: Next,
 ) -> Response {

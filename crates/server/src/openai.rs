@@ -14,7 +14,7 @@ use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
 use crate::response::{json_response, route_headers, to_json, unix_now};
-use crate::state::Shared;
+use crate::state::SharedState;
 
 /// The `api` label of the embeddings API's metrics.
 const EMBEDDINGS_API: &str = "openai-embeddings";
@@ -34,7 +34,7 @@ const EMBEDDINGS_API: &str = "openai-embeddings";
 )]
 pub(crate) fn chat_completions(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
 ) -> impl Future<Output = Result<Response, ApiError>> {
@@ -74,7 +74,7 @@ impl InboundChatApi for OpenAiChat {
 #[utoipa::path(get, path = "/v1/models", tag = "openai",
     responses((status = 200, description = "An OpenAI `list` of `model` objects")))]
 pub(crate) async fn models(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
@@ -93,7 +93,7 @@ pub(crate) async fn models(
               (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model")))]
 pub(crate) async fn embeddings(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

@@ -11,7 +11,7 @@ use switchboard_core::wire_time::{self, WriteListener};
 use switchboard_gateway::RouteInfo;
 
 use crate::metrics::Metrics;
-use crate::state::Shared;
+use crate::state::SharedState;
 
 /// The `api` labels of answers whose overhead an [`OverheadTimer`] can end.
 const DEFERRABLE_APIS: [&str; 3] = ["openai", "anthropic", "openai-embeddings"];
@@ -77,7 +77,7 @@ impl Arrival {
 /// sees them. Atomics only: the handler and the write run on the connection's
 /// own task, one request at a time.
 pub(crate) struct OverheadTimer {
-    state: Shared,
+    state: SharedState,
     /// The pending measure's arrival stamp; 0 when nothing is pending.
     arrival: AtomicU64,
     /// The pending measure's upstream time.
@@ -94,7 +94,7 @@ impl std::fmt::Debug for OverheadTimer {
 
 impl OverheadTimer {
     /// A timer with nothing pending, recording into `state`'s metrics.
-    pub(crate) fn new(state: Shared) -> Self {
+    pub(crate) fn new(state: SharedState) -> Self {
         OverheadTimer {
             state,
             arrival: AtomicU64::new(0),

@@ -7,12 +7,12 @@ use switchboard_core::Error;
 
 use crate::error::ApiError;
 use crate::middleware::request_context;
-use crate::state::Shared;
+use crate::state::SharedState;
 use crate::{admin, anthropic, openai, ops};
 
 /// The application: every route, the admin guard, the request-context
 /// middleware, and a JSON 404 for the rest.
-pub(crate) fn app(state: Shared) -> Router {
+pub(crate) fn app(state: SharedState) -> Router {
     let admin = Router::new()
         .route("/plugins", get(admin::list))
         .route("/plugins/metadata", get(admin::metadata))

@@ -17,13 +17,13 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::overhead::{Arrival, OverheadTimer};
-use crate::state::{AppState, Shared};
+use crate::state::{AppState, SharedState};
 
 /// A bound gateway, ready to [`run`](Server::run).
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
-    state: Shared,
+    state: SharedState,
     shutdown_tx: watch::Sender<bool>,
 }
 

@@ -21,7 +21,7 @@ pub(crate) struct AppState {
 }
 
 /// The state as handlers hold it.
-pub(crate) type Shared = Arc<AppState>;
+pub(crate) type SharedState = Arc<AppState>;
 
 impl AppState {
     /// Fresh state for `sb`: ready, no metrics yet, a random request-id prefix.
