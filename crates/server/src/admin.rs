@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use switchboard_core::Error;
 use switchboard_gateway::config::types::InstanceConfig;
 
+use crate::body::read_body;
 use crate::error::{ApiError, Format};
-use crate::openai::json_response;
-use crate::state::Shared;
+use crate::response::json_response;
+use crate::state::SharedState;
 
 fn ok_json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
     serde_json::to_vec(value)
@@ -22,7 +23,7 @@ fn ok_json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
 /// Requires `Authorization: Bearer <server.admin_token>` (constant-time
 /// comparison). Without a configured token the whole API answers 404.
 pub(crate) async fn require_admin(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
@@ -47,7 +48,7 @@ pub(crate) async fn require_admin(
 }
 
 fn instance(
-    state: &Shared,
+    state: &SharedState,
     name: &str,
 ) -> Result<std::sync::Arc<switchboard_gateway::Instance>, ApiError> {
     state.sb.registry().get(name).ok_or_else(|| {
@@ -58,8 +59,8 @@ fn instance(
     })
 }
 
-async fn json_body(state: &Shared, body: Body) -> Result<Option<Value>, ApiError> {
-    let bytes = state.read_body(body, Format::OpenAi).await?;
+async fn json_body(state: &SharedState, body: Body) -> Result<Option<Value>, ApiError> {
+    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -73,14 +74,14 @@ async fn json_body(state: &Shared, body: Body) -> Result<Option<Value>, ApiError
 /// Every instance with its state, capabilities, health and redacted config.
 #[utoipa::path(get, path = "/plugins", tag = "management", security(("admin" = [])),
     responses((status = 200, description = "Instances"), (status = 401, description = "No or wrong admin token")))]
-pub(crate) async fn list(State(state): State<Shared>) -> Result<Response, ApiError> {
+pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, ApiError> {
     ok_json(&state.sb.registry().statuses())
 }
 
 /// Every provider linked into this binary (descriptors).
 #[utoipa::path(get, path = "/plugins/metadata", tag = "management", security(("admin" = [])),
     responses((status = 200, description = "Descriptors")))]
-pub(crate) async fn metadata(State(state): State<Shared>) -> Result<Response, ApiError> {
+pub(crate) async fn metadata(State(state): State<SharedState>) -> Result<Response, ApiError> {
     let catalog = state.sb.registry().catalog();
     let list: Vec<_> = catalog.iter().collect();
     ok_json(&list)
@@ -89,7 +90,7 @@ pub(crate) async fn metadata(State(state): State<Shared>) -> Result<Response, Ap
 /// Runs every instance's health check now, concurrently.
 #[utoipa::path(get, path = "/plugins/health", tag = "management", security(("admin" = [])),
     responses((status = 200, description = "Health of each instance")))]
-pub(crate) async fn health(State(state): State<Shared>) -> Result<Response, ApiError> {
+pub(crate) async fn health(State(state): State<SharedState>) -> Result<Response, ApiError> {
     let results = state.sb.registry().health_check_all().await;
     let out: Vec<Value> = results
         .into_iter()
@@ -104,7 +105,7 @@ pub(crate) async fn health(State(state): State<Shared>) -> Result<Response, ApiE
 /// Re-reads the config file: adds, removes and reloads instances to match.
 #[utoipa::path(post, path = "/plugins/discover", tag = "management", security(("admin" = [])),
     responses((status = 200, description = "What changed"), (status = 500, description = "The file does not load; nothing changed")))]
-pub(crate) async fn discover(State(state): State<Shared>) -> Result<Response, ApiError> {
+pub(crate) async fn discover(State(state): State<SharedState>) -> Result<Response, ApiError> {
     let report = state
         .sb
         .reload_from_file()
@@ -118,7 +119,7 @@ pub(crate) async fn discover(State(state): State<Shared>) -> Result<Response, Ap
     params(("name" = String, Path, description = "Instance name")),
     responses((status = 200, description = "Status"), (status = 404, description = "No such instance")))]
 pub(crate) async fn status(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     ok_json(&instance(&state, &name)?.status())
@@ -129,7 +130,7 @@ pub(crate) async fn status(
     params(("name" = String, Path, description = "Instance name")),
     responses((status = 200, description = "JSON Schema"), (status = 404, description = "No such instance")))]
 pub(crate) async fn config_schema(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let inst = instance(&state, &name)?;
@@ -148,7 +149,7 @@ pub(crate) async fn config_schema(
     request_body(content = Object, description = "A JSON merge patch of the instance config"),
     responses((status = 200, description = "The new status"), (status = 400, description = "Invalid config; nothing changed")))]
 pub(crate) async fn put_config(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -171,7 +172,7 @@ pub(crate) async fn put_config(
     request_body(content = Option<Object>, description = "Optional full instance config"),
     responses((status = 200, description = "The new status"), (status = 400, description = "Invalid config; the old one keeps serving")))]
 pub(crate) async fn reload(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -198,7 +199,7 @@ pub(crate) async fn reload(
     params(("name" = String, Path, description = "Instance name")),
     responses((status = 200, description = "The new status")))]
 pub(crate) async fn enable(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     instance(&state, &name)?;
@@ -216,7 +217,7 @@ pub(crate) async fn enable(
     params(("name" = String, Path, description = "Instance name")),
     responses((status = 200, description = "The new status")))]
 pub(crate) async fn disable(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     instance(&state, &name)?;

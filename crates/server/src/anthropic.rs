@@ -2,16 +2,16 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use switchboard_core::Error;
+use switchboard_core::{ChatResponse, Error};
 use switchboard_protocol::anthropic::{self, AnthropicStreamEncoder};
 
+use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
-use crate::openai::{json_response, route_headers};
-use crate::state::{Arrival, Shared, check_model};
-
-const API: &str = "anthropic";
+use crate::overhead::Arrival;
+use crate::response::to_json;
+use crate::state::SharedState;
 
 /// Create a message (Anthropic Messages API).
 #[utoipa::path(
@@ -26,59 +26,39 @@ const API: &str = "anthropic";
         (status = 529, description = "The upstream is overloaded"),
     )
 )]
-pub(crate) async fn messages(
+pub(crate) fn messages(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::Anthropic)?;
-    let bytes = state.read_body(body, Format::Anthropic).await?;
-    let inbound = anthropic::parse_messages_request(&bytes).map_err(ApiError::anthropic)?;
-    check_model(
-        allowed.as_deref(),
-        &inbound.request.model,
-        Format::Anthropic,
-    )?;
-    let stream = inbound.is_stream();
-    let request = inbound.request;
-    if stream {
-        let routed = state.sb.chat_stream(request).await.map_err(|e| {
-            state.metrics.request(API, e.kind().code());
-            ApiError::anthropic(e)
-        })?;
-        state.metrics.route(&routed.route);
-        let body = crate::stream::sse_body(
-            state.clone(),
-            API,
-            routed.value,
-            AnthropicStreamEncoder::new(),
-            routed.route.clone(),
-            arrival.at,
-        );
-        let mut response = Response::new(body);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        route_headers(h, &routed.route);
-        return Ok(response);
+) -> impl Future<Output = Result<Response, ApiError>> {
+    handle_chat::<AnthropicMessages>(arrival, state, headers, body)
+}
+
+/// The Anthropic Messages API.
+#[derive(Debug)]
+pub(crate) struct AnthropicMessages;
+
+impl InboundChatApi for AnthropicMessages {
+    const METRICS_LABEL: &'static str = "anthropic";
+    const ERROR_FORMAT: Format = Format::Anthropic;
+    type StreamOptions = ();
+    type Encoder = AnthropicStreamEncoder;
+
+    fn parse(body: &[u8]) -> Result<InboundChat<()>, Error> {
+        let inbound = anthropic::parse_messages_request(body)?;
+        Ok(InboundChat {
+            stream: inbound.is_stream(),
+            stream_options: (),
+            request: inbound.request,
+        })
     }
-    let routed = state.sb.chat(request).await.map_err(|e| {
-        state.metrics.request(API, e.kind().code());
-        ApiError::anthropic(e)
-    })?;
-    let body = serde_json::to_vec(&anthropic::to_wire_response(&routed.value)).map_err(|e| {
-        ApiError::anthropic(Error::protocol(format!("cannot encode the response: {e}")))
-    })?;
-    state
-        .metrics
-        .answered(API, &routed.route, &arrival, &routed.value.usage);
-    state.metrics.route(&routed.route);
-    state.metrics.request(API, "ok");
-    let mut response = json_response(StatusCode::OK, body);
-    route_headers(response.headers_mut(), &routed.route);
-    Ok(response)
+
+    fn stream_encoder((): ()) -> AnthropicStreamEncoder {
+        AnthropicStreamEncoder::new()
+    }
+
+    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error> {
+        to_json(&anthropic::to_wire_response(response))
+    }
 }

@@ -17,13 +17,16 @@ pub(crate) enum Format {
 /// An [`Error`] on its way to a client, in the client's format.
 #[derive(Debug)]
 pub(crate) struct ApiError {
-    pub(crate) error: Error,
-    pub(crate) format: Format,
+    /// What went wrong.
+    error: Error,
+    /// The body shape the client expects.
+    format: Format,
     /// A status other than the kind's (413, 408: transport-level problems).
     status: Option<StatusCode>,
 }
 
 impl ApiError {
+    /// `error`, to be answered in `format` with its kind's status.
     pub(crate) fn new(error: Error, format: Format) -> Self {
         ApiError {
             error,
@@ -32,14 +35,12 @@ impl ApiError {
         }
     }
 
+    /// `error`, to be answered in the OpenAI format.
     pub(crate) fn openai(error: Error) -> Self {
         Self::new(error, Format::OpenAi)
     }
 
-    pub(crate) fn anthropic(error: Error) -> Self {
-        Self::new(error, Format::Anthropic)
-    }
-
+    /// Answers with `status` instead of the kind's.
     pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
         self

@@ -16,12 +16,25 @@
 //! ```
 #![deny(missing_docs)]
 
+// Code map. Requests: `serve` (connections) → `router` → `middleware`
+// (request id, log line, panics) → a handler. Chat: `openai` and `anthropic`
+// implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
+// using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
+// into `metrics`). Also `openai` (models, embeddings), `admin` (/plugins),
+// `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
 mod admin;
 mod anthropic;
+mod auth;
+mod body;
+mod chat;
 mod error;
 mod metrics;
+mod middleware;
 mod openai;
 mod ops;
+mod overhead;
+mod response;
+mod router;
 mod serve;
 mod state;
 mod stream;
@@ -29,7 +42,6 @@ mod stream;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post, put};
 use switchboard_gateway::Switchboard;
 
 pub use serve::{Server, ShutdownHandle, reload_on_sighup, shutdown_signal};
@@ -42,46 +54,5 @@ pub fn openapi_json() -> String {
 
 /// Builds the axum application for `sb`.
 pub fn app(sb: Arc<Switchboard>) -> Router {
-    app_with_state(Arc::new(state::AppState::new(sb)))
-}
-
-pub(crate) fn app_with_state(state: state::Shared) -> Router {
-    let admin = Router::new()
-        .route("/plugins", get(admin::list))
-        .route("/plugins/metadata", get(admin::metadata))
-        .route("/plugins/health", get(admin::health))
-        .route("/plugins/discover", post(admin::discover))
-        .route("/plugins/{name}/status", get(admin::status))
-        .route("/plugins/{name}/config-schema", get(admin::config_schema))
-        .route("/plugins/{name}/config", put(admin::put_config))
-        .route("/plugins/{name}/reload", post(admin::reload))
-        .route("/plugins/{name}/enable", post(admin::enable))
-        .route("/plugins/{name}/disable", post(admin::disable))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            admin::require_admin,
-        ));
-    Router::new()
-        .route("/v1/chat/completions", post(openai::chat_completions))
-        .route("/v1/models", get(openai::models))
-        .route("/v1/embeddings", post(openai::embeddings))
-        .route("/v1/messages", post(anthropic::messages))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .merge(admin)
-        .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            state::request_context,
-        ))
-        .with_state(state)
-}
-
-async fn fallback(uri: axum::http::Uri) -> error::ApiError {
-    error::ApiError::openai(switchboard_core::Error::not_found(format!(
-        "no route for {}; see /openapi.json",
-        uri.path()
-    )))
+    router::app(Arc::new(state::AppState::new(sb)))
 }

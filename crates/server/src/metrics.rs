@@ -15,12 +15,6 @@ use prometheus_client::registry::Registry;
 use switchboard_core::Usage;
 use switchboard_gateway::RouteInfo;
 
-use crate::state::Arrival;
-
-/// The `api` labels of answers whose overhead an
-/// [`OverheadTimer`](crate::state::OverheadTimer) can end.
-pub(crate) const API_LABELS: [&str; 3] = ["openai", "anthropic", "openai-embeddings"];
-
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     api: &'static str,
@@ -29,9 +23,9 @@ struct RequestLabels {
 
 /// An instance name as a label value: cloning it is a reference count.
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
-struct Name(Arc<str>);
+struct InstanceName(Arc<str>);
 
-impl EncodeLabelValue for Name {
+impl EncodeLabelValue for InstanceName {
     fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
         EncodeLabelValue::encode(&&*self.0, encoder)
     }
@@ -39,13 +33,13 @@ impl EncodeLabelValue for Name {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TargetLabels {
-    instance: Name,
+    instance: InstanceName,
     model: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TokenLabels {
-    instance: Name,
+    instance: InstanceName,
     model: String,
     direction: &'static str,
 }
@@ -92,6 +86,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
+    /// Every metric registered, none observed yet.
     pub(crate) fn new() -> Self {
         let mut registry = Registry::with_prefix("switchboard");
         let requests = Family::<RequestLabels, Counter>::default();
@@ -173,6 +168,7 @@ impl Metrics {
         out
     }
 
+    /// The gauge of requests being answered now.
     pub(crate) fn in_flight(&self) -> &Gauge<i64, AtomicI64> {
         &self.in_flight
     }
@@ -191,7 +187,7 @@ impl Metrics {
 
     /// Records what routing took: retries, fallbacks.
     pub(crate) fn route(&self, route: &RouteInfo) {
-        let labels = target(route);
+        let labels = target_labels(route);
         let retries = route.attempts.saturating_sub(1 + route.fallbacks);
         if retries > 0 {
             self.retries
@@ -205,31 +201,6 @@ impl Metrics {
         }
     }
 
-    /// Records a complete answer: its duration, tokens, and the gateway's
-    /// overhead — at once, or when the connection's `timer` sees the answer
-    /// written.
-    pub(crate) fn answered(
-        &self,
-        api: &'static str,
-        route: &RouteInfo,
-        arrival: &Arrival,
-        usage: &Usage,
-    ) {
-        let total = arrival.at.elapsed();
-        let labels = target(route);
-        self.duration
-            .get_or_create(&labels)
-            .observe(total.as_secs_f64());
-        self.tokens(labels, usage);
-        let deferred = arrival
-            .timer
-            .as_ref()
-            .is_some_and(|t| t.defer(api, arrival.at, route.upstream_time));
-        if !deferred {
-            self.overhead(api, total.saturating_sub(route.upstream_time));
-        }
-    }
-
     /// Records one measure of the gateway's overhead.
     pub(crate) fn overhead(&self, api: &'static str, overhead: Duration) {
         self.overhead
@@ -240,16 +211,16 @@ impl Metrics {
     /// Records a stream's first event: time to first token and the overhead up to it.
     pub(crate) fn first_event(&self, api: &'static str, route: &RouteInfo, ttft: Duration) {
         self.ttft
-            .get_or_create(&target(route))
+            .get_or_create(&target_labels(route))
             .observe(ttft.as_secs_f64());
         self.overhead
             .get_or_create(&ApiLabels { api })
             .observe(ttft.saturating_sub(route.upstream_time).as_secs_f64());
     }
 
-    /// Records a finished stream's duration and tokens.
-    pub(crate) fn stream_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
-        let labels = target(route);
+    /// Records a finished answer's (streamed or not) duration and tokens.
+    pub(crate) fn answer_finished(&self, route: &RouteInfo, total: Duration, usage: &Usage) {
+        let labels = target_labels(route);
         self.duration
             .get_or_create(&labels)
             .observe(total.as_secs_f64());
@@ -275,9 +246,9 @@ impl Metrics {
     }
 }
 
-fn target(route: &RouteInfo) -> TargetLabels {
+fn target_labels(route: &RouteInfo) -> TargetLabels {
     TargetLabels {
-        instance: Name(route.instance.clone()),
+        instance: InstanceName(route.instance.clone()),
         model: route.model.clone(),
     }
 }

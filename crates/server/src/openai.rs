@@ -1,55 +1,23 @@
 //! The inbound OpenAI API: `POST /v1/chat/completions`, `GET /v1/models`,
 //! `POST /v1/embeddings`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use switchboard_core::Error;
-use switchboard_gateway::RouteInfo;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use switchboard_core::{ChatResponse, Error};
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
+use crate::auth::{authorize, check_model};
+use crate::body::read_body;
+use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
-use crate::state::{Arrival, Shared, check_model};
+use crate::overhead::Arrival;
+use crate::response::{json_response, route_headers, to_json, unix_now};
+use crate::state::SharedState;
 
-const API: &str = "openai";
-
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Adds the `x-switchboard-*` headers saying who answered.
-pub(crate) fn route_headers(headers: &mut HeaderMap, route: &RouteInfo) {
-    if let Ok(v) = HeaderValue::from_str(&route.instance) {
-        headers.insert("x-switchboard-instance", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&route.model) {
-        headers.insert("x-switchboard-model", v);
-    }
-    headers.insert("x-switchboard-attempts", HeaderValue::from(route.attempts));
-}
-
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(value)
-        .map_err(|e| ApiError::openai(Error::protocol(format!("cannot encode the response: {e}"))))
-}
+/// The `api` label of the embeddings API's metrics.
+const EMBEDDINGS_API: &str = "openai-embeddings";
 
 /// Create a chat completion (OpenAI Chat Completions API).
 #[utoipa::path(
@@ -64,72 +32,57 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
         (status = 502, description = "The upstream failed"),
     )
 )]
-pub(crate) async fn chat_completions(
+pub(crate) fn chat_completions(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
-    let bytes = state.read_body(body, Format::OpenAi).await?;
-    let inbound = openai::parse_chat_request(&bytes).map_err(ApiError::openai)?;
-    check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
-    let stream = inbound.is_stream();
-    let include_usage = inbound.include_usage();
-    let request = inbound.request;
-    if stream {
-        let routed = state.sb.chat_stream(request).await.map_err(|e| {
-            state.metrics.request(API, e.kind().code());
-            ApiError::openai(e)
-        })?;
-        state.metrics.route(&routed.route);
-        let encoder = OpenAiStreamEncoder::new(unix_now(), include_usage);
-        let body = crate::stream::sse_body(
-            state.clone(),
-            API,
-            routed.value,
-            encoder,
-            routed.route.clone(),
-            arrival.at,
-        );
-        let mut response = Response::new(body);
-        let h = response.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        route_headers(h, &routed.route);
-        return Ok(response);
+) -> impl Future<Output = Result<Response, ApiError>> {
+    handle_chat::<OpenAiChat>(arrival, state, headers, body)
+}
+
+/// The OpenAI Chat Completions API.
+#[derive(Debug)]
+pub(crate) struct OpenAiChat;
+
+impl InboundChatApi for OpenAiChat {
+    const METRICS_LABEL: &'static str = "openai";
+    const ERROR_FORMAT: Format = Format::OpenAi;
+    /// `stream_options.include_usage`: end the stream with a usage chunk.
+    type StreamOptions = bool;
+    type Encoder = OpenAiStreamEncoder;
+
+    fn parse(body: &[u8]) -> Result<InboundChat<bool>, Error> {
+        let inbound = openai::parse_chat_request(body)?;
+        Ok(InboundChat {
+            stream: inbound.is_stream(),
+            stream_options: inbound.include_usage(),
+            request: inbound.request,
+        })
     }
-    let routed = state.sb.chat(request).await.map_err(|e| {
-        state.metrics.request(API, e.kind().code());
-        ApiError::openai(e)
-    })?;
-    let body = to_json(&openai::to_wire_response(&routed.value))?;
-    state
-        .metrics
-        .answered(API, &routed.route, &arrival, &routed.value.usage);
-    state.metrics.route(&routed.route);
-    state.metrics.request(API, "ok");
-    let mut response = json_response(StatusCode::OK, body);
-    route_headers(response.headers_mut(), &routed.route);
-    Ok(response)
+
+    fn stream_encoder(include_usage: bool) -> OpenAiStreamEncoder {
+        OpenAiStreamEncoder::new(unix_now(), include_usage)
+    }
+
+    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error> {
+        to_json(&openai::to_wire_response(response))
+    }
 }
 
 /// List models: every ready instance's models as `instance/model`, and the aliases.
 #[utoipa::path(get, path = "/v1/models", tag = "openai",
     responses((status = 200, description = "An OpenAI `list` of `model` objects")))]
 pub(crate) async fn models(
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
     let mut models = state.sb.models();
     if let Some(allowed) = allowed {
         models.retain(|m| allowed.iter().any(|a| a == &m.id));
     }
-    let body = to_json(&openai::to_wire_models(&models))?;
+    let body = to_json(&openai::to_wire_models(&models)).map_err(ApiError::openai)?;
     Ok(json_response(StatusCode::OK, body))
 }
 
@@ -140,27 +93,28 @@ pub(crate) async fn models(
               (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model")))]
 pub(crate) async fn embeddings(
     arrival: Arrival,
-    State(state): State<Shared>,
+    State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let allowed = state.authorize(&headers, Format::OpenAi)?;
-    let bytes = state.read_body(body, Format::OpenAi).await?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
+    let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
     check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;
     let routed = state.sb.embed(inbound.request).await.map_err(|e| {
-        state.metrics.request("openai-embeddings", e.kind().code());
+        state.metrics.request(EMBEDDINGS_API, e.kind().code());
         ApiError::openai(e)
     })?;
     let format = inbound.encoding_format.unwrap_or(EncodingFormat::Float);
-    let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))?;
-    state.metrics.answered(
-        "openai-embeddings",
+    let body = to_json(&openai::to_wire_embeddings_response(&routed.value, format))
+        .map_err(ApiError::openai)?;
+    arrival.answered(
+        &state.metrics,
+        EMBEDDINGS_API,
         &routed.route,
-        &arrival,
         &routed.value.usage,
     );
-    state.metrics.request("openai-embeddings", "ok");
+    state.metrics.request(EMBEDDINGS_API, "ok");
     let mut response = json_response(StatusCode::OK, body);
     route_headers(response.headers_mut(), &routed.route);
     Ok(response)

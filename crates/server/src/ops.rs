@@ -9,8 +9,8 @@ use serde_json::json;
 use switchboard_gateway::InstanceState;
 use utoipa::OpenApi;
 
-use crate::openai::json_response;
-use crate::state::Shared;
+use crate::response::json_response;
+use crate::state::SharedState;
 
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
@@ -21,7 +21,7 @@ pub(crate) async fn healthz() -> Response {
 /// Readiness: accepting traffic and at least one instance is ready.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready"), (status = 503, description = "Not ready (shutting down, or no ready instance)")))]
-pub(crate) async fn readyz(State(state): State<Shared>) -> Response {
+pub(crate) async fn readyz(State(state): State<SharedState>) -> Response {
     let instances = state.sb.registry().instances();
     let ready = instances
         .iter()
@@ -45,7 +45,7 @@ pub(crate) async fn readyz(State(state): State<Shared>) -> Response {
 
 /// Prometheus metrics, text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
-pub(crate) async fn metrics(State(state): State<Shared>) -> Response {
+pub(crate) async fn metrics(State(state): State<SharedState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,

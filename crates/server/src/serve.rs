@@ -16,13 +16,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use crate::state::{AppState, Arrival, OverheadTimer, Shared};
+use crate::overhead::{Arrival, OverheadTimer};
+use crate::state::{AppState, SharedState};
 
 /// A bound gateway, ready to [`run`](Server::run).
 #[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
-    state: Shared,
+    state: SharedState,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -74,7 +75,7 @@ impl Server {
         if config.server.admin_token.is_none() {
             tracing::warn!("management API disabled: no `server.admin_token` configured");
         }
-        let app = crate::app_with_state(state.clone());
+        let app = crate::router::app(state.clone());
         let mut builder = Builder::new(TokioExecutor::new());
         builder
             .http1()

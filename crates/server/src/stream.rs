@@ -10,12 +10,15 @@ use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
 use switchboard_gateway::RouteInfo;
 use switchboard_protocol::{anthropic::AnthropicStreamEncoder, openai::OpenAiStreamEncoder};
 
-use crate::state::Shared;
+use crate::state::SharedState;
 
 /// A wire format's stream encoder.
 pub(crate) trait EventEncoder: Send + 'static {
+    /// The bytes of one event (possibly none).
     fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error>;
+    /// The bytes that end the stream.
     fn finish(&mut self) -> Result<Bytes, Error>;
+    /// The in-stream error event for `err`, the stream's last bytes.
     fn error_frame(&mut self, err: &Error) -> Bytes;
 }
 
@@ -44,7 +47,7 @@ impl EventEncoder for AnthropicStreamEncoder {
 }
 
 struct SseState<E> {
-    state: Shared,
+    state: SharedState,
     api: &'static str,
     events: ChatStream,
     encoder: E,
@@ -81,7 +84,7 @@ enum Step {
 /// event, then the body ends cleanly. Dropping the body (the client went
 /// away) drops the upstream stream, which closes the upstream connection.
 pub(crate) fn sse_body<E: EventEncoder>(
-    state: Shared,
+    state: SharedState,
     api: &'static str,
     events: ChatStream,
     encoder: E,
@@ -223,7 +226,7 @@ fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Err
                 .unwrap_or_else(|e| s.encoder.error_frame(&e));
             s.state
                 .metrics
-                .stream_finished(&s.route, s.started.elapsed(), &s.usage);
+                .answer_finished(&s.route, s.started.elapsed(), &s.usage);
             s.state.metrics.request(s.api, "ok");
             Step::Last(frame)
         }

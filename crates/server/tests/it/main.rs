@@ -1,9 +1,9 @@
 //! The integration tests of this crate, as one test binary (one link instead
 //! of one per file).
 
-mod common;
 mod admin;
 mod anthropic_api;
+mod common;
 mod openai_api;
 mod overhead_metric;
 mod robustness;

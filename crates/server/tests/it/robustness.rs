@@ -19,13 +19,13 @@ static STREAM_DROPPED: AtomicBool = AtomicBool::new(false);
 static STREAM_EVENTS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
-pub struct TrapConfig {}
+pub(crate) struct TrapConfig {}
 
 /// A provider that misbehaves on purpose: `panic` panics, `forever` streams
 /// until its consumer goes away.
 #[provider(name = "trap", config = TrapConfig, capabilities(streaming))]
 #[derive(Debug)]
-pub struct Trap;
+pub(crate) struct Trap;
 
 #[async_trait]
 impl ProviderInit for Trap {

@@ -1,0 +1,82 @@
+//! Client API keys: who may call the inference API, and with which models.
+
+use axum::http::{HeaderMap, header};
+use switchboard_core::Error;
+use switchboard_gateway::Switchboard;
+use switchboard_gateway::config::types::ClientKey;
+
+use crate::error::{ApiError, Format};
+
+/// Checks the client's key, when keys are configured, and returns the
+/// models that key may use (`None`: all). Errors are in `format`, which also
+/// says which header is looked at first.
+pub(crate) fn authorize(
+    sb: &Switchboard,
+    headers: &HeaderMap,
+    format: Format,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let config = sb.config();
+    let keys = &config.server.api_keys;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let presented = client_key(headers, format);
+    let Some(presented) = presented else {
+        return Err(ApiError::new(
+            Error::auth(match format {
+                Format::OpenAi => "missing API key: send `Authorization: Bearer <key>`",
+                Format::Anthropic => "missing API key: send `x-api-key: <key>`",
+            }),
+            format,
+        ));
+    };
+    // Compare against every key so timing does not reveal which one matched.
+    let mut matched: Option<&ClientKey> = None;
+    for key in keys {
+        if key.key.constant_time_eq(presented) && matched.is_none() {
+            matched = Some(key);
+        }
+    }
+    match matched {
+        Some(key) if key.models.is_empty() => Ok(None),
+        Some(key) => Ok(Some(key.models.clone())),
+        None => Err(ApiError::new(Error::auth("invalid API key"), format)),
+    }
+}
+
+/// Rejects a model the client's key may not use.
+pub(crate) fn check_model(
+    allowed: Option<&[String]>,
+    model: &str,
+    format: Format,
+) -> Result<(), ApiError> {
+    match allowed {
+        Some(models) if !models.iter().any(|m| m == model) => Err(ApiError::new(
+            Error::permission(format!(
+                "this API key may not use model `{model}`; allowed: {}",
+                models.join(", ")
+            ))
+            .with_param("model"),
+            format,
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The key the client presented: `Authorization: Bearer` or `x-api-key`,
+/// the format's own header first.
+fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let x_api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    match format {
+        Format::OpenAi => bearer.or(x_api_key),
+        Format::Anthropic => x_api_key.or(bearer),
+    }
+}

@@ -1,0 +1,110 @@
+//! The one inbound chat path: authorize, read and parse the body, route the
+//! request, and answer in the caller's wire format, streamed or not. The
+//! OpenAI and Anthropic APIs are impls of [`InboundChatApi`].
+
+use axum::body::Body;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use switchboard_core::{ChatRequest, ChatResponse, Error};
+
+use crate::auth::{authorize, check_model};
+use crate::body::read_body;
+use crate::error::{ApiError, Format};
+use crate::overhead::Arrival;
+use crate::response::{event_stream_response, json_response, route_headers};
+use crate::state::SharedState;
+use crate::stream::{EventEncoder, sse_body};
+
+/// A chat request as an inbound API received it.
+#[derive(Debug)]
+pub(crate) struct InboundChat<O> {
+    /// The request in core terms.
+    pub(crate) request: ChatRequest,
+    /// Whether the client asked for a streamed answer.
+    pub(crate) stream: bool,
+    /// What the API's stream encoder needs from the request.
+    pub(crate) stream_options: O,
+}
+
+/// An inbound chat API: how it reads a request and writes an answer or an
+/// error. [`handle_chat`] does the rest, the same for every API.
+pub(crate) trait InboundChatApi {
+    /// The `api` label of its metrics.
+    const METRICS_LABEL: &'static str;
+    /// The shape of its error bodies.
+    const ERROR_FORMAT: Format;
+    /// What its stream encoder needs from the request.
+    type StreamOptions;
+    /// Its stream encoder.
+    type Encoder: EventEncoder;
+
+    /// Parses a request body.
+    fn parse(body: &[u8]) -> Result<InboundChat<Self::StreamOptions>, Error>;
+
+    /// The encoder of a streamed answer, made once the upstream stream is open.
+    fn stream_encoder(options: Self::StreamOptions) -> Self::Encoder;
+
+    /// The JSON body of a complete answer.
+    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error>;
+
+    /// `error`, to be answered in its format.
+    fn error(error: Error) -> ApiError {
+        ApiError::new(error, Self::ERROR_FORMAT)
+    }
+}
+
+/// Answers a chat request on API `A`.
+///
+/// A streamed answer is re-encoded event by event (see [`sse_body`]); a
+/// complete one is written at once, its overhead measured up to the write
+/// (see [`Arrival::answered`]). A routing error counts as a request with its
+/// kind as status. An API's route is a plain `fn` returning this future, so
+/// the generic path adds no layer of its own.
+pub(crate) async fn handle_chat<A: InboundChatApi>(
+    arrival: Arrival,
+    state: SharedState,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let allowed = authorize(&state.sb, &headers, A::ERROR_FORMAT)?;
+    let bytes = read_body(&state.sb, body, A::ERROR_FORMAT).await?;
+    let inbound = A::parse(&bytes).map_err(A::error)?;
+    check_model(allowed.as_deref(), &inbound.request.model, A::ERROR_FORMAT)?;
+    let InboundChat {
+        request,
+        stream,
+        stream_options,
+    } = inbound;
+    if stream {
+        let routed = state.sb.chat_stream(request).await.map_err(|e| {
+            state.metrics.request(A::METRICS_LABEL, e.kind().code());
+            A::error(e)
+        })?;
+        state.metrics.route(&routed.route);
+        let body = sse_body(
+            state.clone(),
+            A::METRICS_LABEL,
+            routed.value,
+            A::stream_encoder(stream_options),
+            routed.route.clone(),
+            arrival.at,
+        );
+        return Ok(event_stream_response(body, &routed.route));
+    }
+    let routed = state.sb.chat(request).await.map_err(|e| {
+        state.metrics.request(A::METRICS_LABEL, e.kind().code());
+        A::error(e)
+    })?;
+    let body = A::response_body(&routed.value).map_err(A::error)?;
+    arrival.answered(
+        &state.metrics,
+        A::METRICS_LABEL,
+        &routed.route,
+        &routed.value.usage,
+    );
+    state.metrics.route(&routed.route);
+    state.metrics.request(A::METRICS_LABEL, "ok");
+    let mut response = json_response(StatusCode::OK, body);
+    route_headers(response.headers_mut(), &routed.route);
+    Ok(response)
+}

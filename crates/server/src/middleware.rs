@@ -1,0 +1,78 @@
+//! The request-context middleware: request ids, the per-request log line,
+//! the in-flight gauge, and panics answered with a 500.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+
+use crate::error::ErrorCode;
+use crate::state::SharedState;
+
+/// Request id (propagated from `x-request-id` or generated), a tracing
+/// line per request, in-flight gauge, and panics turned into a 500 with the
+/// request id instead of a dropped connection.
+pub(crate) async fn request_context(
+    State(state): State<SharedState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let id: Arc<str> = match req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+    {
+        Some(v) => Arc::from(v),
+        None => Arc::from(state.next_request_id()),
+    };
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    state.metrics.in_flight().inc();
+    let result = AssertUnwindSafe(next.run(req)).catch_unwind().await;
+    state.metrics.in_flight().dec();
+    let mut response = match result {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(request_id = %id, %method, %path, panic = %what, "handler panicked");
+            let body = serde_json::json!({"error": {
+                "message": format!("internal error; request id {id}"),
+                "type": "server_error", "param": null, "code": "internal_error"
+            }});
+            let mut r = (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "application/json")],
+                body.to_string(),
+            )
+                .into_response();
+            r.extensions_mut().insert(ErrorCode("internal"));
+            r
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let status = response.status().as_u16();
+    let error = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %path,
+        status,
+        error,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
