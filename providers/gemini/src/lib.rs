@@ -68,6 +68,7 @@ impl GeminiProvider {
         &self.config
     }
 
+    /// The instance name (`[providers.<instance>]`).
     fn instance(&self) -> &Arc<str> {
         self.upstream.instance()
     }
@@ -86,6 +87,7 @@ impl GeminiProvider {
         convert::generate_request(request, &self.config).map_err(|e| self.upstream.error(e))
     }
 
+    /// One page of `GET models`, `page_size` models after `token`.
     async fn model_page(
         &self,
         token: Option<&str>,

@@ -118,10 +118,12 @@ impl OllamaProvider {
         Ok(tags.models)
     }
 
+    /// The instance name (`[providers.<instance>]`).
     fn instance(&self) -> &Arc<str> {
         self.upstream.instance()
     }
 
+    /// `POST /api/show` for `model`.
     async fn show(&self, model: &str) -> Result<wire::ShowResponse, Error> {
         self.upstream
             .post_json("show", &wire::ShowRequest { model })

@@ -111,6 +111,7 @@ pub(crate) struct ChatDecoder {
 }
 
 impl ChatDecoder {
+    /// A decoder for an answer to a request for `model`.
     pub(crate) fn new(model: &str) -> Self {
         ChatDecoder {
             id: convert::new_id(),
@@ -228,6 +229,7 @@ pub(crate) struct NdjsonEventStream<S> {
 }
 
 impl<S> NdjsonEventStream<S> {
+    /// Decodes `body` with `decoder`.
     pub(crate) fn new(body: S, decoder: ChatDecoder) -> Self {
         NdjsonEventStream {
             body: Some(body),

@@ -46,7 +46,7 @@
 //!
 //! [`request`] builds the `generateContent` body (generation config,
 //! tools, `extra`), [`messages`] turns core messages into Gemini turns and
-//! parts, and [`response`] reads Gemini's answers back.
+//! parts, and [`response`](mod@response) reads Gemini's answers back.
 
 mod messages;
 mod request;
