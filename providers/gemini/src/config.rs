@@ -139,7 +139,7 @@ impl GeminiConfig {
         let bad = |why: &str| {
             Error::config(format!("`base_url` {:?} {why}", self.base_url)).with_param("base_url")
         };
-        let url = reqwest::Url::parse(self.base_url.trim())
+        let url = url::Url::parse(self.base_url.trim())
             .map_err(|e| bad(&format!("is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("must be an http:// or https:// URL"));

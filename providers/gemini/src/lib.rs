@@ -8,22 +8,15 @@ pub mod schema;
 mod stream;
 mod wire;
 
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
+use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::{Stream, StreamExt};
-use serde::Deserialize;
-use switchboard_core::http::UpstreamResponse;
+use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
-    Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest,
-    EmbeddingsResponse, Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit,
-    Usage, async_trait, provider,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse,
+    Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, Usage, async_trait,
+    provider,
 };
-use switchboard_protocol::sse::SseDecoder;
-use tokio::time::Instant;
+use switchboard_protocol::sse::DecodedEventStream;
 
 pub use crate::config::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, GeminiConfig, SafetySetting};
 pub use crate::convert::{ORIGIN, SKIP_THOUGHT_SIGNATURE};
@@ -39,13 +32,17 @@ pub const PROVIDER_NAME: &str = "gemini";
 #[derive(Debug)]
 pub struct GeminiProvider {
     config: GeminiConfig,
-    ctx: ProviderContext,
-    /// `<base_url>/<api_version>`.
-    root: String,
+    /// `<base_url>/<api_version>`, authenticated with `x-goog-api-key`.
+    upstream: Upstream,
 }
 
 /// The most pages `models()` follows.
 const MAX_MODEL_PAGES: usize = 50;
+
+/// Classifies Gemini's non-2xx answers.
+fn classify(r: &ErrorResponse<'_>) -> Error {
+    error::error_from_response(r.status, r.retry_after(), r.body)
+}
 
 impl GeminiProvider {
     /// A provider for the instance in `ctx`, with `config` checked first.
@@ -56,7 +53,14 @@ impl GeminiProvider {
         let root = config
             .api_root()
             .map_err(|e| e.with_instance(ctx.instance.clone()))?;
-        Ok(GeminiProvider { config, ctx, root })
+        // The key goes in a header, never in the URL, so that it cannot leak
+        // through URLs in logs or transport errors.
+        let upstream = Upstream::builder(&ctx, &root)
+            .secret_header("x-goog-api-key", &config.api_key)
+            .timeout(config.timeout(ctx.request_timeout))
+            .classify(classify)
+            .build()?;
+        Ok(GeminiProvider { config, upstream })
     }
 
     /// The configuration in effect.
@@ -64,100 +68,37 @@ impl GeminiProvider {
         &self.config
     }
 
-    fn err(&self, e: Error) -> Error {
-        e.with_instance(self.ctx.instance.clone())
+    /// The instance name (`[providers.<instance>]`).
+    fn instance(&self) -> &Arc<str> {
+        self.upstream.instance()
     }
 
-    fn timeout(&self) -> Duration {
-        self.config.timeout(self.ctx.request_timeout)
+    /// `models/<model>:<method>`, under the API root.
+    fn model_method(&self, model: &str, method: &str) -> Result<String, Error> {
+        let path = model_path(model).map_err(|e| self.upstream.error(e))?;
+        Ok(format!("{path}:{method}"))
     }
 
-    /// `<root>/models/<model>:<method>`.
-    fn model_url(&self, model: &str, method: &str) -> Result<String, Error> {
-        Ok(format!("{}/{}:{method}", self.root, model_path(model)?))
+    /// The `generateContent` body for `request`.
+    fn chat_body<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+    ) -> Result<wire::GenerateContentRequest<'a>, Error> {
+        convert::generate_request(request, &self.config).map_err(|e| self.upstream.error(e))
     }
 
-    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        // The key goes in a header, never in the URL, so that it cannot leak
-        // through URLs in logs or transport errors.
-        self.ctx
-            .http
-            .request(method, url)
-            .header("x-goog-api-key", self.config.api_key.expose())
-    }
-
-    fn post_json(&self, url: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::POST, url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-    }
-
-    /// Runs `fut` until `deadline`, or until the instance is shut down.
-    async fn bounded<T>(
-        &self,
-        deadline: Instant,
-        fut: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        self.ctx
-            .bounded(deadline, "Gemini", self.timeout(), fut)
-            .await
-    }
-
-    /// Sends a request; a non-2xx answer becomes an error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-        deadline: Instant,
-    ) -> Result<UpstreamResponse, Error> {
-        self.ctx
-            .send(
-                builder,
-                deadline,
-                "Gemini",
-                self.timeout(),
-                |status, retry_after, body| {
-                    error::error_from_response(status, retry_after, body, &self.config.api_key)
-                },
-            )
-            .await
-    }
-
-    async fn fetch_json<T: for<'de> Deserialize<'de>>(
-        &self,
-        builder: reqwest::RequestBuilder,
-        what: &str,
-    ) -> Result<T, Error> {
-        let deadline = Instant::now() + self.timeout();
-        let result = async {
-            let response = self.send(builder, deadline).await?;
-            let body = self
-                .bounded(deadline, switchboard_core::read_upstream_body(response))
-                .await?;
-            parse_json(&body, what)
-        }
-        .await;
-        result.map_err(|e| self.err(e))
-    }
-
-    fn chat_body(&self, request: &ChatRequest) -> Result<Vec<u8>, Error> {
-        request.validate()?;
-        let wire = convert::generate_request(request, &self.config)?;
-        serde_json::to_vec(&wire)
-            .map_err(|e| Error::invalid_request(format!("cannot serialize the request: {e}")))
-    }
-
+    /// One page of `GET models`, `page_size` models after `token`.
     async fn model_page(
         &self,
         token: Option<&str>,
         page_size: u32,
     ) -> Result<wire::ModelList, Error> {
-        let mut url = format!("{}/models?pageSize={page_size}", self.root);
+        let mut path = format!("models?pageSize={page_size}");
         if let Some(token) = token {
-            url.push_str("&pageToken=");
-            url.push_str(&percent_encode(token));
+            path.push_str("&pageToken=");
+            path.push_str(&percent_encode(token));
         }
-        self.fetch_json(self.request(reqwest::Method::GET, &url), "models")
-            .await
+        self.upstream.get(&path).await?.json("`models` answer")
     }
 }
 
@@ -197,12 +138,6 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(format!("Gemini's `{what}` answer could not be read: {e}")).with_source(e)
-    })
-}
-
 #[async_trait]
 impl ProviderInit for GeminiProvider {
     type Config = GeminiConfig;
@@ -219,52 +154,22 @@ impl ProviderInit for GeminiProvider {
 #[async_trait]
 impl Provider for GeminiProvider {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let result = async {
-            let body = self.chat_body(request)?;
-            let url = self.model_url(&request.model, "generateContent")?;
-            let answer: wire::GenerateContentResponse = {
-                let deadline = Instant::now() + self.timeout();
-                let response = self.send(self.post_json(&url, body), deadline).await?;
-                let bytes = self
-                    .bounded(deadline, switchboard_core::read_upstream_body(response))
-                    .await?;
-                parse_json(&bytes, "generateContent")?
-            };
-            convert::response(answer, &request.model, &self.ctx.instance)
-        }
-        .await;
-        result.map_err(|e| self.err(e))
+        let body = self.chat_body(request)?;
+        let path = self.model_method(&request.model, "generateContent")?;
+        let reply = self.upstream.post_json(&path, &body).await?;
+        let answer: wire::GenerateContentResponse = reply.json("`generateContent` answer")?;
+        convert::response(answer, &request.model, self.instance()).map_err(|e| reply.error(e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let response = async {
-            let body = self.chat_body(request)?;
-            let url = format!(
-                "{}?alt=sse",
-                self.model_url(&request.model, "streamGenerateContent")?
-            );
-            let deadline = Instant::now() + self.timeout();
-            self.send(self.post_json(&url, body), deadline).await
-        }
-        .await
-        .map_err(|e| self.err(e))?;
-        let state = StreamState {
-            body: Some(response.into_stream()),
-            sse: SseDecoder::new(),
-            decoder: stream::StreamDecoder::new(&request.model),
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-            idle: self.timeout(),
-            ctx: self.ctx.clone(),
-            finished: false,
-        };
-        Ok(Box::pin(futures::stream::unfold(
-            state,
-            |mut st| async move {
-                let item = st.next_item().await?;
-                Some((item, st))
-            },
-        )))
+        let body = self.upstream.encode(&self.chat_body(request)?)?;
+        let path = self.model_method(&request.model, "streamGenerateContent")?;
+        let http = self
+            .upstream
+            .request(http::Method::POST, &format!("{path}?alt=sse"), body)?;
+        let decoder = stream::StreamDecoder::new(&request.model);
+        let reply = self.upstream.open(http).await?;
+        Ok(reply.events(|body| DecodedEventStream::with_decoder(body, decoder)))
     }
 
     /// `GET /v1beta/models`, following `nextPageToken`.
@@ -286,47 +191,41 @@ impl Provider for GeminiProvider {
     /// input. `dimensions` → `outputDimensionality`; `extra` entries
     /// (`taskType`, `title`) are added to every request.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        let result = async {
-            request.validate()?;
-            for key in ["model", "content", "outputDimensionality"] {
-                if request.extra.contains_key(key) {
-                    return Err(Error::invalid_param(
-                        format!("extra.{key}"),
-                        format!("`{key}` is set from the request; it cannot be given in `extra`"),
-                    ));
-                }
+        request.validate().map_err(|e| self.upstream.error(e))?;
+        for key in ["model", "content", "outputDimensionality"] {
+            if request.extra.contains_key(key) {
+                return Err(self.upstream.error(Error::invalid_param(
+                    format!("extra.{key}"),
+                    format!("`{key}` is set from the request; it cannot be given in `extra`"),
+                )));
             }
-            let path = model_path(&request.model)?;
-            let url = format!("{}/{path}:batchEmbedContents", self.root);
-            let body = wire::BatchEmbedRequest {
-                requests: request
-                    .input
-                    .iter()
-                    .map(|text| wire::EmbedContentRequest {
-                        model: &path,
-                        content: wire::Content {
-                            role: None,
-                            parts: vec![wire::Part {
-                                text: Some(std::borrow::Cow::Borrowed(text)),
-                                ..wire::Part::default()
-                            }],
-                        },
-                        output_dimensionality: request.dimensions,
-                        extra: &request.extra,
-                    })
-                    .collect(),
-            };
-            let body = serde_json::to_vec(&body).map_err(|e| {
-                Error::invalid_request(format!("cannot serialize the request: {e}"))
-            })?;
-            Ok(self.post_json(&url, body))
         }
-        .await
-        .map_err(|e| self.err(e))?;
-        let answer: wire::BatchEmbedResponse =
-            self.fetch_json(result, "batchEmbedContents").await?;
+        let path = model_path(&request.model).map_err(|e| self.upstream.error(e))?;
+        let body = wire::BatchEmbedRequest {
+            requests: request
+                .input
+                .iter()
+                .map(|text| wire::EmbedContentRequest {
+                    model: &path,
+                    content: wire::Content {
+                        role: None,
+                        parts: vec![wire::Part {
+                            text: Some(std::borrow::Cow::Borrowed(text)),
+                            ..wire::Part::default()
+                        }],
+                    },
+                    output_dimensionality: request.dimensions,
+                    extra: &request.extra,
+                })
+                .collect(),
+        };
+        let reply = self
+            .upstream
+            .post_json(&format!("{path}:batchEmbedContents"), &body)
+            .await?;
+        let answer: wire::BatchEmbedResponse = reply.json("`batchEmbedContents` answer")?;
         if answer.embeddings.len() != request.input.len() {
-            return Err(self.err(Error::protocol(format!(
+            return Err(reply.error(Error::protocol(format!(
                 "Gemini returned {} embeddings for {} inputs",
                 answer.embeddings.len(),
                 request.input.len()
@@ -334,7 +233,7 @@ impl Provider for GeminiProvider {
         }
         Ok(EmbeddingsResponse {
             model: request.model.clone(),
-            provider: self.ctx.instance.to_string(),
+            provider: self.instance().to_string(),
             embeddings: answer.embeddings.into_iter().map(|e| e.values).collect(),
             // batchEmbedContents reports no token counts.
             usage: Usage::default(),
@@ -361,7 +260,7 @@ impl GeminiProvider {
         let generates = has("generateContent");
         let gemini = id.starts_with("gemini");
         ModelInfo {
-            provider: self.ctx.instance.to_string(),
+            provider: self.instance().to_string(),
             display_name: m.display_name.clone(),
             context_length: m.input_token_limit.and_then(|n| u32::try_from(n).ok()),
             max_output_tokens: m.output_token_limit.and_then(|n| u32::try_from(n).ok()),
@@ -376,95 +275,6 @@ impl GeminiProvider {
             owned_by: Some("google".to_owned()),
             id,
             ..ModelInfo::default()
-        }
-    }
-}
-
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
-
-/// The state of a chat stream. Dropping it drops the response body, which
-/// closes the connection.
-struct StreamState {
-    body: Option<ByteStream>,
-    sse: SseDecoder,
-    decoder: stream::StreamDecoder,
-    pending: VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-    /// The longest wait for the next piece of the body.
-    idle: Duration,
-    ctx: ProviderContext,
-    finished: bool,
-}
-
-impl StreamState {
-    fn fail(&mut self, e: Error) -> Option<Result<ChatEvent, Error>> {
-        self.finished = true;
-        self.body = None;
-        self.pending.clear();
-        Some(Err(e.with_instance(self.ctx.instance.clone())))
-    }
-
-    async fn next_item(&mut self) -> Option<Result<ChatEvent, Error>> {
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(Ok(event));
-            }
-            if self.finished {
-                return None;
-            }
-            match self.sse.next_event() {
-                Err(e) => return self.fail(e),
-                Ok(Some(event)) => {
-                    let result = self.decoder.push_event(&event, &mut self.scratch);
-                    self.pending.extend(self.scratch.drain(..));
-                    if let Err(e) = result {
-                        return self.fail(e);
-                    }
-                    continue;
-                }
-                Ok(None) => {}
-            }
-            let Some(body) = self.body.as_mut() else {
-                // The body ended: drain what the decoder still holds, then finish.
-                let mut events = Vec::new();
-                for event in self.sse.finish() {
-                    match event {
-                        Ok(event) => events.push(event),
-                        Err(e) => return self.fail(e),
-                    }
-                }
-                for event in &events {
-                    let result = self.decoder.push_event(event, &mut self.scratch);
-                    self.pending.extend(self.scratch.drain(..));
-                    if let Err(e) = result {
-                        return self.fail(e);
-                    }
-                }
-                let result = self.decoder.finish(&mut self.scratch);
-                self.pending.extend(self.scratch.drain(..));
-                if let Err(e) = result {
-                    return self.fail(e);
-                }
-                self.finished = true;
-                continue;
-            };
-            let next = tokio::select! {
-                r = tokio::time::timeout(self.idle, body.next()) => r,
-                () = self.ctx.cancel.cancelled() => {
-                    return self.fail(Error::cancelled("the provider was shut down"));
-                }
-            };
-            match next {
-                Err(_) => {
-                    let secs = self.idle.as_secs_f64();
-                    return self.fail(Error::timeout(format!(
-                        "Gemini sent nothing for {secs}s in the middle of a stream"
-                    )));
-                }
-                Ok(Some(Ok(bytes))) => self.sse.push(&bytes),
-                Ok(Some(Err(e))) => return self.fail(e),
-                Ok(None) => self.body = None,
-            }
         }
     }
 }

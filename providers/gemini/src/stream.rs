@@ -1,7 +1,7 @@
 //! `streamGenerateContent?alt=sse` events → [`ChatEvent`]s.
 
 use switchboard_core::{ChatEvent, Error, FinishReason, Usage};
-use switchboard_protocol::sse::SseEvent;
+use switchboard_protocol::sse::{EventDecoder, SseEvent};
 
 use crate::convert;
 use crate::wire::GenerateContentResponse;
@@ -59,22 +59,6 @@ impl StreamDecoder {
             usage: None,
             done: false,
         }
-    }
-
-    /// Handles one SSE event.
-    pub(crate) fn push_event(
-        &mut self,
-        event: &SseEvent,
-        out: &mut Vec<ChatEvent>,
-    ) -> Result<(), Error> {
-        if self.done || event.data.trim().is_empty() {
-            return Ok(());
-        }
-        let chunk: GenerateContentResponse = serde_json::from_str(&event.data).map_err(|e| {
-            self.done = true;
-            Error::protocol(format!("invalid event in Gemini's stream: {e}")).with_source(e)
-        })?;
-        self.push_chunk(chunk, out)
     }
 
     pub(crate) fn push_chunk(
@@ -193,9 +177,23 @@ impl StreamDecoder {
         });
         self.reasoning_open = false;
     }
+}
+
+impl EventDecoder for StreamDecoder {
+    /// Handles one SSE event.
+    fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        if self.done || event.data.trim().is_empty() {
+            return Ok(());
+        }
+        let chunk: GenerateContentResponse = serde_json::from_str(&event.data).map_err(|e| {
+            self.done = true;
+            Error::protocol(format!("invalid event in Gemini's stream: {e}")).with_source(e)
+        })?;
+        self.push_chunk(chunk, out)
+    }
 
     /// The stream ended: emits usage and finish, or fails if the answer is incomplete.
-    pub(crate) fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
         if self.done {
             return Ok(());
         }
@@ -220,6 +218,12 @@ impl StreamDecoder {
         }
         out.push(ChatEvent::Finish { reason });
         Ok(())
+    }
+
+    /// Set after the end (or an error): Gemini sends no end marker, so the
+    /// answer is complete only when the stream closed.
+    fn is_done(&self) -> bool {
+        self.done
     }
 }
 

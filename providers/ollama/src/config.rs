@@ -102,11 +102,11 @@ impl OllamaConfig {
 
     /// The URL that API paths (`chat`, `tags`, ...) are joined to:
     /// `<base_url>/api/`.
-    pub(crate) fn api_base(&self) -> Result<reqwest::Url, Error> {
+    pub(crate) fn api_base(&self) -> Result<url::Url, Error> {
         let bad = |why: &str| {
             Error::config(format!("`base_url` {:?} {why}", self.base_url)).with_param("base_url")
         };
-        let mut url = reqwest::Url::parse(self.base_url.trim())
+        let mut url = url::Url::parse(self.base_url.trim())
             .map_err(|e| bad(&format!("is not a URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(bad("must be an http:// or https:// URL"));

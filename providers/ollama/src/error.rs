@@ -2,7 +2,7 @@
 //! `{"error": ...}` lines inside a stream (whose HTTP status stays 200).
 
 use serde_json::Value;
-use switchboard_core::{Error, Secret};
+use switchboard_core::Error;
 use switchboard_protocol::openai;
 
 /// Classifies an error response. Ollama's bodies are `{"error": "..."}`
@@ -12,15 +12,10 @@ use switchboard_protocol::openai;
 /// 408/504 → timeout, 429 → rate limited (`Retry-After` honoured),
 /// 502/503 → unavailable or a retryable upstream error, other 5xx →
 /// retryable upstream error. A non-JSON body (a proxy's HTML page) is
-/// summarized. The API key, if the body echoes it, is replaced with `***`.
-pub(crate) fn error_from_response(
-    status: u16,
-    retry_after: Option<&str>,
-    body: &[u8],
-    api_key: Option<&Secret>,
-) -> Error {
-    let body = redact(body, api_key);
-    openai::error_from_response(status, retry_after, &body)
+/// summarized. (The API key, if the body echoes it, is scrubbed from the
+/// error by the provider's [`Upstream`](switchboard_core::upstream::Upstream).)
+pub(crate) fn error_from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Error {
+    openai::error_from_response(status, retry_after, body)
 }
 
 /// Classifies an `{"error": ...}` line of a stream. A `status` on the line is
@@ -47,26 +42,6 @@ pub(crate) fn error_from_stream_line(error: &Value, status: Option<u64>) -> Erro
     }
 }
 
-/// `body` with every occurrence of the key replaced by `***`.
-pub(crate) fn redact(body: &[u8], api_key: Option<&Secret>) -> Vec<u8> {
-    let Some(key) = api_key.map(Secret::expose).filter(|k| !k.is_empty()) else {
-        return body.to_vec();
-    };
-    let needle = key.as_bytes();
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        if body[i..].starts_with(needle) {
-            out.extend_from_slice(Secret::REDACTED.as_bytes());
-            i += needle.len();
-        } else {
-            out.push(body[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,37 +50,26 @@ mod tests {
     #[test]
     fn statuses_map() {
         let body = br#"{"error":"model \"llama9\" not found, try pulling it first"}"#;
-        let e = error_from_response(404, None, body, None);
+        let e = error_from_response(404, None, body);
         assert_eq!(e.kind(), &ErrorKind::NotFound);
         assert!(e.message().contains("try pulling it first"));
         let e = error_from_response(
             400,
             None,
             br#"{"error":"the input length exceeds the context length"}"#,
-            None,
         );
         assert_eq!(e.kind(), &ErrorKind::ContextLengthExceeded);
-        let e = error_from_response(429, Some("3"), br#"{"error":"too many requests"}"#, None);
+        let e = error_from_response(429, Some("3"), br#"{"error":"too many requests"}"#);
         assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(3)));
         let e = error_from_response(
             500,
             None,
             br#"{"error":"the model failed to generate a response"}"#,
-            None,
         );
         assert!(e.is_retryable());
-        let e = error_from_response(502, None, b"<html><title>Bad Gateway</title></html>", None);
+        let e = error_from_response(502, None, b"<html><title>Bad Gateway</title></html>");
         assert!(e.is_retryable());
         assert!(e.message().contains("Bad Gateway"));
-    }
-
-    #[test]
-    fn keys_are_redacted() {
-        let key = Secret::new("sk-abc");
-        let e = error_from_response(401, None, br#"{"error":"bad key sk-abc!"}"#, Some(&key));
-        assert_eq!(e.kind(), &ErrorKind::Auth);
-        assert_eq!(e.message(), "bad key ***!");
-        assert_eq!(redact(b"sk-absk-abc", Some(&key)), b"sk-ab***");
     }
 
     #[test]

@@ -7,21 +7,15 @@ mod error;
 mod stream;
 mod wire;
 
-use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
+use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
-use switchboard_core::http::UpstreamResponse;
+use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
-    Capabilities, ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest,
-    EmbeddingsResponse, Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit,
-    ResponseAccumulator, Usage, async_trait, provider,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse,
+    Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, ResponseAccumulator,
+    Usage, async_trait, provider,
 };
-use tokio::time::Instant;
 
 pub use crate::config::{DEFAULT_BASE_URL, KeepAlive, OllamaConfig};
 
@@ -35,9 +29,13 @@ pub const PROVIDER_NAME: &str = "ollama";
 #[derive(Debug)]
 pub struct OllamaProvider {
     config: OllamaConfig,
-    ctx: ProviderContext,
-    /// `<base_url>/api/`.
-    api: reqwest::Url,
+    /// `<base_url>/api`, with the bearer token when one is configured.
+    upstream: Upstream,
+}
+
+/// Classifies Ollama's non-2xx answers.
+fn classify(r: &ErrorResponse<'_>) -> Error {
+    error::error_from_response(r.status, r.retry_after(), r.body)
 }
 
 /// A model installed on the server, as `GET /api/tags` lists it.
@@ -98,7 +96,15 @@ impl OllamaProvider {
         let api = config
             .api_base()
             .map_err(|e| e.with_instance(ctx.instance.clone()))?;
-        Ok(OllamaProvider { config, ctx, api })
+        let mut builder = Upstream::builder(&ctx, api.as_str())
+            .endpoint("chat")
+            .timeout(config.timeout(ctx.request_timeout))
+            .classify(classify);
+        if let Some(key) = &config.api_key {
+            builder = builder.bearer(key);
+        }
+        let upstream = builder.build()?;
+        Ok(OllamaProvider { config, upstream })
     }
 
     /// The configuration in effect.
@@ -108,113 +114,21 @@ impl OllamaProvider {
 
     /// The models installed on the server, with their details (`GET /api/tags`).
     pub async fn local_models(&self) -> Result<Vec<LocalModel>, Error> {
-        let tags: wire::TagsResponse = self.get_json("tags").await?;
+        let tags: wire::TagsResponse = self.upstream.get("tags").await?.json("`tags` answer")?;
         Ok(tags.models)
     }
 
-    fn err(&self, e: Error) -> Error {
-        e.with_instance(self.ctx.instance.clone())
+    /// The instance name (`[providers.<instance>]`).
+    fn instance(&self) -> &Arc<str> {
+        self.upstream.instance()
     }
 
-    fn timeout(&self) -> Duration {
-        self.config.timeout(self.ctx.request_timeout)
-    }
-
-    fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> Result<reqwest::RequestBuilder, Error> {
-        let url = self
-            .api
-            .join(path)
-            .map_err(|e| Error::config(format!("cannot build the URL for `{path}`: {e}")))?;
-        let mut builder = self.ctx.http.request(method, url);
-        if let Some(key) = &self.config.api_key {
-            builder = builder.bearer_auth(key.expose());
-        }
-        Ok(builder)
-    }
-
-    fn post_json<T: Serialize>(
-        &self,
-        path: &str,
-        body: &T,
-    ) -> Result<reqwest::RequestBuilder, Error> {
-        let bytes = serde_json::to_vec(body)
-            .map_err(|e| Error::invalid_request(format!("cannot serialize the request: {e}")))?;
-        Ok(self
-            .request(reqwest::Method::POST, path)?
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(bytes))
-    }
-
-    /// Runs `fut` until `deadline`, or until the instance is shut down.
-    async fn bounded<T>(
-        &self,
-        deadline: Instant,
-        fut: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        self.ctx
-            .bounded(deadline, "Ollama", self.timeout(), fut)
-            .await
-    }
-
-    /// Sends a request; a non-2xx answer becomes an error.
-    async fn send(
-        &self,
-        builder: reqwest::RequestBuilder,
-        deadline: Instant,
-    ) -> Result<UpstreamResponse, Error> {
-        self.ctx
-            .send(
-                builder,
-                deadline,
-                "Ollama",
-                self.timeout(),
-                |status, retry_after, body| {
-                    error::error_from_response(
-                        status,
-                        retry_after,
-                        body,
-                        self.config.api_key.as_ref(),
-                    )
-                },
-            )
-            .await
-    }
-
-    async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, Error> {
-        let deadline = Instant::now() + self.timeout();
-        let builder = self
-            .request(reqwest::Method::GET, path)
-            .map_err(|e| self.err(e))?;
-        self.fetch_json(builder, deadline, path).await
-    }
-
-    async fn fetch_json<T: for<'de> Deserialize<'de>>(
-        &self,
-        builder: reqwest::RequestBuilder,
-        deadline: Instant,
-        what: &str,
-    ) -> Result<T, Error> {
-        let result = async {
-            let response = self.send(builder, deadline).await?;
-            let body = self
-                .bounded(deadline, switchboard_core::read_upstream_body(response))
-                .await?;
-            parse_json(&body, what)
-        }
-        .await;
-        result.map_err(|e| self.err(e))
-    }
-
+    /// `POST /api/show` for `model`.
     async fn show(&self, model: &str) -> Result<wire::ShowResponse, Error> {
-        let deadline = Instant::now() + self.timeout();
-        let builder = self
+        self.upstream
             .post_json("show", &wire::ShowRequest { model })
-            .map_err(|e| self.err(e))?;
-        self.fetch_json(builder, deadline, "show").await
+            .await?
+            .json("`show` answer")
     }
 
     fn model_info(&self, m: &LocalModel, show: Option<&wire::ShowResponse>) -> ModelInfo {
@@ -244,7 +158,7 @@ impl OllamaProvider {
         };
         let mut info = ModelInfo {
             id: m.name.clone(),
-            provider: self.ctx.instance.to_string(),
+            provider: self.instance().to_string(),
             display_name,
             created: m.modified_at.as_deref().and_then(convert::parse_rfc3339),
             owned_by: Some(owned_by),
@@ -275,25 +189,21 @@ impl OllamaProvider {
         info
     }
 
-    fn chat_body(&self, request: &ChatRequest, stream: bool) -> Result<Vec<u8>, Error> {
-        request.validate()?;
-        let wire = convert::chat_request(request, &self.config, stream)?;
-        serde_json::to_vec(&wire)
-            .map_err(|e| Error::invalid_request(format!("cannot serialize the request: {e}")))
+    /// The `/api/chat` body for `request`.
+    fn chat_body<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        stream: bool,
+    ) -> Result<wire::ChatRequest<'a>, Error> {
+        convert::chat_request(request, &self.config, stream).map_err(|e| self.upstream.error(e))
     }
-}
-
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8], what: &str) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(format!("Ollama's `{what}` answer could not be read: {e}")).with_source(e)
-    })
 }
 
 /// Reads a chat answer that came as NDJSON although `stream: false` was sent
 /// (a proxy that forces streaming): the lines are folded into one response.
 fn fold_ndjson(body: &[u8], instance: &str, model: &str) -> Result<ChatResponse, Error> {
     let mut lines = stream::NdjsonDecoder::default();
-    let mut decoder = stream::ChatDecoder::new();
+    let mut decoder = stream::ChatDecoder::new(model);
     let mut acc = ResponseAccumulator::new();
     let mut out = Vec::new();
     lines.push(body);
@@ -307,7 +217,7 @@ fn fold_ndjson(body: &[u8], instance: &str, model: &str) -> Result<ChatResponse,
             break;
         }
     }
-    decoder.finish()?;
+    decoder.finish(&mut out)?;
     let mut response = acc.finish();
     response.provider = instance.to_owned();
     if response.model.is_empty() {
@@ -332,74 +242,41 @@ impl ProviderInit for OllamaProvider {
 #[async_trait]
 impl Provider for OllamaProvider {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let body = self.chat_body(request, false).map_err(|e| self.err(e))?;
-        let deadline = Instant::now() + self.timeout();
-        let result = async {
-            let builder = self
-                .request(reqwest::Method::POST, "chat")?
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-            let response = self.send(builder, deadline).await?;
-            let bytes = self
-                .bounded(deadline, switchboard_core::read_upstream_body(response))
-                .await?;
-            let mut chunk: wire::ChatChunk = match serde_json::from_slice(&bytes) {
-                Ok(chunk) => chunk,
-                Err(e) if bytes.iter().filter(|&&b| b == b'\n').count() > 1 => {
-                    return fold_ndjson(&bytes, &self.ctx.instance, &request.model).map_err(|_| {
-                        Error::protocol(format!("Ollama's chat answer could not be read: {e}"))
-                    });
-                }
-                Err(e) => {
-                    return Err(Error::protocol(format!(
+        let body = self.chat_body(request, false)?;
+        let reply = self.upstream.post_json("chat", &body).await?;
+        let bytes = &reply.body;
+        let mut chunk: wire::ChatChunk = match serde_json::from_slice(bytes) {
+            Ok(chunk) => chunk,
+            Err(e) if bytes.iter().filter(|&&b| b == b'\n').count() > 1 => {
+                return fold_ndjson(bytes, self.instance(), &request.model).map_err(|_| {
+                    reply.error(Error::protocol(format!(
                         "Ollama's chat answer could not be read: {e}"
-                    ))
-                    .with_source(e));
-                }
-            };
-            if let Some(error) = chunk.error.take().filter(|e| !e.is_null()) {
-                return Err(error::error_from_stream_line(&error, chunk.status));
+                    )))
+                });
             }
-            let mut response = convert::response(chunk, &self.ctx.instance);
-            if response.model.is_empty() {
-                response.model.clone_from(&request.model);
+            Err(e) => {
+                return Err(reply.error(
+                    Error::protocol(format!("Ollama's chat answer could not be read: {e}"))
+                        .with_source(e),
+                ));
             }
-            Ok(response)
+        };
+        if let Some(error) = chunk.error.take().filter(|e| !e.is_null()) {
+            return Err(reply.error(error::error_from_stream_line(&error, chunk.status)));
         }
-        .await;
-        result.map_err(|e| self.err(e))
+        let mut response = convert::response(chunk, self.instance());
+        if response.model.is_empty() {
+            response.model.clone_from(&request.model);
+        }
+        Ok(response)
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let body = self.chat_body(request, true).map_err(|e| self.err(e))?;
-        let deadline = Instant::now() + self.timeout();
-        let builder = self
-            .request(reqwest::Method::POST, "chat")
-            .map_err(|e| self.err(e))?
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-        let response = self
-            .send(builder, deadline)
-            .await
-            .map_err(|e| self.err(e))?;
-        let state = StreamState {
-            body: Some(response.into_stream()),
-            lines: stream::NdjsonDecoder::default(),
-            decoder: stream::ChatDecoder::new(),
-            model: request.model.clone(),
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-            idle: self.timeout(),
-            ctx: self.ctx.clone(),
-            finished: false,
-        };
-        Ok(Box::pin(futures::stream::unfold(
-            state,
-            |mut st| async move {
-                let item = st.next_item().await?;
-                Some((item, st))
-            },
-        )))
+        let body = self.upstream.encode(&self.chat_body(request, true)?)?;
+        let http = self.upstream.request(http::Method::POST, "chat", body)?;
+        let decoder = stream::ChatDecoder::new(&request.model);
+        let reply = self.upstream.open(http).await?;
+        Ok(reply.events(|body| stream::NdjsonEventStream::new(body, decoder)))
     }
 
     /// `GET /api/tags`; with `model_details`, also `POST /api/show` for each
@@ -421,7 +298,7 @@ impl Provider for OllamaProvider {
     /// is (newer servers truncate the vectors); `extra.truncate`,
     /// `extra.keep_alive` and `extra.options` are passed through.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.err(e))?;
+        request.validate().map_err(|e| self.upstream.error(e))?;
         let mut body = wire::EmbedRequest {
             model: &request.model,
             input: &request.input,
@@ -438,7 +315,7 @@ impl Provider for OllamaProvider {
         for (k, v) in &request.extra {
             match (k.as_str(), v) {
                 ("model" | "input" | "dimensions", _) => {
-                    return Err(self.err(Error::invalid_param(
+                    return Err(self.upstream.error(Error::invalid_param(
                         format!("extra.{k}"),
                         format!("`{k}` has its own request field; set it there, not in `extra`"),
                     )));
@@ -448,7 +325,7 @@ impl Provider for OllamaProvider {
                         .extend(map.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
                 ("options", _) => {
-                    return Err(self.err(Error::invalid_param(
+                    return Err(self.upstream.error(Error::invalid_param(
                         "extra.options",
                         "`options` must be an object",
                     )));
@@ -459,11 +336,10 @@ impl Provider for OllamaProvider {
                 }
             }
         }
-        let deadline = Instant::now() + self.timeout();
-        let builder = self.post_json("embed", &body).map_err(|e| self.err(e))?;
-        let answer: wire::EmbedResponse = self.fetch_json(builder, deadline, "embed").await?;
+        let reply = self.upstream.post_json("embed", &body).await?;
+        let answer: wire::EmbedResponse = reply.json("`embed` answer")?;
         if answer.embeddings.len() != request.input.len() {
-            return Err(self.err(Error::protocol(format!(
+            return Err(reply.error(Error::protocol(format!(
                 "Ollama returned {} embeddings for {} inputs",
                 answer.embeddings.len(),
                 request.input.len()
@@ -475,7 +351,7 @@ impl Provider for OllamaProvider {
             } else {
                 answer.model
             },
-            provider: self.ctx.instance.to_string(),
+            provider: self.instance().to_string(),
             embeddings: answer.embeddings,
             usage: Usage::new(answer.prompt_eval_count.unwrap_or(0), 0),
         })
@@ -489,110 +365,14 @@ impl Provider for OllamaProvider {
             version: String,
         }
         let start = std::time::Instant::now();
-        let v: Version = self.get_json("version").await?;
+        let v: Version = self
+            .upstream
+            .get("version")
+            .await?
+            .json("`version` answer")?;
         Ok(HealthReport {
             latency: start.elapsed(),
             detail: (!v.version.is_empty()).then(|| format!("Ollama {}", v.version)),
         })
-    }
-}
-
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
-
-/// The state of a chat stream. Dropping it drops the response body, which
-/// closes the connection.
-struct StreamState {
-    body: Option<ByteStream>,
-    lines: stream::NdjsonDecoder,
-    decoder: stream::ChatDecoder,
-    /// The requested model, for a `Start` whose chunk names none.
-    model: String,
-    pending: VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-    /// The longest wait for the next piece of the body.
-    idle: Duration,
-    ctx: ProviderContext,
-    finished: bool,
-}
-
-impl StreamState {
-    fn fail(&mut self, e: Error) -> Option<Result<ChatEvent, Error>> {
-        self.finished = true;
-        self.body = None;
-        self.pending.clear();
-        self.lines.clear();
-        Some(Err(e.with_instance(self.ctx.instance.clone())))
-    }
-
-    fn take_scratch(&mut self) {
-        for mut event in self.scratch.drain(..) {
-            if let ChatEvent::Start { model, .. } = &mut event
-                && model.is_empty()
-            {
-                model.clone_from(&self.model);
-            }
-            self.pending.push_back(event);
-        }
-    }
-
-    async fn next_item(&mut self) -> Option<Result<ChatEvent, Error>> {
-        loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(Ok(event));
-            }
-            if self.finished {
-                return None;
-            }
-            match self.lines.next_line() {
-                Err(e) => return self.fail(e),
-                Ok(Some(line)) => {
-                    let result = self.decoder.push_line(&line, &mut self.scratch);
-                    self.take_scratch();
-                    if let Err(e) = result {
-                        return self.fail(e);
-                    }
-                    if self.decoder.is_done() {
-                        // The answer is complete: stop reading and let the
-                        // connection go.
-                        self.finished = true;
-                        self.body = None;
-                        self.lines.clear();
-                    }
-                    continue;
-                }
-                Ok(None) => {}
-            }
-            let Some(body) = self.body.as_mut() else {
-                return self.fail(Error::protocol(
-                    "the stream ended before the answer finished",
-                ));
-            };
-            let next = tokio::select! {
-                r = tokio::time::timeout(self.idle, body.next()) => r,
-                () = self.ctx.cancel.cancelled() => {
-                    return self.fail(Error::cancelled("the provider was shut down"));
-                }
-            };
-            match next {
-                Err(_) => {
-                    let secs = self.idle.as_secs_f64();
-                    return self.fail(Error::timeout(format!(
-                        "Ollama sent nothing for {secs}s in the middle of a stream"
-                    )));
-                }
-                Ok(Some(Ok(bytes))) => self.lines.push(&bytes),
-                Ok(Some(Err(e))) => return self.fail(e),
-                Ok(None) => {
-                    self.body = None;
-                    if let Err(e) = self.lines.finish() {
-                        return self.fail(e);
-                    }
-                    if let Err(e) = self.decoder.finish() {
-                        return self.fail(e);
-                    }
-                    self.finished = true;
-                }
-            }
-        }
     }
 }

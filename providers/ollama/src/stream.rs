@@ -1,6 +1,17 @@
 //! NDJSON decoding and the `/api/chat` stream → [`ChatEvent`]s.
+//!
+//! [`NdjsonEventStream`] frames a byte stream into lines ([`NdjsonDecoder`])
+//! and hands each to a [`ChatDecoder`] (`push_line` / `finish` /
+//! `is_done`, the shape of the protocol crate's `EventDecoder`). The idle
+//! timeout and cancellation are the byte stream's own (core's
+//! `GuardedBody`).
 
-use bytes::BytesMut;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures::{Stream, StreamExt};
 use switchboard_core::{ChatEvent, Error};
 
 use crate::convert;
@@ -77,7 +88,8 @@ impl NdjsonDecoder {
 
 /// Turns the chunks of an `/api/chat` stream into [`ChatEvent`]s:
 ///
-/// - the first chunk gives [`ChatEvent::Start`] (a generated id, the chunk's model);
+/// - the first chunk gives [`ChatEvent::Start`] (a generated id, the chunk's
+///   model, or the requested one when the chunk names none);
 /// - `message.thinking` → [`ChatEvent::ReasoningDelta`], `message.content`
 ///   → [`ChatEvent::TextDelta`] (empty strings give nothing);
 /// - each tool call (Ollama sends a call whole, in one chunk, its arguments
@@ -91,15 +103,19 @@ impl NdjsonDecoder {
 #[derive(Debug)]
 pub(crate) struct ChatDecoder {
     id: String,
+    /// The requested model, for a `Start` whose chunk names none.
+    model: String,
     started: bool,
     tool_calls: usize,
     done: bool,
 }
 
 impl ChatDecoder {
-    pub(crate) fn new() -> Self {
+    /// A decoder for an answer to a request for `model`.
+    pub(crate) fn new(model: &str) -> Self {
         ChatDecoder {
             id: convert::new_id(),
+            model: model.to_owned(),
             started: false,
             tool_calls: 0,
             done: false,
@@ -136,9 +152,14 @@ impl ChatDecoder {
         }
         if !self.started {
             self.started = true;
+            let model = if chunk.model.is_empty() {
+                &self.model
+            } else {
+                &chunk.model
+            };
             out.push(ChatEvent::Start {
                 id: self.id.clone(),
-                model: chunk.model.clone(),
+                model: model.clone(),
             });
         }
         if let Some(message) = chunk.message.take() {
@@ -181,8 +202,10 @@ impl ChatDecoder {
         Ok(())
     }
 
-    /// The input ended: without a `done: true` chunk the answer is cut off.
-    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+    /// The input ended: without a `done: true` chunk the answer is cut off
+    /// (nothing is held back, so `out` stays as it is).
+    pub(crate) fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        let _ = out;
         if self.done {
             return Ok(());
         }
@@ -193,11 +216,85 @@ impl ChatDecoder {
     }
 }
 
+/// The [`Stream`] of [`ChatEvent`]s a [`ChatDecoder`] makes of an NDJSON
+/// byte stream. Stops reading (dropping the body, which releases the
+/// connection) once the answer is complete; any error ends the stream, and
+/// events decoded in the same step as the error are dropped.
+pub(crate) struct NdjsonEventStream<S> {
+    body: Option<S>,
+    lines: NdjsonDecoder,
+    decoder: ChatDecoder,
+    pending: VecDeque<ChatEvent>,
+    scratch: Vec<ChatEvent>,
+}
+
+impl<S> NdjsonEventStream<S> {
+    /// Decodes `body` with `decoder`.
+    pub(crate) fn new(body: S, decoder: ChatDecoder) -> Self {
+        NdjsonEventStream {
+            body: Some(body),
+            lines: NdjsonDecoder::default(),
+            decoder,
+            pending: VecDeque::new(),
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<S> Stream for NdjsonEventStream<S>
+where
+    S: Stream<Item = Result<Bytes, Error>> + Unpin,
+{
+    type Item = Result<ChatEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(event) = this.pending.pop_front() {
+                return Poll::Ready(Some(Ok(event)));
+            }
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let result = match this.lines.next_line() {
+                Err(e) => Err(e),
+                Ok(Some(line)) => this.decoder.push_line(&line, &mut this.scratch),
+                Ok(None) => match body.poll_next_unpin(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(bytes))) => {
+                        this.lines.push(&bytes);
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(e))) => Err(e),
+                    Poll::Ready(None) => this
+                        .lines
+                        .finish()
+                        .and_then(|()| this.decoder.finish(&mut this.scratch)),
+                },
+            };
+            this.pending.extend(this.scratch.drain(..));
+            match result {
+                Ok(()) if this.decoder.is_done() => {
+                    this.body = None;
+                    this.lines.clear();
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    this.body = None;
+                    this.lines.clear();
+                    this.pending.clear();
+                    return Poll::Ready(Some(Err(e)));
+                }
+            }
+        }
+    }
+}
+
 /// Decodes a whole NDJSON body held in memory (tests, recordings).
 #[cfg(test)]
 pub(crate) fn decode_all(body: &[u8], split: usize) -> Result<Vec<ChatEvent>, Error> {
     let mut lines = NdjsonDecoder::default();
-    let mut decoder = ChatDecoder::new();
+    let mut decoder = ChatDecoder::new("");
     let mut out = Vec::new();
     for piece in body.chunks(split.max(1)) {
         lines.push(piece);
@@ -209,7 +306,7 @@ pub(crate) fn decode_all(body: &[u8], split: usize) -> Result<Vec<ChatEvent>, Er
         }
     }
     lines.finish()?;
-    decoder.finish()?;
+    decoder.finish(&mut out)?;
     Ok(out)
 }
 

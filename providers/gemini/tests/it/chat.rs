@@ -320,9 +320,10 @@ async fn an_older_answer_with_safety_ratings_is_read() {
 
 #[tokio::test]
 async fn streaming_follows_the_recorded_events() {
-    let segments: Vec<Value> =
-        serde_json::from_str(include_str!("../data/stream_generate_content_segments.json"))
-            .expect("array");
+    let segments: Vec<Value> = serde_json::from_str(include_str!(
+        "../data/stream_generate_content_segments.json"
+    ))
+    .expect("array");
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(
@@ -614,6 +615,7 @@ async fn the_api_key_never_leaks() {
     let req = ChatRequest::new("gemini-2.5-flash", vec![Message::user("hi")]);
     let err = p.chat(&req).await.expect_err("bad key");
     assert_eq!(err.kind(), &ErrorKind::Auth);
+    assert_eq!(err.message(), "API key not valid: ***");
     let mut errors = vec![err];
     // A transport error (nothing listening) and a timeout.
     let refused = {
@@ -727,7 +729,9 @@ async fn models_follow_page_tokens() {
 async fn embeddings_use_batch_embed_contents() {
     let server = serve(
         "/v1beta/models/text-embedding-004:batchEmbedContents",
-        json_response(include_str!("../data/batch_embed_response_constructed.json")),
+        json_response(include_str!(
+            "../data/batch_embed_response_constructed.json"
+        )),
     )
     .await;
     let p = provider(&server);

@@ -76,7 +76,9 @@ impl WireFixtures for GeminiFixtures {
     }
 
     fn stream_text(&self) -> Scenario {
-        let events = segments(include_str!("../data/stream_generate_content_segments.json"));
+        let events = segments(include_str!(
+            "../data/stream_generate_content_segments.json"
+        ));
         let text: String = events
             .iter()
             .map(|e| {
@@ -114,7 +116,8 @@ impl WireFixtures for GeminiFixtures {
     }
 
     fn parallel_tool_calls(&self, stream: bool) -> Option<Scenario> {
-        let body = include_str!("../data/generate_content_response_parallel_calls_constructed.json");
+        let body =
+            include_str!("../data/generate_content_response_parallel_calls_constructed.json");
         let response = if stream {
             // The same answer as two events, one call in each.
             let whole: Value = serde_json::from_str(body).ok()?;

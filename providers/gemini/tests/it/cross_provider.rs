@@ -110,7 +110,8 @@ async fn an_openai_conversation_keeps_every_call_argument_and_result() {
     let text = include_str!("../data/openai_conversation_with_tools.json");
     let openai_body: Value = serde_json::from_str(text).expect("JSON");
     let inbound = openai::parse_chat_request(text.as_bytes()).expect("a valid OpenAI request");
-    let server = server_answering(include_str!("../data/generate_content_response_text.json")).await;
+    let server =
+        server_answering(include_str!("../data/generate_content_response_text.json")).await;
     provider(&server)
         .chat(&inbound.request)
         .await
@@ -261,7 +262,8 @@ async fn anthropic_thinking_is_not_replayed_to_gemini() {
             Message::user("And of Italy?"),
         ],
     );
-    let server = server_answering(include_str!("../data/generate_content_response_text.json")).await;
+    let server =
+        server_answering(include_str!("../data/generate_content_response_text.json")).await;
     provider(&server).chat(&request).await.expect("answers");
     let sent = last_body(&server).await;
     assert_eq!(

@@ -239,7 +239,9 @@ async fn tool_results_go_back_with_tool_name() {
     let resp = p.chat(&req).await.expect("answers");
     // The docs' body, plus what current servers also read: the call's `id`
     // and `function.index`, and the result's `tool_call_id`.
-    let mut expected = fixture(include_str!("../data/chat_request_tool_result_history.json"));
+    let mut expected = fixture(include_str!(
+        "../data/chat_request_tool_result_history.json"
+    ));
     expected["messages"][1]["tool_calls"][0]["id"] = json!("call_1");
     expected["messages"][1]["tool_calls"][0]["function"]["index"] = json!(0);
     expected["messages"][2]["tool_call_id"] = json!("call_1");
@@ -309,7 +311,9 @@ async fn structured_output_and_images_follow_the_docs() {
 async fn thinking_streams_as_reasoning() {
     let server = serve(
         "/api/chat",
-        ndjson_response(include_str!("../data/chat_stream_thinking_constructed.ndjson")),
+        ndjson_response(include_str!(
+            "../data/chat_stream_thinking_constructed.ndjson"
+        )),
     )
     .await;
     let p = provider(&server, json!({}));
@@ -403,6 +407,23 @@ async fn error_bodies_are_classified() {
         .await
         .expect_err("error body");
     assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn an_echoed_key_is_scrubbed() {
+    let server = serve(
+        "/api/chat",
+        ResponseTemplate::new(401).set_body_raw(
+            br#"{"error":"bad key sk-abc!"}"#.to_vec(),
+            "application/json",
+        ),
+    )
+    .await;
+    let p = provider(&server, json!({"api_key": "sk-abc"}));
+    let req = ChatRequest::new("llama3.2", vec![Message::user("hi")]);
+    let e = p.chat(&req).await.expect_err("401");
+    assert_eq!(e.kind(), &ErrorKind::Auth);
+    assert_eq!(e.message(), "bad key ***!");
 }
 
 #[tokio::test]

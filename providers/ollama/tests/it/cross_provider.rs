@@ -90,7 +90,8 @@ async fn an_openai_conversation_keeps_every_call_argument_and_result() {
     let openai_body: Value = serde_json::from_str(openai_text).expect("JSON");
     let inbound =
         openai::parse_chat_request(openai_text.as_bytes()).expect("a valid OpenAI request");
-    let server = server_answering(include_str!("../data/chat_response_after_tool_result.json")).await;
+    let server =
+        server_answering(include_str!("../data/chat_response_after_tool_result.json")).await;
     let p = provider(&server);
     p.chat(&inbound.request).await.expect("answers");
     let sent = last_body(&server).await;
@@ -134,7 +135,8 @@ async fn ollama_calls_survive_a_trip_through_openai_and_back() {
     messages.push(json!({"role": "tool", "tool_call_id": calls[1]["id"], "content": "18°C"}));
     let inbound = openai::parse_chat_request(body.to_string().as_bytes()).expect("valid");
     let req: ChatRequest = inbound.request;
-    let server = server_answering(include_str!("../data/chat_response_after_tool_result.json")).await;
+    let server =
+        server_answering(include_str!("../data/chat_response_after_tool_result.json")).await;
     provider(&server).chat(&req).await.expect("answers");
     let sent = last_body(&server).await;
     assert_everything_kept(&body, &sent);
