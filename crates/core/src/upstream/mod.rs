@@ -491,6 +491,7 @@ impl Upstream {
         let headers = response.headers().clone();
         // The error body is small; if it cannot be read, classify by status.
         let body = response.bytes(MAX_UPSTREAM_BODY).await.unwrap_or_default();
+        let body = self.inner.scrubber.bytes(&body);
         let err = (self.inner.classify)(&ErrorResponse {
             status: status.as_u16(),
             headers: &headers,

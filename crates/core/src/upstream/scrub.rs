@@ -61,6 +61,30 @@ impl Scrubber {
         out
     }
 
+    /// `body` with every secret replaced, before anything reads it (an error
+    /// body that echoes a key and is then cut short for a message would
+    /// otherwise leave part of the key in it).
+    pub fn bytes<'a>(&self, body: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        use std::borrow::Cow;
+        let mut out: Cow<'a, [u8]> = Cow::Borrowed(body);
+        for secret in self.secrets.iter() {
+            let needle = secret.as_bytes();
+            if memchr::memmem::find(&out, needle).is_none() {
+                continue;
+            }
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest: &[u8] = &out;
+            while let Some(at) = memchr::memmem::find(rest, needle) {
+                replaced.extend_from_slice(&rest[..at]);
+                replaced.extend_from_slice(Secret::REDACTED.as_bytes());
+                rest = &rest[at + needle.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = Cow::Owned(replaced);
+        }
+        out
+    }
+
     /// `err` with every secret removed from its message (its source is
     /// dropped when the message had one: the source may quote it too).
     pub fn error(&self, err: Error) -> Error {
@@ -87,6 +111,10 @@ mod tests {
         assert_eq!(err.kind(), &ErrorKind::Auth);
         assert_eq!(err.param(), Some("api_key"));
         assert_eq!(err.instance(), Some("up"));
+        assert_eq!(
+            &*s.bytes(b"{\"message\": \"bad key sk-secret-12, sk-secret-1\"}"),
+            b"{\"message\": \"bad key ***, ***\"}"
+        );
         // Short values are not scrubbed.
         assert_eq!(s.text("ab cd"), None);
     }
