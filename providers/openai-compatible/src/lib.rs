@@ -121,14 +121,13 @@ impl OpenAiCompatible {
         &self.upstream
     }
 
-    /// The request as this service wants it, and the parameters dropped
-    /// from it. Fails (naming the parameter)
+    /// The request (already validated by the gateway) as this service wants
+    /// it, and the parameters dropped from it. Fails (naming the parameter)
     /// on an unsupported parameter under `unsupported_params = "reject"`.
     pub fn wire_request(
         &self,
         request: &ChatRequest,
     ) -> Result<(Map<String, Value>, Vec<String>), Error> {
-        request.validate().map_err(|e| self.upstream.error(e))?;
         let wire = to_wire_request(request, &self.options).map_err(|e| self.upstream.error(e))?;
         let Ok(Value::Object(mut body)) = serde_json::to_value(&wire) else {
             return Err(self.upstream.error(Error::invalid_request(
@@ -248,7 +247,6 @@ impl Provider for OpenAiCompatible {
                 self.resolved.service
             ))));
         }
-        request.validate().map_err(|e| self.upstream.error(e))?;
         let wire = to_wire_embeddings_request(request).map_err(|e| self.upstream.error(e))?;
         let reply = self.upstream.post_json(EMBEDDINGS, &wire).await?;
         let mut response = reply.decode(parse_embeddings_response)?;
