@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use http::header::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Error, Secret};
-use switchboard_openai::Auth;
 use url::Url;
 
 use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName, TokenField};
@@ -72,7 +72,8 @@ pub struct OpenAiCompatibleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_ms: Option<u64>,
     /// Extra headers on every request (OpenRouter's `HTTP-Referer` and
-    /// `X-Title`, a proxy's token, ...). Values are never printed.
+    /// `X-Title`, a proxy's token, ...). Values are never printed, and are
+    /// removed from error messages.
     #[serde(
         default,
         skip_serializing_if = "BTreeMap::is_empty",
@@ -116,6 +117,17 @@ impl fmt::Debug for OpenAiCompatibleConfig {
     }
 }
 
+/// How requests authenticate, with the preset applied.
+#[derive(Clone)]
+pub(crate) enum Auth {
+    /// No credentials.
+    None,
+    /// `Authorization: Bearer <key>`.
+    Bearer(Secret),
+    /// The key as the whole value of the header `name`.
+    Header { name: String, value: Secret },
+}
+
 /// A config with its preset applied: everything the provider needs. No
 /// `Debug`: it holds header values.
 #[derive(Clone)]
@@ -135,12 +147,12 @@ pub(crate) struct Resolved {
 }
 
 fn check_header(name: &str, value: &str, param: String) -> Result<(), Error> {
-    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+    if HeaderName::from_bytes(name.as_bytes()).is_err() {
         return Err(
             Error::config(format!("`{name}` is not a valid HTTP header name")).with_param(param),
         );
     }
-    if reqwest::header::HeaderValue::from_str(value).is_err() {
+    if HeaderValue::from_str(value).is_err() {
         return Err(
             Error::config("the value contains characters not allowed in an HTTP header")
                 .with_param(param),

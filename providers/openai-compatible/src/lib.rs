@@ -5,16 +5,21 @@ mod config;
 mod preset;
 mod shape;
 
+use bytes::Bytes;
+use http::{Method, Request};
 use serde_json::{Map, Value};
+use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
     Provider, ProviderContext, ProviderInit, async_trait, provider,
 };
-use switchboard_openai::{ChatCompletionsClient, ClientOptions};
-use switchboard_protocol::openai::{RequestOptions, to_wire_embeddings_request, to_wire_request};
+use switchboard_protocol::openai::{
+    RequestOptions, chat_event_stream, error_from_response, parse_chat_response,
+    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
+};
 
 pub use crate::config::OpenAiCompatibleConfig;
-use crate::config::Resolved;
+use crate::config::{Auth, Resolved};
 pub use crate::preset::{
     AuthStyle, CUSTOM, DeveloperRole, PRESETS, Preset, PresetName, TokenField,
 };
@@ -27,6 +32,21 @@ pub const NAME: &str = "openai-compatible";
 /// the request under `unsupported_params = "drop"`.
 pub const DROPPED_PARAMS: &str = "dropped_params";
 
+/// The key of [`ChatResponse::extra`] keeping the upstream's request id (its
+/// `x-request-id` header); errors carry it in their message as
+/// `(upstream request id: ...)`. The same key as the `openai` provider's.
+const UPSTREAM_REQUEST_ID: &str = "upstream_request_id";
+
+const CHAT: &str = "chat/completions";
+const EMBEDDINGS: &str = "embeddings";
+const MODELS: &str = "models";
+
+/// OpenAI-format error bodies (vLLM's integer `code` included), classified
+/// by the protocol crate.
+fn classify(r: &ErrorResponse<'_>) -> Error {
+    error_from_response(r.status, r.retry_after(), r.body)
+}
+
 /// Any OpenAI-compatible endpoint — Groq, Together, OpenRouter, DeepInfra,
 /// Mistral, DeepSeek, vLLM, llama.cpp, LM Studio or your own — with each
 /// service's documented quirks applied from a preset.
@@ -36,16 +56,17 @@ pub const DROPPED_PARAMS: &str = "dropped_params";
 pub struct OpenAiCompatible {
     config: OpenAiCompatibleConfig,
     resolved: Resolved,
-    client: ChatCompletionsClient,
+    options: RequestOptions,
+    upstream: Upstream,
 }
 
 impl std::fmt::Debug for OpenAiCompatible {
-    /// The config and the client, both of which leave credentials and header values out.
+    /// The config and the upstream, both of which leave credentials and header values out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpenAiCompatible")
             .field("service", &self.resolved.service)
             .field("config", &self.config)
-            .field("client", &self.client)
+            .field("upstream", &self.upstream)
             .finish_non_exhaustive()
     }
 }
@@ -56,18 +77,37 @@ impl OpenAiCompatible {
         let resolved = config
             .resolve()
             .map_err(|e| e.with_instance(ctx.instance.clone()))?;
-        let options = ClientOptions {
-            base_url: resolved.base_url.clone(),
-            auth: resolved.auth.clone(),
-            headers: resolved.headers.clone(),
-            timeout: resolved.timeout,
-            include_usage: resolved.include_usage,
+        let mut builder = Upstream::builder(ctx, resolved.base_url.as_str());
+        for (name, value) in &resolved.headers {
+            builder = builder.header(name, value);
+        }
+        builder = match &resolved.auth {
+            Auth::None => builder,
+            Auth::Bearer(key) => builder.bearer(key),
+            Auth::Header { name, value } => builder.secret_header(name, value),
         };
-        let client = ChatCompletionsClient::new(options, ctx)?;
+        if let Some(timeout) = resolved.timeout {
+            builder = builder.timeout(timeout);
+        }
+        let upstream = builder
+            .classify(classify)
+            .request_id_header("x-request-id")
+            .endpoint(CHAT)
+            .endpoint(EMBEDDINGS)
+            .endpoint(MODELS)
+            .build()?;
+        let mut options = RequestOptions::default();
+        if resolved.max_tokens_field == TokenField::MaxCompletionTokens {
+            options = options.max_completion_tokens();
+        }
+        if resolved.send_reasoning_content {
+            options = options.with_reasoning_content();
+        }
         Ok(OpenAiCompatible {
             config,
             resolved,
-            client,
+            options,
+            upstream,
         })
     }
 
@@ -76,41 +116,58 @@ impl OpenAiCompatible {
         &self.config
     }
 
-    /// The HTTP client.
-    pub fn client(&self) -> &ChatCompletionsClient {
-        &self.client
+    /// The way to the service (for requests this provider has no method for).
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
-    /// The request as this service wants it, and the parameters dropped
-    /// from it. Fails (naming the parameter) on an unsupported parameter
-    /// under `unsupported_params = "reject"`.
+    /// The request (already validated by the gateway) as this service wants
+    /// it, and the parameters dropped from it. Fails (naming the parameter)
+    /// on an unsupported parameter under `unsupported_params = "reject"`.
     pub fn wire_request(
         &self,
         request: &ChatRequest,
     ) -> Result<(Map<String, Value>, Vec<String>), Error> {
-        request.validate().map_err(|e| self.client.error(e))?;
-        let mut options = RequestOptions::default();
-        if self.resolved.max_tokens_field == TokenField::MaxCompletionTokens {
-            options = options.max_completion_tokens();
-        }
-        if self.resolved.send_reasoning_content {
-            options = options.with_reasoning_content();
-        }
-        let wire = to_wire_request(request, &options).map_err(|e| self.client.error(e))?;
-        let mut body = match serde_json::to_value(&wire) {
-            Ok(Value::Object(map)) => map,
-            _ => {
-                return Err(self.client.error(Error::invalid_request(
-                    "the request could not be serialized",
-                )));
-            }
+        let wire = to_wire_request(request, &self.options).map_err(|e| self.upstream.error(e))?;
+        let Ok(Value::Object(mut body)) = serde_json::to_value(&wire) else {
+            return Err(self.upstream.error(Error::invalid_request(
+                "the request could not be serialized",
+            )));
         };
         let dropped = self
             .resolved
             .shaping
             .apply(&mut body)
-            .map_err(|e| self.client.error(e))?;
+            .map_err(|e| self.upstream.error(e))?;
         Ok((body, dropped))
+    }
+
+    /// `POST chat/completions` with the shaped request, encoded once:
+    /// streamed with `stream: true` (and `stream_options.include_usage: true`
+    /// unless the instance turned it off), else without `stream` or
+    /// `stream_options`. Also returns the parameters dropped.
+    fn chat_request(
+        &self,
+        request: &ChatRequest,
+        stream: bool,
+    ) -> Result<(Request<Bytes>, Vec<String>), Error> {
+        let (mut body, dropped) = self.wire_request(request)?;
+        if stream {
+            body.insert("stream".into(), Value::Bool(true));
+            if self.resolved.include_usage {
+                let options = body.entry("stream_options").or_insert(Value::Null);
+                if !options.is_object() {
+                    *options = Value::Object(Map::new());
+                }
+                options["include_usage"] = Value::Bool(true);
+            }
+        } else {
+            body.remove("stream");
+            body.remove("stream_options");
+        }
+        let bytes = self.upstream.encode(&body)?;
+        let http = self.upstream.request(Method::POST, CHAT, bytes)?;
+        Ok((http, dropped))
     }
 }
 
@@ -129,9 +186,20 @@ impl ProviderInit for OpenAiCompatible {
 
 #[async_trait]
 impl Provider for OpenAiCompatible {
+    /// `POST chat/completions`; the answer names the instance as its
+    /// provider, keeps the upstream request id in
+    /// `extra["upstream_request_id"]` and lists dropped parameters in
+    /// `extra["dropped_params"]`.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let (body, dropped) = self.wire_request(request)?;
-        let mut response = self.client.chat_json(body).await?;
+        let (http, dropped) = self.chat_request(request, false)?;
+        let reply = self.upstream.fetch(http).await?;
+        let mut response = reply.decode(parse_chat_response)?;
+        response.provider = self.upstream.instance().to_string();
+        if let Some(id) = reply.request_id {
+            response
+                .extra
+                .insert(UPSTREAM_REQUEST_ID.into(), Value::String(id));
+        }
         if !dropped.is_empty() {
             response.extra.insert(
                 DROPPED_PARAMS.into(),
@@ -141,36 +209,48 @@ impl Provider for OpenAiCompatible {
         Ok(response)
     }
 
+    /// `POST chat/completions` with `stream: true`; returns once the
+    /// answer's headers arrived.
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let (body, _dropped) = self.wire_request(request)?;
-        self.client.chat_stream_json(body).await
+        let (http, _dropped) = self.chat_request(request, true)?;
+        let reply = self.upstream.open(http).await?;
+        Ok(reply.events(chat_event_stream))
     }
 
-    /// The configured `models`, else `GET /models`.
+    /// The configured `models`, else `GET models`; each named with the
+    /// instance as its provider.
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {
+        let instance = self.upstream.instance();
         if !self.resolved.models.is_empty() || !self.resolved.models_endpoint {
             return Ok(self
                 .resolved
                 .models
                 .iter()
                 .map(|id| ModelInfo {
-                    provider: self.client.instance().to_owned(),
+                    provider: instance.to_string(),
                     ..ModelInfo::new(id.clone())
                 })
                 .collect());
         }
-        self.client.models().await
+        let mut models = self.upstream.get(MODELS).await?.decode(parse_models)?;
+        for m in &mut models {
+            m.provider = instance.to_string();
+        }
+        Ok(models)
     }
 
+    /// `POST embeddings`, answered with the instance as the provider.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
         if !self.resolved.embeddings {
-            return Err(self.client.error(Error::unsupported(format!(
+            return Err(self.upstream.error(Error::unsupported(format!(
                 "{} has no embeddings endpoint (set `embeddings = true` if it does)",
                 self.resolved.service
             ))));
         }
-        request.validate().map_err(|e| self.client.error(e))?;
-        let wire = to_wire_embeddings_request(request).map_err(|e| self.client.error(e))?;
-        self.client.embed(&wire).await
+        let wire = to_wire_embeddings_request(request).map_err(|e| self.upstream.error(e))?;
+        let reply = self.upstream.post_json(EMBEDDINGS, &wire).await?;
+        let mut response = reply.decode(parse_embeddings_response)?;
+        response.provider = self.upstream.instance().to_string();
+        Ok(response)
     }
 }

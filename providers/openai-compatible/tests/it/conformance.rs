@@ -40,7 +40,7 @@ fn get_weather() -> Tool {
 
 /// A vLLM-preset instance on recorded OpenAI-format bodies.
 #[derive(Debug)]
-pub struct VllmFixtures;
+pub(crate) struct VllmFixtures;
 
 impl WireFixtures for VllmFixtures {
     fn config(&self, base_url: &str, api_key: &str) -> Value {
