@@ -11,7 +11,7 @@ use switchboard_core::{
 };
 
 use crate::config::types::Config;
-use crate::config::{ConfigLoader, KnownProvider};
+use crate::config::{ConfigLoader, ProviderFeature};
 use crate::registry::{ApplyReport, Registry};
 use crate::router::{Routed, Router};
 
@@ -51,7 +51,7 @@ pub struct SwitchboardBuilder {
     config: Option<Config>,
     http: Option<reqwest::Client>,
     catalog: Option<&'static Catalog>,
-    known: Option<&'static [KnownProvider]>,
+    known: Option<&'static [ProviderFeature]>,
 }
 
 impl SwitchboardBuilder {
@@ -88,7 +88,7 @@ impl SwitchboardBuilder {
 
     /// Provider kinds the build could link, for "build with `--features x`" hints.
     #[must_use]
-    pub fn known_providers(mut self, known: &'static [KnownProvider]) -> Self {
+    pub fn known_providers(mut self, known: &'static [ProviderFeature]) -> Self {
         self.known = Some(known);
         self
     }

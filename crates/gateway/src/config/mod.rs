@@ -42,4 +42,11 @@ mod validate;
 
 pub use issue::{ConfigError, ConfigIssue};
 pub use json_schema::config_schema;
-pub use loader::{ConfigLoader, KnownProvider, LoadedConfig};
+pub use loader::{ConfigLoader, LoadedConfig};
+pub use types::ProviderFeature;
+
+/// The old name of [`ProviderFeature`].
+#[deprecated(
+    note = "renamed to `ProviderFeature` (`switchboard_gateway::config::ProviderFeature`)"
+)]
+pub type KnownProvider = ProviderFeature;

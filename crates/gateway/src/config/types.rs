@@ -274,6 +274,20 @@ impl TargetSpec {
     }
 }
 
+/// A provider crate of the workspace and the Cargo feature of the
+/// `switchboard` crate that links it (the facade's `PROVIDER_FEATURES`).
+/// Given to [`ConfigLoader::known_providers`](super::ConfigLoader::known_providers),
+/// it turns an unknown `kind` into "build with `--features x`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderFeature {
+    /// The provider's name (its `kind`).
+    pub provider: &'static str,
+    /// The Cargo feature of the `switchboard` crate that links it.
+    pub feature: &'static str,
+    /// Whether this build has the feature on.
+    pub enabled: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

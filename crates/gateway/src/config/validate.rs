@@ -20,12 +20,11 @@ use switchboard_core::{Catalog, ProviderDescriptor};
 
 use super::env::EnvLayer;
 use super::issue::ConfigIssue;
-use super::loader::KnownProvider;
 use super::messages::{Problem, closest, coerce, describe, expected_phrase, is_secret_key, list};
 use super::path::{KeyPath, Seg};
 use super::types::{
-    Config, HealthConfig, InstanceConfig, ModelAlias, RouterConfig, ServerConfig, Strategy,
-    TargetSpec,
+    Config, HealthConfig, InstanceConfig, ModelAlias, ProviderFeature, RouterConfig, ServerConfig,
+    Strategy, TargetSpec,
 };
 
 /// The figment metadata name of the `SWITCHBOARD_*` layer.
@@ -98,7 +97,7 @@ pub(crate) struct Validator<'a> {
     files: &'a [FileInfo],
     env: &'a EnvLayer,
     catalog: &'a Catalog,
-    known: &'static [KnownProvider],
+    known: &'static [ProviderFeature],
     /// Every problem found.
     pub(crate) issues: Vec<ConfigIssue>,
     /// Keys already reported: later problems there are consequences.
@@ -112,7 +111,7 @@ impl<'a> Validator<'a> {
         files: &'a [FileInfo],
         env: &'a EnvLayer,
         catalog: &'a Catalog,
-        known: &'static [KnownProvider],
+        known: &'static [ProviderFeature],
     ) -> Self {
         Validator {
             figment,
@@ -541,7 +540,7 @@ impl<'a> Validator<'a> {
                 ),
             )
         };
-        let feature_hint = |k: &KnownProvider| {
+        let feature_hint = |k: &ProviderFeature| {
             if k.enabled {
                 format!(
                     "`{}` should be linked by the `{}` feature, which is on, but it is not in \
