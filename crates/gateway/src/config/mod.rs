@@ -1,5 +1,7 @@
-//! Configuration: the file's [types], loading it in layers ([`ConfigLoader`])
-//! and the whole-config JSON Schema ([`config_schema`]).
+//! Configuration: the file's [types], loading it in layers ([`ConfigLoader`]),
+//! the whole-config JSON Schema ([`config_schema`]), and the two value
+//! helpers the runtime applies to instance configs: [`redact`] (credentials
+//! out, for status views) and [`merge_patch`] (runtime updates).
 //!
 //! Layers, lowest first:
 //!
@@ -34,8 +36,10 @@ mod env;
 mod issue;
 mod json_schema;
 mod loader;
+mod merge_patch;
 mod messages;
 mod path;
+mod redact;
 mod subst;
 pub mod types;
 mod validate;
@@ -43,6 +47,8 @@ mod validate;
 pub use issue::{ConfigError, ConfigIssue};
 pub use json_schema::config_schema;
 pub use loader::{ConfigLoader, LoadedConfig};
+pub use merge_patch::merge_patch;
+pub use redact::redact;
 pub use types::ProviderFeature;
 
 /// The old name of [`ProviderFeature`].

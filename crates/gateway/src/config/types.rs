@@ -73,7 +73,7 @@ pub struct InstanceConfig {
 
 impl std::fmt::Debug for InstanceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let settings = crate::registry::redact(&Value::Object(self.settings.clone()), None, None);
+        let settings = super::redact(&Value::Object(self.settings.clone()), None, None);
         f.debug_struct("InstanceConfig")
             .field("kind", &self.kind)
             .field("enabled", &self.enabled)
