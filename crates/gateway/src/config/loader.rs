@@ -12,7 +12,7 @@ use switchboard_core::Catalog;
 
 use super::env::{EnvLayer, Vars};
 use super::issue::{ConfigError, ConfigIssue};
-use super::path::KeyPath;
+use super::key_path::KeyPath;
 use super::subst::substitute;
 use super::types::{Config, ProviderFeature};
 use super::validate::{ENV_LAYER_NAME, FileInfo, SubstIssue, Validator};

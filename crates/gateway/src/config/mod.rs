@@ -32,13 +32,13 @@
 //! supplied the bad value, its key path, what was found and what was
 //! expected, and a "did you mean" where a name is close.
 
+mod diagnostics;
 mod env;
 mod issue;
 mod json_schema;
+mod key_path;
 mod loader;
 mod merge_patch;
-mod messages;
-mod path;
 mod redact;
 mod subst;
 pub mod types;

@@ -18,10 +18,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 use switchboard_core::{Catalog, ProviderDescriptor};
 
+use super::diagnostics::{
+    Problem, closest, coerce, describe, expected_phrase, is_secret_key, list,
+};
 use super::env::EnvLayer;
 use super::issue::ConfigIssue;
-use super::messages::{Problem, closest, coerce, describe, expected_phrase, is_secret_key, list};
-use super::path::{KeyPath, Seg};
+use super::key_path::{KeyPath, Seg};
 use super::types::{
     Config, HealthConfig, InstanceConfig, ModelAlias, ProviderFeature, RouterConfig, ServerConfig,
     Strategy, TargetSpec,
