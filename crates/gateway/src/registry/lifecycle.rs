@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use switchboard_core::{Error, ModelInfo, Provider};
 
-use super::instance::Live;
-use super::{Instance, InstanceState, Instances, Registry};
+use super::instance::{Instance, InstanceState, Live};
+use super::{Instances, Registry};
 use crate::config::merge_patch;
 use crate::config::types::InstanceConfig;
 use crate::health::Health;

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use switchboard_core::Capabilities;
 
-use super::{Instance, InstanceState};
+use super::instance::{Instance, InstanceState};
 use crate::config::redact;
 use crate::health::HealthSnapshot;
 
