@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use serde::Serialize;
 use serde_json::{Map, Value};
 use switchboard_core::{Error, ModelInfo, Provider};
 
 use super::instance::{Instance, InstanceState, Live};
+use super::status::ApplyReport;
 use super::{Instances, Registry};
 use crate::config::merge_patch;
 use crate::config::types::InstanceConfig;
@@ -21,21 +21,6 @@ use crate::health::Health;
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long listing one instance's models may take while building it.
 const MODELS_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What [`Registry::apply`] changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ApplyReport {
-    /// Instances created.
-    pub added: Vec<String>,
-    /// Instances removed.
-    pub removed: Vec<String>,
-    /// Instances rebuilt because their config changed.
-    pub reloaded: Vec<String>,
-    /// Instances left untouched.
-    pub unchanged: Vec<String>,
-    /// Instances whose (re)build failed, with the error.
-    pub failed: Vec<(String, String)>,
-}
 
 impl Registry {
     /// Builds the provider and lists its models; never panics, never hangs

@@ -18,8 +18,7 @@ use serde_json::Value;
 use switchboard_core::{Catalog, Error, HealthReport, ProviderContext};
 
 pub use instance::{Instance, InstanceState};
-pub use lifecycle::ApplyReport;
-pub use status::InstanceStatus;
+pub use status::{ApplyReport, InstanceStatus};
 
 use crate::config::types::HealthConfig;
 use crate::health::HealthPolicy;

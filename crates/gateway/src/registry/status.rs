@@ -1,4 +1,5 @@
-//! The operator's view of an instance: [`InstanceStatus`], config redacted.
+//! What operators see: [`InstanceStatus`] (an instance, config redacted)
+//! and [`ApplyReport`] (what applying a configuration changed).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -74,4 +75,19 @@ impl Instance {
             generation: self.generation(),
         }
     }
+}
+
+/// What [`Registry::apply`](super::Registry::apply) changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Instances created.
+    pub added: Vec<String>,
+    /// Instances removed.
+    pub removed: Vec<String>,
+    /// Instances rebuilt because their config changed.
+    pub reloaded: Vec<String>,
+    /// Instances left untouched.
+    pub unchanged: Vec<String>,
+    /// Instances whose (re)build failed, with the error.
+    pub failed: Vec<(String, String)>,
 }

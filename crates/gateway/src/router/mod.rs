@@ -1,27 +1,33 @@
 //! The router: resolves a model name to targets, then tries them with
 //! retries, exponential backoff with jitter, `Retry-After`, time and attempt
 //! budgets, and fallback.
+//!
+//! `plan` decides what follows a failed attempt; `stream` tracks a routed
+//! stream after its first event.
+
+mod plan;
+mod stream;
 
 use std::collections::BTreeMap;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use futures::StreamExt;
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
 use serde::Serialize;
 use switchboard_core::{
-    ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ErrorKind, Provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, Provider,
 };
 use tokio::time::Instant;
 
 use crate::config::types::{ModelAlias, RouterConfig, Strategy};
 use crate::health::HealthPolicy;
 use crate::registry::{Instance, Registry};
+use plan::Plan;
+pub use plan::Target;
+use stream::TrackedStream;
 
 /// Which instance and model served a request, and what it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,15 +59,6 @@ pub struct Routed<T> {
     pub value: T,
     /// How it was obtained.
     pub route: RouteInfo,
-}
-
-/// One candidate: an instance and the model to ask it for.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The instance.
-    pub instance: Arc<Instance>,
-    /// The model id at that instance.
-    pub model: String,
 }
 
 #[derive(Debug)]
@@ -488,165 +485,5 @@ fn describe_state(inst: &Instance) -> String {
         crate::registry::InstanceState::Ready => "ready".into(),
         crate::registry::InstanceState::Disabled => "disabled".into(),
         crate::registry::InstanceState::Failed { error } => format!("failed: {error}"),
-    }
-}
-
-/// Where the retry loop is: which target, how many tries, and the budgets.
-struct Plan<'a> {
-    config: &'a RouterConfig,
-    index: usize,
-    len: usize,
-    tries_on_target: u32,
-    attempts: u32,
-    fallbacks: u32,
-}
-
-impl<'a> Plan<'a> {
-    fn new(targets: &[Target], config: &'a RouterConfig) -> Self {
-        Plan {
-            config,
-            index: 0,
-            len: targets.len(),
-            tries_on_target: 0,
-            attempts: 0,
-            fallbacks: 0,
-        }
-    }
-
-    fn next_target(&mut self) -> bool {
-        if self.index + 1 < self.len {
-            self.index += 1;
-            self.tries_on_target = 0;
-            self.fallbacks += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Decides what follows a failed attempt: `Some(delay)` to try again
-    /// (the same or the next target, as now set in `index`), `None` to give up.
-    fn after_error(
-        &mut self,
-        err: &Error,
-        targets: &[Target],
-        remaining: Duration,
-    ) -> Option<Duration> {
-        if self.attempts >= self.config.max_attempts.max(1) || remaining.is_zero() {
-            return None;
-        }
-        if err.kind() == &ErrorKind::ContextLengthExceeded {
-            // Only a target with a larger context window can help.
-            let current = &targets[self.index];
-            let have = current.instance.context_length(&current.model);
-            let bigger = targets
-                .iter()
-                .enumerate()
-                .skip(self.index + 1)
-                .find(|(_, t)| match (have, t.instance.context_length(&t.model)) {
-                    (Some(have), Some(other)) => other > have,
-                    _ => false,
-                })
-                .map(|(i, _)| i)?;
-            self.fallbacks += 1;
-            self.index = bigger;
-            self.tries_on_target = 0;
-            return Some(Duration::ZERO);
-        }
-        if !err.is_retryable() {
-            return None;
-        }
-        if self.tries_on_target < self.config.retries_per_target {
-            self.tries_on_target += 1;
-            let delay = backoff(self.config, self.tries_on_target, err.retry_after());
-            if delay < remaining {
-                return Some(delay);
-            }
-            // Waiting would exceed the budget (e.g. a long Retry-After):
-            // try the next target at once instead.
-        }
-        if self.next_target() {
-            Some(Duration::ZERO)
-        } else {
-            None
-        }
-    }
-}
-
-/// Exponential backoff with equal jitter, at least `retry_after`.
-fn backoff(config: &RouterConfig, retry: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = config
-        .backoff_base_ms
-        .saturating_mul(1u64 << retry.saturating_sub(1).min(20))
-        .min(config.backoff_max_ms);
-    let half = exp / 2;
-    let jittered = half + fastrand::u64(0..=half);
-    let delay = Duration::from_millis(jittered);
-    match retry_after {
-        Some(ra) if ra > delay => ra,
-        _ => delay,
-    }
-}
-
-/// A routed stream: yields the first event the router already received,
-/// then the rest. The router recorded a success at the first event; an
-/// error later in the stream is recorded as a failure too.
-struct TrackedStream {
-    first: Option<ChatEvent>,
-    inner: ChatStream,
-    instance: Option<Arc<Instance>>,
-    policy: HealthPolicy,
-    ttft: Duration,
-    done: bool,
-}
-
-impl Stream for TrackedStream {
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(first)));
-        }
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let item = self.inner.as_mut().poll_next(cx);
-        match &item {
-            Poll::Ready(None) => self.done = true,
-            Poll::Ready(Some(Err(err))) => {
-                self.done = true;
-                if let Some(inst) = &self.instance {
-                    inst.health().record_error(err, self.ttft, &self.policy);
-                }
-            }
-            _ => {}
-        }
-        item
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        let c = RouterConfig {
-            backoff_base_ms: 100,
-            backoff_max_ms: 1_000,
-            ..RouterConfig::default()
-        };
-        for _ in 0..50 {
-            let d1 = backoff(&c, 1, None);
-            assert!((50..=100).contains(&(d1.as_millis() as u64)), "{d1:?}");
-            let d3 = backoff(&c, 3, None);
-            assert!((200..=400).contains(&(d3.as_millis() as u64)), "{d3:?}");
-            let d9 = backoff(&c, 9, None);
-            assert!((500..=1_000).contains(&(d9.as_millis() as u64)), "{d9:?}");
-        }
-        assert_eq!(
-            backoff(&c, 1, Some(Duration::from_secs(7))),
-            Duration::from_secs(7)
-        );
     }
 }
