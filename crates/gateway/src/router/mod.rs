@@ -25,6 +25,7 @@ use tokio::time::Instant;
 use crate::config::types::{ModelAlias, RouterConfig, Strategy};
 use crate::health::HealthPolicy;
 use crate::registry::{Instance, Registry};
+use crate::validated::{Routable, Validated};
 use plan::Plan;
 pub use plan::Target;
 use stream::TrackedStream;
@@ -296,8 +297,18 @@ impl Router {
         Ok(candidates.into_iter().map(|(t, _)| t).collect())
     }
 
-    /// A chat answer, routed.
+    /// A chat answer, routed. Validates `request` once, as
+    /// [`Switchboard::chat`](crate::Switchboard::chat) does for the server
+    /// and library users; no retry or fallback validates it again.
     pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
+        self.chat_validated(Validated::new(request)?).await
+    }
+
+    /// [`chat`](Self::chat) for a request the caller validated.
+    pub(crate) async fn chat_validated(
+        &self,
+        request: Validated<ChatRequest>,
+    ) -> Result<Routed<ChatResponse>, Error> {
         let (mut response, route) = self.route(request, |p, r| p.chat(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
@@ -310,7 +321,16 @@ impl Router {
 
     /// A streamed chat answer, routed. Falls back only before the first
     /// event: once an event reached the caller, errors end the stream.
+    /// Validates `request` once, as [`chat`](Self::chat) does.
     pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
+        self.chat_stream_validated(Validated::new(request)?).await
+    }
+
+    /// [`chat_stream`](Self::chat_stream) for a request the caller validated.
+    pub(crate) async fn chat_stream_validated(
+        &self,
+        request: Validated<ChatRequest>,
+    ) -> Result<Routed<ChatStream>, Error> {
         let first_event_timeout =
             Duration::from_millis(self.settings.load().config.first_event_timeout_ms);
         let (started, route) = self
@@ -355,21 +375,21 @@ impl Router {
         })
     }
 
-    /// Embeddings, routed.
+    /// Embeddings, routed. Validates `request` once, as [`chat`](Self::chat)
+    /// does.
     pub async fn embed(
         &self,
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
-        let model = request.model.clone();
-        let targets = self.resolve(&model)?;
-        let (mut response, route) = self
-            .run(
-                targets,
-                request,
-                |r, m| r.model = m.to_owned(),
-                |p, r| p.embed(r),
-            )
-            .await?;
+        self.embed_validated(Validated::new(request)?).await
+    }
+
+    /// [`embed`](Self::embed) for a request the caller validated.
+    pub(crate) async fn embed_validated(
+        &self,
+        request: Validated<EmbeddingsRequest>,
+    ) -> Result<Routed<EmbeddingsResponse>, Error> {
+        let (mut response, route) = self.route(request, |p, r| p.embed(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -379,22 +399,23 @@ impl Router {
         })
     }
 
-    async fn route<T>(
+    /// Resolves the request's model, then runs the retry/fallback loop.
+    async fn route<R: Routable, T>(
         &self,
-        request: ChatRequest,
-        op: impl for<'a> Fn(&'a dyn Provider, &'a ChatRequest) -> BoxFuture<'a, Result<T, Error>>,
+        request: Validated<R>,
+        op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
-        let targets = self.resolve(&request.model)?;
-        self.run(targets, request, |r, m| r.model = m.to_owned(), op)
-            .await
+        let targets = self.resolve(request.get().model())?;
+        self.run(targets, request, op).await
     }
 
-    /// The retry/fallback loop shared by chat, streams and embeddings.
-    async fn run<R, T>(
+    /// The retry/fallback loop shared by chat, streams and embeddings. It
+    /// takes a [`Validated`] request and only retargets it: no attempt
+    /// validates it again.
+    async fn run<R: Routable, T>(
         &self,
         targets: Vec<Target>,
-        mut request: R,
-        set_model: impl Fn(&mut R, &str),
+        mut request: Validated<R>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
         let config = self.settings.load().config.clone();
@@ -415,15 +436,22 @@ impl Router {
                     false => return Err(err.with_instance(target.instance.name_arc().clone())),
                 }
             };
-            set_model(&mut request, &target.model);
+            let retargeted = request.retarget(&target.model);
             plan.attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
-            let (result, wire) = switchboard_core::wire_time::measure(tokio::time::timeout(
-                remaining,
-                op(provider.as_ref(), &request),
-            ))
-            .await;
+            let (result, wire) = match retargeted {
+                Ok(()) => {
+                    switchboard_core::wire_time::measure(tokio::time::timeout(
+                        remaining,
+                        op(provider.as_ref(), request.get()),
+                    ))
+                    .await
+                }
+                // The target's model is empty: fail the attempt as the
+                // request's `validate()` would, without calling the provider.
+                Err(invalid) => (Ok(Err(invalid)), None),
+            };
             let result = match result {
                 Ok(r) => r,
                 Err(_) => Err(Error::timeout(format!(
