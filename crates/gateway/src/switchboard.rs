@@ -40,6 +40,14 @@ use crate::validated::Validated;
 /// then only changes the request's `model` to each target's; no retry or
 /// fallback validates again, so a [`Provider`](switchboard_core::Provider)
 /// receives a validated request and need not validate it itself.
+///
+/// # Errors from instances
+///
+/// Every error the router returns from a provider call (an attempt, the
+/// first event of a stream, an error later inside a routed stream) and every
+/// error of a registry health check carries the instance it came from
+/// ([`Error::instance`]), set once by the router or registry: providers need
+/// not tag their errors.
 pub struct Switchboard {
     registry: Arc<Registry>,
     router: Router,

@@ -141,10 +141,8 @@ impl Registry {
             Ok(_) => inst.health.record_success(started.elapsed(), &policy),
             Err(e) => inst.health.record_error(e, started.elapsed(), &policy),
         }
-        result.map_err(|e| match e.instance() {
-            Some(_) => e,
-            None => e.with_instance(inst.name.clone()),
-        })
+        // Like the router, the registry tags every error of a provider call.
+        result.map_err(|e| e.with_instance(inst.name.clone()))
     }
 
     /// Checks every ready instance concurrently.

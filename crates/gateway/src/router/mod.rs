@@ -364,6 +364,7 @@ impl Router {
         let stream = TrackedStream {
             first: Some(first),
             inner: rest,
+            name: route.instance.clone(),
             instance,
             policy: *self.registry.policy().as_ref(),
             ttft: route.upstream_time,
@@ -482,10 +483,10 @@ impl Router {
                         .instance
                         .health()
                         .record_error(&err, elapsed, &policy);
-                    let err = match err.instance() {
-                        Some(_) => err,
-                        None => err.with_instance(target.instance.name_arc().clone()),
-                    };
+                    // The one place a provider call's error gets its instance:
+                    // `with_instance` sets the single tag, so an error the
+                    // provider already tagged with this instance is unchanged.
+                    let err = err.with_instance(target.instance.name_arc().clone());
                     tracing::debug!(
                         instance = target.instance.name(),
                         model = %target.model,

@@ -14,10 +14,14 @@ use crate::registry::Instance;
 
 /// A routed stream: yields the first event the router already received,
 /// then the rest. The router recorded a success at the first event; an
-/// error later in the stream is recorded as a failure too.
+/// error later in the stream is recorded as a failure too, and tagged with
+/// the instance like every error of a provider call.
 pub(super) struct TrackedStream {
     pub(super) first: Option<ChatEvent>,
     pub(super) inner: ChatStream,
+    /// The instance that serves the stream, for its errors.
+    pub(super) name: Arc<str>,
+    /// That instance, for its health (absent if it was removed meanwhile).
     pub(super) instance: Option<Arc<Instance>>,
     pub(super) policy: HealthPolicy,
     pub(super) ttft: Duration,
@@ -34,17 +38,19 @@ impl Stream for TrackedStream {
         if self.done {
             return Poll::Ready(None);
         }
-        let item = self.inner.as_mut().poll_next(cx);
-        match &item {
-            Poll::Ready(None) => self.done = true,
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
             Poll::Ready(Some(Err(err))) => {
                 self.done = true;
                 if let Some(inst) = &self.instance {
-                    inst.health().record_error(err, self.ttft, &self.policy);
+                    inst.health().record_error(&err, self.ttft, &self.policy);
                 }
+                Poll::Ready(Some(Err(err.with_instance(self.name.clone()))))
             }
-            _ => {}
+            other => other,
         }
-        item
     }
 }

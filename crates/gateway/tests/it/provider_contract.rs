@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use futures::StreamExt;
 use serde_json::{Value, json};
 use switchboard_core::{
     BuildFuture, Capabilities, Catalog, ChatEvent, ChatRequest, ChatResponse, ChatStream, Error,
@@ -181,4 +182,55 @@ async fn an_empty_target_model_fails_as_validate_would_without_a_call() {
     assert_eq!(err.param(), Some("model"));
     assert_eq!(err.instance(), Some("e1"));
     assert!(seen("e1").is_empty(), "{:?}", seen("e1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn provider_errors_carry_the_attempts_instance_once() {
+    let sb = switchboard(json!({
+        "router": router(),
+        "providers": {
+            "untagged": {"kind": "probe", "fail": 99, "tag": "none"},
+            "tagged": {"kind": "probe", "fail": 99, "tag": "self"}
+        }
+    }))
+    .await;
+    for name in ["untagged", "tagged"] {
+        let err = sb
+            .chat(req(&format!("{name}/m")))
+            .await
+            .expect_err("always down");
+        assert_eq!(err.kind(), &ErrorKind::Unavailable);
+        assert_eq!(err.instance(), Some(name));
+        let shown = err.to_string();
+        assert_eq!(shown, format!("[{name}] unavailable: probe is down"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn errors_inside_a_routed_stream_carry_the_instance() {
+    let sb = switchboard(json!({
+        "providers": {"s1": {"kind": "probe", "stream_error": true}}
+    }))
+    .await;
+    let out = sb.chat_stream(req("s1/m")).await.expect("starts");
+    let items: Vec<_> = out.value.collect().await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(matches!(items[0], Ok(ChatEvent::Start { .. })));
+    let err = items[1].as_ref().expect_err("then the error");
+    assert_eq!(err.instance(), Some("s1"));
+    assert_eq!(
+        err.to_string(),
+        "[s1] upstream error (HTTP 502): stream broke"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn health_check_errors_carry_the_instance() {
+    let sb = switchboard(json!({"providers": {"h1": {"kind": "probe"}}})).await;
+    let err = sb
+        .registry()
+        .health_check("h1")
+        .await
+        .expect_err("probe health fails");
+    assert_eq!(err.instance(), Some("h1"));
 }
