@@ -4,6 +4,10 @@
 //! The request path only loads `ArcSwap`s (no locks); admin operations
 //! (reload, enable, discover, ...) are serialized by one async mutex that is
 //! never held by requests.
+//!
+//! `instance` holds an [`Instance`] and its state, `lifecycle` builds and
+//! swaps instances ([`Registry::apply`], [`Registry::reload`], ...), and
+//! `status` the operator's views ([`InstanceStatus`], [`ApplyReport`]).
 
 mod instance;
 mod lifecycle;

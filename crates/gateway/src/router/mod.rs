@@ -75,6 +75,36 @@ struct Settings {
     aliases: BTreeMap<String, Alias>,
 }
 
+impl Settings {
+    /// The settings for `config`, with each alias's targets split into
+    /// instance, model and weight.
+    fn new(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Self {
+        let aliases = aliases
+            .iter()
+            .map(|(name, alias)| {
+                let targets = alias
+                    .targets
+                    .iter()
+                    .filter_map(|t| {
+                        t.target()
+                            .split_once('/')
+                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    Alias {
+                        strategy: alias.strategy,
+                        targets,
+                        next: AtomicUsize::new(0),
+                    },
+                )
+            })
+            .collect();
+        Settings { config, aliases }
+    }
+}
+
 /// Routes requests to instances of a [`Registry`].
 pub struct Router {
     registry: Arc<Registry>,
@@ -101,40 +131,14 @@ impl Router {
     ) -> Self {
         Router {
             registry,
-            settings: ArcSwap::from_pointee(Self::settings(config, aliases)),
+            settings: ArcSwap::from_pointee(Settings::new(config, aliases)),
         }
-    }
-
-    fn settings(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Settings {
-        let aliases = aliases
-            .iter()
-            .map(|(name, alias)| {
-                let targets = alias
-                    .targets
-                    .iter()
-                    .filter_map(|t| {
-                        t.target()
-                            .split_once('/')
-                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
-                    })
-                    .collect();
-                (
-                    name.clone(),
-                    Alias {
-                        strategy: alias.strategy,
-                        targets,
-                        next: AtomicUsize::new(0),
-                    },
-                )
-            })
-            .collect();
-        Settings { config, aliases }
     }
 
     /// Replaces the router settings and aliases (on config reload).
     pub fn update(&self, config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) {
         self.settings
-            .store(Arc::new(Self::settings(config, aliases)));
+            .store(Arc::new(Settings::new(config, aliases)));
     }
 
     /// The registry routed over.
