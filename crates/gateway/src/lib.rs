@@ -8,6 +8,7 @@ mod health;
 pub mod registry;
 pub mod router;
 mod switchboard;
+mod validated;
 
 pub use health::{Health, HealthSnapshot};
 pub use registry::{ApplyReport, Instance, InstanceState, InstanceStatus, Registry};

@@ -11,9 +11,10 @@ use switchboard_core::{
 };
 
 use crate::config::types::Config;
-use crate::config::{ConfigLoader, KnownProvider};
+use crate::config::{ConfigLoader, ProviderFeature};
 use crate::registry::{ApplyReport, Registry};
 use crate::router::{Routed, Router};
+use crate::validated::Validated;
 
 /// Every configured provider behind one API, with routing, retries,
 /// fallbacks, health and hot reload.
@@ -28,6 +29,25 @@ use crate::router::{Routed, Router};
 /// println!("{} (from {} in {} attempts)", answer.value.text(), answer.route.instance, answer.route.attempts);
 /// # Ok(()) }
 /// ```
+///
+/// # Validation
+///
+/// [`chat`](Self::chat), [`chat_stream`](Self::chat_stream) and
+/// [`embed`](Self::embed) are where a request is validated
+/// ([`ChatRequest::validate`], [`EmbeddingsRequest::validate`]): once, before
+/// routing. An invalid request fails with an `invalid_request` error naming
+/// the field, and no instance is called (nor its health touched). The router
+/// then only changes the request's `model` to each target's; no retry or
+/// fallback validates again, so a [`Provider`](switchboard_core::Provider)
+/// receives a validated request and need not validate it itself.
+///
+/// # Errors from instances
+///
+/// Every error the router returns from a provider call (an attempt, the
+/// first event of a stream, an error later inside a routed stream) and every
+/// error of a registry health check carries the instance it came from
+/// ([`Error::instance`]), set once by the router or registry: providers need
+/// not tag their errors.
 pub struct Switchboard {
     registry: Arc<Registry>,
     router: Router,
@@ -51,7 +71,7 @@ pub struct SwitchboardBuilder {
     config: Option<Config>,
     http: Option<reqwest::Client>,
     catalog: Option<&'static Catalog>,
-    known: Option<&'static [KnownProvider]>,
+    known: Option<&'static [ProviderFeature]>,
 }
 
 impl SwitchboardBuilder {
@@ -88,7 +108,7 @@ impl SwitchboardBuilder {
 
     /// Provider kinds the build could link, for "build with `--features x`" hints.
     #[must_use]
-    pub fn known_providers(mut self, known: &'static [KnownProvider]) -> Self {
+    pub fn known_providers(mut self, known: &'static [ProviderFeature]) -> Self {
         self.known = Some(known);
         self
     }
@@ -154,24 +174,28 @@ impl Switchboard {
 
     /// A chat answer. `request.model` is an alias, `instance/model`, or a
     /// model listed by exactly one instance.
+    ///
+    /// The request is validated here, once, before routing (see
+    /// [Validation](Switchboard#validation)).
     pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
-        request.validate()?;
-        self.router.chat(request).await
+        let request = Validated::new(request)?;
+        self.router.chat_validated(request).await
     }
 
-    /// A streamed chat answer.
+    /// A streamed chat answer. Validated once, before routing, as
+    /// [`chat`](Self::chat).
     pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
-        request.validate()?;
-        self.router.chat_stream(request).await
+        let request = Validated::new(request)?;
+        self.router.chat_stream_validated(request).await
     }
 
-    /// Embeddings.
+    /// Embeddings. Validated once, before routing, as [`chat`](Self::chat).
     pub async fn embed(
         &self,
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
-        request.validate()?;
-        self.router.embed(request).await
+        let request = Validated::new(request)?;
+        self.router.embed_validated(request).await
     }
 
     /// Every model of every ready instance, with ids as `instance/model`,

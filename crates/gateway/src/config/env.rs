@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use figment::value::{Dict, Value as FigValue};
 
+use super::diagnostics::closest;
 use super::issue::ConfigIssue;
-use super::messages::closest;
-use super::path::KeyPath;
+use super::key_path::KeyPath;
 
 /// The prefix of configuration variables.
 pub(crate) const ENV_PREFIX: &str = "SWITCHBOARD_";

@@ -12,23 +12,10 @@ use switchboard_core::Catalog;
 
 use super::env::{EnvLayer, Vars};
 use super::issue::{ConfigError, ConfigIssue};
-use super::path::KeyPath;
+use super::key_path::KeyPath;
 use super::subst::substitute;
-use super::types::Config;
+use super::types::{Config, ProviderFeature};
 use super::validate::{ENV_LAYER_NAME, FileInfo, SubstIssue, Validator};
-
-/// A provider kind the workspace has, with the Cargo feature that links it
-/// (the facade's `PROVIDER_FEATURES`). Used to tell a user which feature adds
-/// an unknown `kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KnownProvider {
-    /// The provider's name (its `kind`).
-    pub provider: &'static str,
-    /// The Cargo feature of the `switchboard` crate that links it.
-    pub feature: &'static str,
-    /// Whether this build has the feature on.
-    pub enabled: bool,
-}
 
 /// Loads the configuration: defaults < the main file < its profile file <
 /// `SWITCHBOARD_*` environment variables, with `${VAR}` substitution, `.env`
@@ -50,7 +37,7 @@ pub struct ConfigLoader {
     path: Option<PathBuf>,
     profile: Option<String>,
     env: Option<Vec<(String, String)>>,
-    known: &'static [KnownProvider],
+    known: &'static [ProviderFeature],
 }
 
 impl fmt::Debug for ConfigLoader {
@@ -162,7 +149,7 @@ impl ConfigLoader {
 
     /// Provider kinds the workspace has, for "build with `--features x`" hints.
     #[must_use]
-    pub fn known_providers(mut self, known: &'static [KnownProvider]) -> Self {
+    pub fn known_providers(mut self, known: &'static [ProviderFeature]) -> Self {
         self.known = known;
         self
     }

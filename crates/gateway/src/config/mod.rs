@@ -1,5 +1,7 @@
-//! Configuration: the file's [types], loading it in layers ([`ConfigLoader`])
-//! and the whole-config JSON Schema ([`config_schema`]).
+//! Configuration: the file's [types], loading it in layers ([`ConfigLoader`]),
+//! the whole-config JSON Schema ([`config_schema`]), and the two value
+//! helpers the runtime applies to instance configs: [`redact`] (credentials
+//! out, for status views) and [`merge_patch`] (runtime updates).
 //!
 //! Layers, lowest first:
 //!
@@ -30,16 +32,27 @@
 //! supplied the bad value, its key path, what was found and what was
 //! expected, and a "did you mean" where a name is close.
 
+mod diagnostics;
 mod env;
 mod issue;
 mod json_schema;
+mod key_path;
 mod loader;
-mod messages;
-mod path;
+mod merge_patch;
+mod redact;
 mod subst;
 pub mod types;
 mod validate;
 
 pub use issue::{ConfigError, ConfigIssue};
 pub use json_schema::config_schema;
-pub use loader::{ConfigLoader, KnownProvider, LoadedConfig};
+pub use loader::{ConfigLoader, LoadedConfig};
+pub use merge_patch::merge_patch;
+pub use redact::redact;
+pub use types::ProviderFeature;
+
+/// The old name of [`ProviderFeature`].
+#[deprecated(
+    note = "renamed to `ProviderFeature` (`switchboard_gateway::config::ProviderFeature`)"
+)]
+pub type KnownProvider = ProviderFeature;

@@ -73,7 +73,7 @@ pub struct InstanceConfig {
 
 impl std::fmt::Debug for InstanceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let settings = crate::registry::redact(&Value::Object(self.settings.clone()), None, None);
+        let settings = super::redact(&Value::Object(self.settings.clone()), None, None);
         f.debug_struct("InstanceConfig")
             .field("kind", &self.kind)
             .field("enabled", &self.enabled)
@@ -272,6 +272,20 @@ impl TargetSpec {
             TargetSpec::Weighted { weight, .. } => *weight,
         }
     }
+}
+
+/// A provider crate of the workspace and the Cargo feature of the
+/// `switchboard` crate that links it (the facade's `PROVIDER_FEATURES`).
+/// Given to [`ConfigLoader::known_providers`](super::ConfigLoader::known_providers),
+/// it turns an unknown `kind` into "build with `--features x`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderFeature {
+    /// The provider's name (its `kind`).
+    pub provider: &'static str,
+    /// The Cargo feature of the `switchboard` crate that links it.
+    pub feature: &'static str,
+    /// Whether this build has the feature on.
+    pub enabled: bool,
 }
 
 #[cfg(test)]

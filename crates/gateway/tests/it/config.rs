@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::json;
 use switchboard_core::{Catalog, ErrorKind};
 use switchboard_gateway::config::types::{Strategy, TargetSpec};
-use switchboard_gateway::config::{ConfigError, ConfigLoader, KnownProvider, LoadedConfig};
+use switchboard_gateway::config::{ConfigError, ConfigLoader, LoadedConfig, ProviderFeature};
 use switchboard_mock as _;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -44,18 +44,18 @@ impl Drop for TempDir {
     }
 }
 
-static KNOWN: &[KnownProvider] = &[
-    KnownProvider {
+static KNOWN: &[ProviderFeature] = &[
+    ProviderFeature {
         provider: "mock",
         feature: "mock",
         enabled: true,
     },
-    KnownProvider {
+    ProviderFeature {
         provider: "openai",
         feature: "openai",
         enabled: false,
     },
-    KnownProvider {
+    ProviderFeature {
         provider: "anthropic",
         feature: "anthropic",
         enabled: false,

@@ -3,6 +3,7 @@
 
 mod config;
 mod config_schema;
+mod provider_contract;
 mod registry;
 mod reload_file;
 mod router;

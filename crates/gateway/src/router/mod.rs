@@ -1,27 +1,34 @@
 //! The router: resolves a model name to targets, then tries them with
 //! retries, exponential backoff with jitter, `Retry-After`, time and attempt
 //! budgets, and fallback.
+//!
+//! `plan` decides what follows a failed attempt; `stream` tracks a routed
+//! stream after its first event.
+
+mod plan;
+mod stream;
 
 use std::collections::BTreeMap;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use futures::StreamExt;
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
 use serde::Serialize;
 use switchboard_core::{
-    ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ErrorKind, Provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, Provider,
 };
 use tokio::time::Instant;
 
 use crate::config::types::{ModelAlias, RouterConfig, Strategy};
 use crate::health::HealthPolicy;
 use crate::registry::{Instance, Registry};
+use crate::validated::{Routable, Validated};
+use plan::Plan;
+pub use plan::Target;
+use stream::TrackedStream;
 
 /// Which instance and model served a request, and what it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,15 +62,6 @@ pub struct Routed<T> {
     pub route: RouteInfo,
 }
 
-/// One candidate: an instance and the model to ask it for.
-#[derive(Debug, Clone)]
-pub struct Target {
-    /// The instance.
-    pub instance: Arc<Instance>,
-    /// The model id at that instance.
-    pub model: String,
-}
-
 #[derive(Debug)]
 struct Alias {
     strategy: Strategy,
@@ -75,6 +73,36 @@ struct Alias {
 struct Settings {
     config: RouterConfig,
     aliases: BTreeMap<String, Alias>,
+}
+
+impl Settings {
+    /// The settings for `config`, with each alias's targets split into
+    /// instance, model and weight.
+    fn new(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Self {
+        let aliases = aliases
+            .iter()
+            .map(|(name, alias)| {
+                let targets = alias
+                    .targets
+                    .iter()
+                    .filter_map(|t| {
+                        t.target()
+                            .split_once('/')
+                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    Alias {
+                        strategy: alias.strategy,
+                        targets,
+                        next: AtomicUsize::new(0),
+                    },
+                )
+            })
+            .collect();
+        Settings { config, aliases }
+    }
 }
 
 /// Routes requests to instances of a [`Registry`].
@@ -103,40 +131,14 @@ impl Router {
     ) -> Self {
         Router {
             registry,
-            settings: ArcSwap::from_pointee(Self::settings(config, aliases)),
+            settings: ArcSwap::from_pointee(Settings::new(config, aliases)),
         }
-    }
-
-    fn settings(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Settings {
-        let aliases = aliases
-            .iter()
-            .map(|(name, alias)| {
-                let targets = alias
-                    .targets
-                    .iter()
-                    .filter_map(|t| {
-                        t.target()
-                            .split_once('/')
-                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
-                    })
-                    .collect();
-                (
-                    name.clone(),
-                    Alias {
-                        strategy: alias.strategy,
-                        targets,
-                        next: AtomicUsize::new(0),
-                    },
-                )
-            })
-            .collect();
-        Settings { config, aliases }
     }
 
     /// Replaces the router settings and aliases (on config reload).
     pub fn update(&self, config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) {
         self.settings
-            .store(Arc::new(Self::settings(config, aliases)));
+            .store(Arc::new(Settings::new(config, aliases)));
     }
 
     /// The registry routed over.
@@ -299,8 +301,18 @@ impl Router {
         Ok(candidates.into_iter().map(|(t, _)| t).collect())
     }
 
-    /// A chat answer, routed.
+    /// A chat answer, routed. Validates `request` once, as
+    /// [`Switchboard::chat`](crate::Switchboard::chat) does for the server
+    /// and library users; no retry or fallback validates it again.
     pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
+        self.chat_validated(Validated::new(request)?).await
+    }
+
+    /// [`chat`](Self::chat) for a request the caller validated.
+    pub(crate) async fn chat_validated(
+        &self,
+        request: Validated<ChatRequest>,
+    ) -> Result<Routed<ChatResponse>, Error> {
         let (mut response, route) = self.route(request, |p, r| p.chat(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
@@ -313,7 +325,16 @@ impl Router {
 
     /// A streamed chat answer, routed. Falls back only before the first
     /// event: once an event reached the caller, errors end the stream.
+    /// Validates `request` once, as [`chat`](Self::chat) does.
     pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
+        self.chat_stream_validated(Validated::new(request)?).await
+    }
+
+    /// [`chat_stream`](Self::chat_stream) for a request the caller validated.
+    pub(crate) async fn chat_stream_validated(
+        &self,
+        request: Validated<ChatRequest>,
+    ) -> Result<Routed<ChatStream>, Error> {
         let first_event_timeout =
             Duration::from_millis(self.settings.load().config.first_event_timeout_ms);
         let (started, route) = self
@@ -347,6 +368,7 @@ impl Router {
         let stream = TrackedStream {
             first: Some(first),
             inner: rest,
+            name: route.instance.clone(),
             instance,
             policy: *self.registry.policy().as_ref(),
             ttft: route.upstream_time,
@@ -358,21 +380,21 @@ impl Router {
         })
     }
 
-    /// Embeddings, routed.
+    /// Embeddings, routed. Validates `request` once, as [`chat`](Self::chat)
+    /// does.
     pub async fn embed(
         &self,
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
-        let model = request.model.clone();
-        let targets = self.resolve(&model)?;
-        let (mut response, route) = self
-            .run(
-                targets,
-                request,
-                |r, m| r.model = m.to_owned(),
-                |p, r| p.embed(r),
-            )
-            .await?;
+        self.embed_validated(Validated::new(request)?).await
+    }
+
+    /// [`embed`](Self::embed) for a request the caller validated.
+    pub(crate) async fn embed_validated(
+        &self,
+        request: Validated<EmbeddingsRequest>,
+    ) -> Result<Routed<EmbeddingsResponse>, Error> {
+        let (mut response, route) = self.route(request, |p, r| p.embed(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -382,22 +404,23 @@ impl Router {
         })
     }
 
-    async fn route<T>(
+    /// Resolves the request's model, then runs the retry/fallback loop.
+    async fn route<R: Routable, T>(
         &self,
-        request: ChatRequest,
-        op: impl for<'a> Fn(&'a dyn Provider, &'a ChatRequest) -> BoxFuture<'a, Result<T, Error>>,
+        request: Validated<R>,
+        op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
-        let targets = self.resolve(&request.model)?;
-        self.run(targets, request, |r, m| r.model = m.to_owned(), op)
-            .await
+        let targets = self.resolve(request.get().model())?;
+        self.run(targets, request, op).await
     }
 
-    /// The retry/fallback loop shared by chat, streams and embeddings.
-    async fn run<R, T>(
+    /// The retry/fallback loop shared by chat, streams and embeddings. It
+    /// takes a [`Validated`] request and only retargets it: no attempt
+    /// validates it again.
+    async fn run<R: Routable, T>(
         &self,
         targets: Vec<Target>,
-        mut request: R,
-        set_model: impl Fn(&mut R, &str),
+        mut request: Validated<R>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
         let config = self.settings.load().config.clone();
@@ -418,15 +441,22 @@ impl Router {
                     false => return Err(err.with_instance(target.instance.name_arc().clone())),
                 }
             };
-            set_model(&mut request, &target.model);
+            let retargeted = request.retarget(&target.model);
             plan.attempts += 1;
             let remaining = deadline.saturating_duration_since(Instant::now());
             let started = Instant::now();
-            let (result, wire) = switchboard_core::wire_time::measure(tokio::time::timeout(
-                remaining,
-                op(provider.as_ref(), &request),
-            ))
-            .await;
+            let (result, wire) = match retargeted {
+                Ok(()) => {
+                    switchboard_core::wire_time::measure(tokio::time::timeout(
+                        remaining,
+                        op(provider.as_ref(), request.get()),
+                    ))
+                    .await
+                }
+                // The target's model is empty: fail the attempt as the
+                // request's `validate()` would, without calling the provider.
+                Err(invalid) => (Ok(Err(invalid)), None),
+            };
             let result = match result {
                 Ok(r) => r,
                 Err(_) => Err(Error::timeout(format!(
@@ -457,10 +487,10 @@ impl Router {
                         .instance
                         .health()
                         .record_error(&err, elapsed, &policy);
-                    let err = match err.instance() {
-                        Some(_) => err,
-                        None => err.with_instance(target.instance.name_arc().clone()),
-                    };
+                    // The one place a provider call's error gets its instance:
+                    // `with_instance` sets the single tag, so an error the
+                    // provider already tagged with this instance is unchanged.
+                    let err = err.with_instance(target.instance.name_arc().clone());
                     tracing::debug!(
                         instance = target.instance.name(),
                         model = %target.model,
@@ -488,165 +518,5 @@ fn describe_state(inst: &Instance) -> String {
         crate::registry::InstanceState::Ready => "ready".into(),
         crate::registry::InstanceState::Disabled => "disabled".into(),
         crate::registry::InstanceState::Failed { error } => format!("failed: {error}"),
-    }
-}
-
-/// Where the retry loop is: which target, how many tries, and the budgets.
-struct Plan<'a> {
-    config: &'a RouterConfig,
-    index: usize,
-    len: usize,
-    tries_on_target: u32,
-    attempts: u32,
-    fallbacks: u32,
-}
-
-impl<'a> Plan<'a> {
-    fn new(targets: &[Target], config: &'a RouterConfig) -> Self {
-        Plan {
-            config,
-            index: 0,
-            len: targets.len(),
-            tries_on_target: 0,
-            attempts: 0,
-            fallbacks: 0,
-        }
-    }
-
-    fn next_target(&mut self) -> bool {
-        if self.index + 1 < self.len {
-            self.index += 1;
-            self.tries_on_target = 0;
-            self.fallbacks += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Decides what follows a failed attempt: `Some(delay)` to try again
-    /// (the same or the next target, as now set in `index`), `None` to give up.
-    fn after_error(
-        &mut self,
-        err: &Error,
-        targets: &[Target],
-        remaining: Duration,
-    ) -> Option<Duration> {
-        if self.attempts >= self.config.max_attempts.max(1) || remaining.is_zero() {
-            return None;
-        }
-        if err.kind() == &ErrorKind::ContextLengthExceeded {
-            // Only a target with a larger context window can help.
-            let current = &targets[self.index];
-            let have = current.instance.context_length(&current.model);
-            let bigger = targets
-                .iter()
-                .enumerate()
-                .skip(self.index + 1)
-                .find(|(_, t)| match (have, t.instance.context_length(&t.model)) {
-                    (Some(have), Some(other)) => other > have,
-                    _ => false,
-                })
-                .map(|(i, _)| i)?;
-            self.fallbacks += 1;
-            self.index = bigger;
-            self.tries_on_target = 0;
-            return Some(Duration::ZERO);
-        }
-        if !err.is_retryable() {
-            return None;
-        }
-        if self.tries_on_target < self.config.retries_per_target {
-            self.tries_on_target += 1;
-            let delay = backoff(self.config, self.tries_on_target, err.retry_after());
-            if delay < remaining {
-                return Some(delay);
-            }
-            // Waiting would exceed the budget (e.g. a long Retry-After):
-            // try the next target at once instead.
-        }
-        if self.next_target() {
-            Some(Duration::ZERO)
-        } else {
-            None
-        }
-    }
-}
-
-/// Exponential backoff with equal jitter, at least `retry_after`.
-fn backoff(config: &RouterConfig, retry: u32, retry_after: Option<Duration>) -> Duration {
-    let exp = config
-        .backoff_base_ms
-        .saturating_mul(1u64 << retry.saturating_sub(1).min(20))
-        .min(config.backoff_max_ms);
-    let half = exp / 2;
-    let jittered = half + fastrand::u64(0..=half);
-    let delay = Duration::from_millis(jittered);
-    match retry_after {
-        Some(ra) if ra > delay => ra,
-        _ => delay,
-    }
-}
-
-/// A routed stream: yields the first event the router already received,
-/// then the rest. The router recorded a success at the first event; an
-/// error later in the stream is recorded as a failure too.
-struct TrackedStream {
-    first: Option<ChatEvent>,
-    inner: ChatStream,
-    instance: Option<Arc<Instance>>,
-    policy: HealthPolicy,
-    ttft: Duration,
-    done: bool,
-}
-
-impl Stream for TrackedStream {
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(first) = self.first.take() {
-            return Poll::Ready(Some(Ok(first)));
-        }
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let item = self.inner.as_mut().poll_next(cx);
-        match &item {
-            Poll::Ready(None) => self.done = true,
-            Poll::Ready(Some(Err(err))) => {
-                self.done = true;
-                if let Some(inst) = &self.instance {
-                    inst.health().record_error(err, self.ttft, &self.policy);
-                }
-            }
-            _ => {}
-        }
-        item
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_honours_retry_after() {
-        let c = RouterConfig {
-            backoff_base_ms: 100,
-            backoff_max_ms: 1_000,
-            ..RouterConfig::default()
-        };
-        for _ in 0..50 {
-            let d1 = backoff(&c, 1, None);
-            assert!((50..=100).contains(&(d1.as_millis() as u64)), "{d1:?}");
-            let d3 = backoff(&c, 3, None);
-            assert!((200..=400).contains(&(d3.as_millis() as u64)), "{d3:?}");
-            let d9 = backoff(&c, 9, None);
-            assert!((500..=1_000).contains(&(d9.as_millis() as u64)), "{d9:?}");
-        }
-        assert_eq!(
-            backoff(&c, 1, Some(Duration::from_secs(7))),
-            Duration::from_secs(7)
-        );
     }
 }

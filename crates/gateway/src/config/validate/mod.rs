@@ -6,6 +6,13 @@
 //! deserialized again, so one run reports every problem, not just the first.
 //! Strings that came from `${VAR}` substitution or an environment variable
 //! are read as the number or boolean a key needs (`"${N:-3}"` → `3`).
+//!
+//! This module holds the [`Validator`] (where a value came from, messages,
+//! deserializing with repairs, the sections); `providers` checks
+//! `[providers.*]` and `models` checks `[models.*]` aliases.
+
+mod models;
+mod providers;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,20 +20,17 @@ use std::sync::OnceLock;
 
 use figment::Figment;
 use figment::value::{Tag, Value as FigValue};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value as Json};
-use switchboard_core::{Catalog, ProviderDescriptor};
+use serde_json::Value as Json;
+use switchboard_core::Catalog;
 
+use super::diagnostics::{
+    Problem, closest, coerce, describe, expected_phrase, is_secret_key, list,
+};
 use super::env::EnvLayer;
 use super::issue::ConfigIssue;
-use super::loader::KnownProvider;
-use super::messages::{Problem, closest, coerce, describe, expected_phrase, is_secret_key, list};
-use super::path::{KeyPath, Seg};
-use super::types::{
-    Config, HealthConfig, InstanceConfig, ModelAlias, RouterConfig, ServerConfig, Strategy,
-    TargetSpec,
-};
+use super::key_path::{KeyPath, Seg};
+use super::types::{Config, HealthConfig, ProviderFeature, RouterConfig, ServerConfig};
 
 /// The figment metadata name of the `SWITCHBOARD_*` layer.
 pub(crate) const ENV_LAYER_NAME: &str = "SWITCHBOARD_* environment variables";
@@ -69,28 +73,6 @@ fn top_level_keys() -> &'static [String] {
     })
 }
 
-/// The property names of a provider's config schema.
-fn schema_properties(d: &ProviderDescriptor) -> Vec<String> {
-    d.config_schema()
-        .get("properties")
-        .and_then(Json::as_object)
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// An alias target written as a table.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WeightedTarget {
-    target: String,
-    #[serde(default = "one")]
-    weight: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
 /// Checks the merged layers and builds the [`Config`].
 pub(crate) struct Validator<'a> {
     figment: &'a Figment,
@@ -98,7 +80,7 @@ pub(crate) struct Validator<'a> {
     files: &'a [FileInfo],
     env: &'a EnvLayer,
     catalog: &'a Catalog,
-    known: &'static [KnownProvider],
+    known: &'static [ProviderFeature],
     /// Every problem found.
     pub(crate) issues: Vec<ConfigIssue>,
     /// Keys already reported: later problems there are consequences.
@@ -112,7 +94,7 @@ impl<'a> Validator<'a> {
         files: &'a [FileInfo],
         env: &'a EnvLayer,
         catalog: &'a Catalog,
-        known: &'static [KnownProvider],
+        known: &'static [ProviderFeature],
     ) -> Self {
         Validator {
             figment,
@@ -410,324 +392,6 @@ impl<'a> Validator<'a> {
             providers,
             models,
         })
-    }
-
-    fn providers(
-        &mut self,
-        value: Option<Json>,
-    ) -> (BTreeMap<String, InstanceConfig>, Vec<String>) {
-        let base = KeyPath::root().key("providers");
-        let map = match value {
-            None | Some(Json::Null) => return Default::default(),
-            Some(Json::Object(m)) => m,
-            Some(other) => {
-                let message = format!(
-                    "expected a table of provider instances, found {}",
-                    self.found(&base, &other)
-                );
-                self.issue(&base, message);
-                return Default::default();
-            }
-        };
-        let names: Vec<String> = map.keys().cloned().collect();
-        let mut out = BTreeMap::new();
-        for (name, value) in map {
-            if let Some(instance) = self.instance(&name, value) {
-                out.insert(name, instance);
-            }
-        }
-        (out, names)
-    }
-
-    fn instance(&mut self, name: &str, value: Json) -> Option<InstanceConfig> {
-        let base = KeyPath::root().key("providers").key(name);
-        if name.contains('/') {
-            self.issue(
-                &base,
-                "an instance name cannot contain `/` (targets are written `instance/model`)"
-                    .to_owned(),
-            );
-        }
-        let mut settings = match value {
-            Json::Null => Map::new(),
-            Json::Object(m) => m,
-            other => {
-                let message = format!(
-                    "expected a table of provider settings, found {}",
-                    self.found(&base, &other)
-                );
-                self.issue(&base, message);
-                return None;
-            }
-        };
-        let kind = match settings.remove("kind") {
-            None => Ok(None),
-            Some(Json::String(k)) => Ok(Some(k)),
-            Some(other) => {
-                let path = base.key("kind");
-                let message = format!(
-                    "expected a string (a provider name), found {}",
-                    self.found(&path, &other)
-                );
-                self.issue(&path, message);
-                Err(())
-            }
-        };
-        let enabled = match settings.remove("enabled") {
-            None => true,
-            Some(v) => {
-                let path = base.key("enabled");
-                match (&v, self.coercible(&path)) {
-                    (Json::Bool(b), _) => *b,
-                    (Json::String(_), Some(_)) if coerce(&v, "a boolean").is_some() => {
-                        coerce(&v, "a boolean")
-                            .and_then(|b| b.as_bool())
-                            .unwrap_or(true)
-                    }
-                    _ => {
-                        let message =
-                            format!("expected a boolean, found {}", self.found(&path, &v));
-                        self.issue(&path, message);
-                        true
-                    }
-                }
-            }
-        };
-        let kind = kind.ok()?;
-        let kind_name = kind.as_deref().unwrap_or(name);
-        let Some(descriptor) = self.catalog.get(kind_name) else {
-            let (path, message) = self.unknown_kind(name, kind.is_some(), kind_name);
-            self.issue(&path, message);
-            return None;
-        };
-        let props = schema_properties(descriptor);
-        let (_, checked) = self.repair(&base, Json::Object(settings), &props, |v| {
-            descriptor.validate(v).map_err(|e| {
-                (
-                    KeyPath::parse(e.param().unwrap_or(".")),
-                    e.message().to_owned(),
-                )
-            })
-        })?;
-        let Json::Object(settings) = checked else {
-            return None;
-        };
-        Some(InstanceConfig {
-            kind,
-            enabled,
-            settings,
-        })
-    }
-
-    fn unknown_kind(&self, instance: &str, explicit: bool, kind: &str) -> (KeyPath, String) {
-        let base = KeyPath::root().key("providers").key(instance);
-        let linked = self.catalog.names();
-        let linked_text = if linked.is_empty() {
-            "no provider is linked into this build".to_owned()
-        } else {
-            format!("linked providers: {}", list(&linked))
-        };
-        let (path, mut message) = if explicit {
-            (
-                base.key("kind"),
-                format!("unknown provider kind `{kind}` ({linked_text})"),
-            )
-        } else {
-            (
-                base,
-                format!(
-                    "no `kind`, and the instance name `{kind}` is not a provider kind \
-                     ({linked_text})"
-                ),
-            )
-        };
-        let feature_hint = |k: &KnownProvider| {
-            if k.enabled {
-                format!(
-                    "`{}` should be linked by the `{}` feature, which is on, but it is not in \
-                     the catalog",
-                    k.provider, k.feature
-                )
-            } else {
-                format!(
-                    "`{}` is in the `{}` feature: build with `--features {}`",
-                    k.provider, k.feature, k.feature
-                )
-            }
-        };
-        let unlinked = self
-            .known
-            .iter()
-            .filter(|k| !linked.contains(&k.provider))
-            .map(|k| k.provider);
-        if let Some(k) = self.known.iter().find(|k| k.provider == kind) {
-            message.push_str(&format!("; {}", feature_hint(k)));
-        } else if let Some(c) = closest(kind, linked.iter().copied()) {
-            message.push_str(&format!("; did you mean `{c}`?"));
-        } else if let Some(c) = closest(kind, unlinked)
-            && let Some(k) = self.known.iter().find(|k| k.provider == c)
-        {
-            message.push_str(&format!("; did you mean `{c}`? {}", feature_hint(k)));
-        } else if !explicit && !linked.is_empty() {
-            message.push_str("; set `kind` to one of them");
-        }
-        (path, message)
-    }
-
-    fn models(
-        &mut self,
-        value: Option<Json>,
-        instances: &[String],
-    ) -> BTreeMap<String, ModelAlias> {
-        let base = KeyPath::root().key("models");
-        let map = match value {
-            None | Some(Json::Null) => return BTreeMap::new(),
-            Some(Json::Object(m)) => m,
-            Some(other) => {
-                let message = format!(
-                    "expected a table of model aliases, found {}",
-                    self.found(&base, &other)
-                );
-                self.issue(&base, message);
-                return BTreeMap::new();
-            }
-        };
-        let mut out = BTreeMap::new();
-        for (name, value) in map {
-            if let Some(alias) = self.alias(&base.key(&name), &name, value, instances) {
-                out.insert(name, alias);
-            }
-        }
-        out
-    }
-
-    fn alias(
-        &mut self,
-        base: &KeyPath,
-        name: &str,
-        value: Json,
-        instances: &[String],
-    ) -> Option<ModelAlias> {
-        let before = self.issues.len();
-        if name.contains('/') {
-            self.issue(
-                base,
-                "an alias cannot contain `/` (that is how `instance/model` targets are written)"
-                    .to_owned(),
-            );
-        }
-        let Json::Object(mut map) = value else {
-            let message = format!(
-                "expected a table with `targets` (and optionally `strategy`), found {}",
-                self.found(base, &value)
-            );
-            self.issue(base, message);
-            return None;
-        };
-        const KEYS: &[&str] = &["strategy", "targets"];
-        let keys: Vec<String> = KEYS.iter().map(|k| (*k).to_owned()).collect();
-        for key in map.keys() {
-            if !KEYS.contains(&key.as_str()) {
-                let message = unknown_key(key, &keys);
-                self.issue(&base.key(key), message);
-            }
-        }
-        let strategy = match map.remove("strategy") {
-            None => Strategy::default(),
-            Some(v) => self
-                .typed::<Strategy>(&base.key("strategy"), v)
-                .unwrap_or_default(),
-        };
-        let targets_path = base.key("targets");
-        let items = match map.remove("targets") {
-            None => {
-                self.issue(
-                    &targets_path,
-                    "required key is missing: an alias needs at least one `instance/model` target"
-                        .to_owned(),
-                );
-                Vec::new()
-            }
-            Some(Json::Array(items)) => {
-                if items.is_empty() {
-                    self.issue(
-                        &targets_path,
-                        "an alias needs at least one `instance/model` target".to_owned(),
-                    );
-                }
-                items
-            }
-            Some(other) => {
-                let message = format!(
-                    "expected an array of `instance/model` targets, found {}",
-                    self.found(&targets_path, &other)
-                );
-                self.issue(&targets_path, message);
-                Vec::new()
-            }
-        };
-        let mut targets = Vec::new();
-        for (i, item) in items.into_iter().enumerate() {
-            let path = targets_path.index(i);
-            let (spec, target_path) = match item {
-                Json::String(s) => (TargetSpec::Plain(s), path.clone()),
-                Json::Object(_) => match self.typed::<WeightedTarget>(&path, item) {
-                    Some(w) => (
-                        TargetSpec::Weighted {
-                            target: w.target,
-                            weight: w.weight,
-                        },
-                        path.key("target"),
-                    ),
-                    None => continue,
-                },
-                other => {
-                    let message = format!(
-                        "expected `instance/model` or a table with `target` and `weight`, found {}",
-                        self.found(&path, &other)
-                    );
-                    self.issue(&path, message);
-                    continue;
-                }
-            };
-            self.check_target(&target_path, spec.target(), instances);
-            if strategy == Strategy::Weighted && spec.weight() == 0 {
-                self.issue(
-                    &path.key("weight"),
-                    "a `weighted` alias needs positive weights, found 0".to_owned(),
-                );
-            }
-            targets.push(spec);
-        }
-        (self.issues.len() == before).then_some(ModelAlias { strategy, targets })
-    }
-
-    fn check_target(&mut self, path: &KeyPath, target: &str, instances: &[String]) {
-        let Some((instance, _model)) = target
-            .split_once('/')
-            .filter(|(i, m)| !i.is_empty() && !m.is_empty())
-        else {
-            let message = format!(
-                "expected `instance/model`, found {}",
-                self.found(path, &Json::String(target.to_owned()))
-            );
-            self.issue(path, message);
-            return;
-        };
-        if instances.iter().any(|i| i == instance) {
-            return;
-        }
-        let configured = if instances.is_empty() {
-            "no provider instances are configured".to_owned()
-        } else {
-            format!("configured instances: {}", list(instances))
-        };
-        let mut message =
-            format!("unknown instance `{instance}` in target `{target}` ({configured})");
-        if let Some(c) = closest(instance, instances.iter().map(String::as_str)) {
-            message.push_str(&format!("; did you mean `{c}`?"));
-        }
-        self.issue(path, message);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Turning serde's messages into "expected X, found Y; did you mean Z?".
+//! Diagnostics for configuration issues: serde's error messages turned into
+//! "expected X, found Y; did you mean Z?", and the wording helpers they use.
 
 use serde_json::Value as Json;
 
