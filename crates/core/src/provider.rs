@@ -18,11 +18,16 @@ use crate::{
 /// Object safe: the runtime holds providers as `Arc<dyn Provider>`. Only
 /// [`chat`](Provider::chat) is required; every other method has a default.
 ///
-/// A provider receives a validated request: the gateway runs
-/// [`ChatRequest::validate`] once, before routing, so providers do not
-/// validate again (on every retry and fallback). A provider talks to its
-/// service through an [`Upstream`](crate::upstream::Upstream), which bounds,
-/// scrubs and names its errors.
+/// The runtime validates a request once before routing it: `chat`,
+/// `chat_stream` and `embed` receive a request that passed
+/// [`ChatRequest::validate`] / [`EmbeddingsRequest::validate`], with `model`
+/// set to this instance's model, so implementations need not validate it
+/// again (on every retry and fallback). The runtime also tags every error a
+/// provider call returns, including errors inside a returned stream, with the
+/// instance. Code that calls a provider directly, without the router, should
+/// call `request.validate()` itself. A provider talks to its service through
+/// an [`Upstream`](crate::upstream::Upstream), which bounds its calls and
+/// scrubs and names their errors.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Switchboard provider",
     label = "`{Self}` does not implement `Provider`",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use switchboard_core::upstream::HttpClient;
 use switchboard_core::{
     Catalog, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
     ModelInfo, ProviderContext,
@@ -92,7 +93,7 @@ impl SwitchboardBuilder {
     /// Share this HTTP client (one connection pool for the process). Every
     /// upstream request then goes through it, with its proxy, TLS and DNS
     /// settings: the faster direct path of
-    /// [`HttpClient`](switchboard_core::http::HttpClient) is not used.
+    /// [`HttpClient`] is not used.
     #[must_use]
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
@@ -130,11 +131,9 @@ impl SwitchboardBuilder {
             (None, None) => Config::default(),
         };
         let ctx = match self.http {
-            Some(http) => ProviderContext::with_upstream(
-                "switchboard",
-                switchboard_core::http::HttpClient::via_reqwest(http.clone()),
-                http,
-            ),
+            Some(http) => {
+                ProviderContext::with_upstream("switchboard", HttpClient::via_reqwest(http))
+            }
             None => ProviderContext::new("switchboard", switchboard_core::default_http_client()),
         };
         let registry = Arc::new(Registry::new(catalog, ctx, &config.health));

@@ -65,7 +65,7 @@ pub use switchboard_openai_compatible as openai_compatible;
 
 /// A provider crate this build of Switchboard knows about, and whether its
 /// Cargo feature is on.
-pub use switchboard_gateway::config::KnownProvider as ProviderFeature;
+pub use switchboard_gateway::config::ProviderFeature;
 
 /// Every provider crate of the workspace with the feature that links it.
 /// Used to tell a user which feature adds an unknown provider `kind`.

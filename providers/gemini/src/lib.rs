@@ -191,7 +191,6 @@ impl Provider for GeminiProvider {
     /// input. `dimensions` → `outputDimensionality`; `extra` entries
     /// (`taskType`, `title`) are added to every request.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.upstream.error(e))?;
         for key in ["model", "content", "outputDimensionality"] {
             if request.extra.contains_key(key) {
                 return Err(self.upstream.error(Error::invalid_param(

@@ -367,7 +367,6 @@ impl Provider for MockProvider {
     }
 
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.err(e))?;
         let ov = RequestOverride::from_extra(&request.extra).map_err(|e| self.err(e))?;
         self.model_limits(&request.model)?;
         let dims = request

@@ -298,7 +298,6 @@ impl Provider for OllamaProvider {
     /// is (newer servers truncate the vectors); `extra.truncate`,
     /// `extra.keep_alive` and `extra.options` are passed through.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.upstream.error(e))?;
         let mut body = wire::EmbedRequest {
             model: &request.model,
             input: &request.input,

@@ -147,7 +147,6 @@ impl Provider for OpenAi {
 
     /// `POST embeddings`, answered with the instance as the provider.
     async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
-        request.validate().map_err(|e| self.upstream.error(e))?;
         let wire = to_wire_embeddings_request(request).map_err(|e| self.upstream.error(e))?;
         let reply = self.upstream.post_json(EMBEDDINGS, &wire).await?;
         let mut response = reply.decode(parse_embeddings_response)?;

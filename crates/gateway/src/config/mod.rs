@@ -50,9 +50,3 @@ pub use loader::{ConfigLoader, LoadedConfig};
 pub use merge_patch::merge_patch;
 pub use redact::redact;
 pub use types::ProviderFeature;
-
-/// The old name of [`ProviderFeature`].
-#[deprecated(
-    note = "renamed to `ProviderFeature` (`switchboard_gateway::config::ProviderFeature`)"
-)]
-pub type KnownProvider = ProviderFeature;
