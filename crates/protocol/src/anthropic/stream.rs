@@ -15,7 +15,7 @@ use super::response::{delta_usage_to_wire, finish_reason_from_wire, stop_reason_
 use super::types::{
     BlockDelta, ContentBlock, MessageDeltaBody, MessageUsage, MessagesResponse, StreamEvent,
 };
-use crate::serde_util::opt_cow;
+use crate::lenient;
 use crate::sse::{self, DecodedEventStream, EventDecoder, SseEvent};
 
 /// What kind of content block is open at a wire index.
@@ -402,13 +402,13 @@ struct FastDelta<'a> {
 struct FastDeltaBody<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     text: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     partial_json: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     thinking: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     signature: Option<Cow<'a, str>>,
 }
 

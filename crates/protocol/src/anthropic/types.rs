@@ -19,7 +19,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::serde_util::{lenient_opt_u64, lenient_u64, null_as_default, opt_cow};
+use crate::lenient;
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -309,7 +309,7 @@ pub struct Tool<'a> {
         rename = "type",
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub kind: Option<Cow<'a, str>>,
@@ -320,7 +320,7 @@ pub struct Tool<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<Cow<'a, str>>,
@@ -431,7 +431,7 @@ pub struct Metadata<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub user_id: Option<Cow<'a, str>>,
@@ -469,19 +469,19 @@ pub struct MessagesResponse<'a> {
     #[serde(borrow, default = "assistant_role")]
     pub role: Cow<'a, str>,
     /// The answer's blocks, in order.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub content: Vec<ContentBlock<'a>>,
     /// The model that answered.
     #[serde(borrow, default)]
     pub model: Cow<'a, str>,
     /// `end_turn`, `max_tokens`, `stop_sequence`, `tool_use`, `pause_turn`, `refusal`, ...
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub stop_reason: Option<Cow<'a, str>>,
     /// The stop sequence that ended the answer, if one did.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub stop_sequence: Option<Cow<'a, str>>,
     /// Token counts.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub usage: MessageUsage,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
@@ -511,24 +511,24 @@ impl Default for MessagesResponse<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessageUsage {
     /// Prompt tokens after the last cache breakpoint (not cached, not cache-written).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub input_tokens: u64,
     /// Prompt tokens written to the cache.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_creation_input_tokens: Option<u64>,
     /// Prompt tokens read from the cache.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_read_input_tokens: Option<u64>,
     /// Generated tokens (thinking included).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub output_tokens: u64,
     /// Other fields (`cache_creation`, `service_tier`, `server_tool_use`, `inference_geo`), kept verbatim.
     #[serde(flatten)]
@@ -654,10 +654,10 @@ pub enum BlockDelta<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessageDeltaBody<'a> {
     /// Why the answer ended.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub stop_reason: Option<Cow<'a, str>>,
     /// The stop sequence that ended it.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub stop_sequence: Option<Cow<'a, str>>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -671,26 +671,26 @@ pub struct MessageDeltaUsage {
     /// Uncached prompt tokens (the live API repeats it here).
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub input_tokens: Option<u64>,
     /// Prompt tokens written to the cache.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_creation_input_tokens: Option<u64>,
     /// Prompt tokens read from the cache.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_read_input_tokens: Option<u64>,
     /// Generated tokens so far (cumulative).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub output_tokens: u64,
     /// Other fields (`server_tool_use`), kept verbatim.
     #[serde(flatten)]
@@ -718,7 +718,7 @@ pub struct ErrorResponse<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub request_id: Option<Cow<'a, str>>,
@@ -752,16 +752,16 @@ fn model_type() -> Cow<'static, str> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelList<'a> {
     /// The models of this page.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub data: Vec<Model<'a>>,
     /// Whether another page follows (ask for it with `after_id=<last_id>`).
     #[serde(default)]
     pub has_more: bool,
     /// The first id of this page.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub first_id: Option<Cow<'a, str>>,
     /// The last id of this page.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub last_id: Option<Cow<'a, str>>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -778,10 +778,10 @@ pub struct Model<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// A human-friendly name.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub display_name: Option<Cow<'a, str>>,
     /// RFC 3339 release time.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub created_at: Option<Cow<'a, str>>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]

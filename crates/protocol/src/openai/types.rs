@@ -23,9 +23,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::serde_util::{
-    lenient_opt_u64, lenient_u64, null_as_default, opt_cow, opt_str_or_json, str_or_json,
-};
+use crate::lenient;
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -83,7 +81,7 @@ pub struct ChatCompletionRequest<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_effort: Option<Cow<'a, str>>,
@@ -97,7 +95,7 @@ pub struct ChatCompletionRequest<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub user: Option<Cow<'a, str>>,
@@ -182,7 +180,7 @@ pub struct ChatMessage<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub refusal: Option<Cow<'a, str>>,
@@ -190,7 +188,7 @@ pub struct ChatMessage<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub name: Option<Cow<'a, str>>,
@@ -201,7 +199,7 @@ pub struct ChatMessage<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub tool_call_id: Option<Cow<'a, str>>,
@@ -272,7 +270,7 @@ pub struct ImageUrl<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub detail: Option<Cow<'a, str>>,
@@ -316,7 +314,7 @@ pub struct FunctionDefinition<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<Cow<'a, str>>,
@@ -391,7 +389,7 @@ pub struct JsonSchemaFormat<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub description: Option<Cow<'a, str>>,
@@ -434,7 +432,7 @@ pub struct FunctionCall<'a> {
     #[serde(borrow, default)]
     pub name: Cow<'a, str>,
     /// The arguments as a JSON text (an object sent instead is kept as its JSON text).
-    #[serde(borrow, default, deserialize_with = "str_or_json")]
+    #[serde(borrow, default, deserialize_with = "lenient::str_or_json")]
     pub arguments: Cow<'a, str>,
 }
 
@@ -460,13 +458,13 @@ pub struct ChatCompletion<'a> {
     #[serde(borrow, default = "chat_completion_object")]
     pub object: Cow<'a, str>,
     /// Unix seconds.
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub created: u64,
     /// The model that answered.
     #[serde(borrow, default)]
     pub model: Cow<'a, str>,
     /// The answers (one unless `n` > 1).
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub choices: Vec<Choice<'a>>,
     /// Token counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -475,7 +473,7 @@ pub struct ChatCompletion<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub system_fingerprint: Option<Cow<'a, str>>,
@@ -483,7 +481,7 @@ pub struct ChatCompletion<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub service_tier: Option<Cow<'a, str>>,
@@ -499,10 +497,10 @@ pub struct Choice<'a> {
     #[serde(default)]
     pub index: u32,
     /// The assistant message.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub message: ResponseMessage<'a>,
     /// `stop`, `length`, `tool_calls`, `content_filter`, or a provider-specific reason.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub finish_reason: Option<Cow<'a, str>>,
     /// Log probabilities, when asked for.
     #[serde(default)]
@@ -520,10 +518,10 @@ pub struct ResponseMessage<'a> {
     #[serde(borrow, default = "assistant_role")]
     pub role: Cow<'a, str>,
     /// The answer text.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub content: Option<Cow<'a, str>>,
     /// The refusal text, when the model declined.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub refusal: Option<Cow<'a, str>>,
     /// Tool calls.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
@@ -535,7 +533,7 @@ pub struct ResponseMessage<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_content: Option<Cow<'a, str>>,
@@ -543,7 +541,7 @@ pub struct ResponseMessage<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning: Option<Cow<'a, str>>,
@@ -571,13 +569,13 @@ impl Default for ResponseMessage<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompletionUsage {
     /// Prompt tokens (cached ones included).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub prompt_tokens: u64,
     /// Generated tokens (reasoning included).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub completion_tokens: u64,
     /// Prompt plus completion.
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub total_tokens: u64,
     /// Breakdown of the prompt tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -596,21 +594,21 @@ pub struct PromptTokensDetails {
     /// Prompt tokens read from the cache.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cached_tokens: Option<u64>,
     /// Audio prompt tokens.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub audio_tokens: Option<u64>,
     /// Prompt tokens written to the cache (OpenRouter).
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub cache_write_tokens: Option<u64>,
@@ -625,28 +623,28 @@ pub struct CompletionTokensDetails {
     /// Tokens spent reasoning.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_tokens: Option<u64>,
     /// Audio output tokens.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub audio_tokens: Option<u64>,
     /// Predicted-output tokens that appeared in the answer.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub accepted_prediction_tokens: Option<u64>,
     /// Predicted-output tokens that did not.
     #[serde(
         default,
-        deserialize_with = "lenient_opt_u64",
+        deserialize_with = "lenient::opt_u64",
         skip_serializing_if = "Option::is_none"
     )]
     pub rejected_prediction_tokens: Option<u64>,
@@ -676,7 +674,7 @@ pub struct ChatCompletionChunk<'a> {
     #[serde(borrow, default = "chunk_object")]
     pub object: Cow<'a, str>,
     /// Unix seconds (the same on every chunk).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub created: u64,
     /// The model.
     #[serde(borrow, default)]
@@ -685,7 +683,7 @@ pub struct ChatCompletionChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub system_fingerprint: Option<Cow<'a, str>>,
@@ -693,12 +691,12 @@ pub struct ChatCompletionChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub service_tier: Option<Cow<'a, str>>,
     /// Deltas, one per choice; empty on the usage chunk.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub choices: Vec<ChunkChoice<'a>>,
     /// Token counts: on the final chunk with `include_usage`; absent or `null` elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,7 +705,7 @@ pub struct ChatCompletionChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub obfuscation: Option<Cow<'a, str>>,
@@ -726,10 +724,10 @@ pub struct ChunkChoice<'a> {
     #[serde(default)]
     pub index: u32,
     /// What is new.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub delta: ChunkDelta<'a>,
     /// Set on the choice's last chunk.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub finish_reason: Option<Cow<'a, str>>,
     /// Log probabilities, when asked for.
     #[serde(default)]
@@ -743,7 +741,7 @@ pub struct ChunkDelta<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub role: Option<Cow<'a, str>>,
@@ -751,7 +749,7 @@ pub struct ChunkDelta<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub content: Option<Cow<'a, str>>,
@@ -759,7 +757,7 @@ pub struct ChunkDelta<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub refusal: Option<Cow<'a, str>>,
@@ -767,7 +765,7 @@ pub struct ChunkDelta<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning_content: Option<Cow<'a, str>>,
@@ -775,7 +773,7 @@ pub struct ChunkDelta<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub reasoning: Option<Cow<'a, str>>,
@@ -795,7 +793,7 @@ pub struct ToolCallChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub id: Option<Cow<'a, str>>,
@@ -804,7 +802,7 @@ pub struct ToolCallChunk<'a> {
         rename = "type",
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub kind: Option<Cow<'a, str>>,
@@ -820,7 +818,7 @@ pub struct FunctionCallChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub name: Option<Cow<'a, str>>,
@@ -828,7 +826,7 @@ pub struct FunctionCallChunk<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_str_or_json",
+        deserialize_with = "lenient::opt_str_or_json",
         skip_serializing_if = "Option::is_none"
     )]
     pub arguments: Option<Cow<'a, str>>,
@@ -868,10 +866,10 @@ pub struct ErrorObject<'a> {
     #[serde(borrow, default)]
     pub message: Cow<'a, str>,
     /// `invalid_request_error`, `authentication_error`, `rate_limit_error`, ...
-    #[serde(rename = "type", borrow, default, deserialize_with = "opt_cow")]
+    #[serde(rename = "type", borrow, default, deserialize_with = "lenient::opt_cow")]
     pub kind: Option<Cow<'a, str>>,
     /// The request field at fault.
-    #[serde(borrow, default, deserialize_with = "opt_cow")]
+    #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub param: Option<Cow<'a, str>>,
     /// A machine-readable code.
     #[serde(borrow, default)]
@@ -910,7 +908,7 @@ pub struct ModelList<'a> {
     #[serde(borrow, default = "list_object")]
     pub object: Cow<'a, str>,
     /// The models.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub data: Vec<Model<'a>>,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -927,7 +925,7 @@ pub struct Model<'a> {
     #[serde(borrow, default = "model_object")]
     pub object: Cow<'a, str>,
     /// Unix seconds (0 when the server does not say).
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub created: u64,
     /// The owner.
     #[serde(borrow, default)]
@@ -960,7 +958,7 @@ pub struct CreateEmbeddingRequest<'a> {
     #[serde(
         borrow,
         default,
-        deserialize_with = "opt_cow",
+        deserialize_with = "lenient::opt_cow",
         skip_serializing_if = "Option::is_none"
     )]
     pub user: Option<Cow<'a, str>>,
@@ -1001,13 +999,13 @@ pub struct CreateEmbeddingResponse<'a> {
     #[serde(borrow, default = "list_object")]
     pub object: Cow<'a, str>,
     /// One embedding per input.
-    #[serde(borrow, default, deserialize_with = "null_as_default")]
+    #[serde(borrow, default, deserialize_with = "lenient::null_as_default")]
     pub data: Vec<Embedding<'a>>,
     /// The model.
     #[serde(borrow, default)]
     pub model: Cow<'a, str>,
     /// Token counts.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient::null_as_default")]
     pub usage: EmbeddingUsage,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
@@ -1046,10 +1044,10 @@ pub enum EmbeddingVector<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmbeddingUsage {
     /// Input tokens.
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub prompt_tokens: u64,
     /// Total tokens.
-    #[serde(default, deserialize_with = "lenient_u64")]
+    #[serde(default, deserialize_with = "lenient::u64")]
     pub total_tokens: u64,
     /// Other fields, kept verbatim.
     #[serde(flatten)]
