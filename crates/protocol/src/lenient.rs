@@ -172,9 +172,7 @@ impl<'de> Visitor<'de> for StrOrJson {
 
 /// Tool-call `arguments`: a JSON text per the spec; some compatible servers
 /// send the arguments object itself, which is kept as its JSON text.
-pub fn str_or_json<'de: 'a, 'a, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Cow<'a, str>, D::Error> {
+pub fn str_or_json<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Cow<'a, str>, D::Error> {
     d.deserialize_any(StrOrJson)
 }
 

@@ -866,7 +866,12 @@ pub struct ErrorObject<'a> {
     #[serde(borrow, default)]
     pub message: Cow<'a, str>,
     /// `invalid_request_error`, `authentication_error`, `rate_limit_error`, ...
-    #[serde(rename = "type", borrow, default, deserialize_with = "lenient::opt_cow")]
+    #[serde(
+        rename = "type",
+        borrow,
+        default,
+        deserialize_with = "lenient::opt_cow"
+    )]
     pub kind: Option<Cow<'a, str>>,
     /// The request field at fault.
     #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]

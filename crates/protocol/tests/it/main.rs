@@ -1,11 +1,11 @@
 //! The integration tests of this crate, as one test binary (one link instead
 //! of one per file).
 
-mod common;
 mod anthropic_cross_protocol;
 mod anthropic_requests;
 mod anthropic_responses;
 mod anthropic_stream;
+mod common;
 mod openai_embeddings_models;
 mod openai_errors;
 mod openai_requests;
