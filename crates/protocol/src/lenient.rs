@@ -11,8 +11,8 @@
 //! |---|---|---|
 //! | [`null_as_default`] | `T: Default` | `null` as `T::default()` |
 //! | [`opt_cow`] | `Option<Cow<str>>` | a string (borrowed when it can be) or `null` |
-//! | [`u64`] | `u64` | an integer, float, numeric string; `null` and negatives are 0; other values are an error |
-//! | [`opt_u64`] | `Option<u64>` | as [`u64`], `null` is `None` |
+//! | [`u64`](fn@u64) | `u64` | an integer, float, numeric string; `null` and negatives are 0; other values are an error |
+//! | [`opt_u64`] | `Option<u64>` | as [`u64`](fn@u64), `null` is `None` |
 //! | [`opt_u64_or_none`] | `Option<u64>` | an integer, float or integer string (negatives are 0); anything else is `None`, never an error |
 //! | [`str_or_json`] | `Cow<str>` | a string, or any JSON value kept as its JSON text |
 //! | [`opt_str_or_json`] | `Option<Cow<str>>` | as [`str_or_json`], `null` is `None` |
