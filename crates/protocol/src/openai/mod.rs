@@ -34,8 +34,9 @@ pub use error::{
 };
 pub use models::{from_wire_model, from_wire_models, parse_models, to_wire_models};
 pub use request::{
-    InboundChatRequest, MaxTokensField, RequestOptions, from_wire_request, parse_chat_request,
-    to_wire_request,
+    FittedRequest, InboundChatRequest, MaxTokensField, ParamSpec, RequestOptions,
+    UnsupportedParams, WireOptions, from_wire_request, parse_chat_request, to_wire_request,
+    to_wire_request_with,
 };
 pub use response::{
     extra_keys, from_wire_response, parse_chat_response, to_wire_response, usage_from_wire,

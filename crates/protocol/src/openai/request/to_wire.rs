@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use switchboard_core::{self as sb, ChatRequest, Error};
 
@@ -12,13 +14,19 @@ use crate::openai::types::{
     Stop, Tool, ToolCall, ToolChoice,
 };
 
-/// Which field carries [`ChatRequest::max_tokens`] on the wire.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which wire field carries the request's `max_tokens`.
+// The derives and the doc texts make the JSON schema the one the
+// `openai-compatible` config had with its own `TokenField` (same name, same
+// descriptions), so configs can use this type without a schema change.
+// Serialized as `max_tokens` / `max_completion_tokens`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "TokenField")]
 pub enum MaxTokensField {
-    /// `max_tokens`: understood by every OpenAI-compatible server.
+    /// `max_tokens` (every compatible server knows it).
     #[default]
     MaxTokens,
-    /// `max_completion_tokens`: required by OpenAI's reasoning models (o-series, gpt-5).
+    /// `max_completion_tokens` (OpenAI's newer name).
     MaxCompletionTokens,
 }
 
