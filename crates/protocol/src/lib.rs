@@ -3,6 +3,8 @@
 
 pub mod anthropic;
 mod base64;
+pub mod decoded;
+pub mod framing;
 pub mod lenient;
 pub mod openai;
 pub mod retry_after;

@@ -1,14 +1,11 @@
 //! SSE events → [`ChatEvent`]s: the [`EventDecoder`] a wire format
-//! implements, and the [`Stream`] adapter that drives it over a byte stream.
+//! implements, and [`DecodedEventStream`], the stream adapter that drives it
+//! over a byte stream (the SSE form of [`DecodedStream`]).
 
-use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures::Stream;
 use switchboard_core::{ChatEvent, Error};
 
-use super::decoder::{SseDecoder, SseEvent, SseStream};
+use super::decoder::{SseDecoder, SseEvent};
+use crate::decoded::{DecodedStream, FrameDecoder};
 
 /// A wire format's stateful decoder from SSE events to [`ChatEvent`]s
 /// (OpenAI chunks, Anthropic events, Gemini responses).
@@ -40,79 +37,23 @@ pub fn decode_body<D: EventDecoder>(body: &[u8], mut decoder: D) -> Result<Vec<C
     Ok(out)
 }
 
-/// The [`Stream`] of [`ChatEvent`]s an [`EventDecoder`] makes of an SSE byte
-/// stream. Stops reading (releasing the connection) once the decoder is
-/// done; any error ends the stream.
-pub struct DecodedEventStream<S, D> {
-    sse: Option<SseStream<S>>,
-    decoder: D,
-    pending: std::collections::VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-}
+impl<D: EventDecoder> FrameDecoder<SseEvent> for D {
+    fn push_frame(&mut self, frame: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        self.push_event(frame, out)
+    }
 
-impl<S, D: fmt::Debug> fmt::Debug for DecodedEventStream<S, D> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DecodedEventStream")
-            .field("decoder", &self.decoder)
-            .field("pending", &self.pending.len())
-            .finish_non_exhaustive()
+    fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        EventDecoder::finish(self, out)
+    }
+
+    fn is_done(&self) -> bool {
+        EventDecoder::is_done(self)
     }
 }
 
-impl<S, D: Default> DecodedEventStream<S, D> {
-    /// Wraps a byte stream (e.g. `reqwest::Response::bytes_stream()`).
-    pub fn new(bytes: S) -> Self {
-        Self::with_decoder(bytes, D::default())
-    }
-}
-
-impl<S, D> DecodedEventStream<S, D> {
-    /// Wraps a byte stream, decoding with `decoder`.
-    pub fn with_decoder(bytes: S, decoder: D) -> Self {
-        DecodedEventStream {
-            sse: Some(SseStream::new(bytes)),
-            decoder,
-            pending: std::collections::VecDeque::new(),
-            scratch: Vec::new(),
-        }
-    }
-}
-
-impl<S, B, E, D> Stream for DecodedEventStream<S, D>
-where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
-    E: Into<Error>,
-    D: EventDecoder + Unpin,
-{
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        use futures::StreamExt;
-        let this = self.get_mut();
-        loop {
-            if let Some(event) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            let Some(sse) = this.sse.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let result = match sse.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(event))) => this.decoder.push_event(&event, &mut this.scratch),
-                Poll::Ready(Some(Err(err))) => Err(err),
-                Poll::Ready(None) => this.decoder.finish(&mut this.scratch),
-            };
-            this.pending.extend(this.scratch.drain(..));
-            match result {
-                Ok(()) if this.decoder.is_done() => this.sse = None,
-                Ok(()) => {}
-                Err(err) => {
-                    this.sse = None;
-                    this.pending.clear();
-                    return Poll::Ready(Some(Err(err)));
-                }
-            }
-        }
-    }
-}
+/// The [`Stream`](futures::Stream) of [`ChatEvent`]s an [`EventDecoder`]
+/// makes of an SSE byte stream: a [`DecodedStream`] with an [`SseDecoder`]
+/// (`DecodedEventStream::new(bytes)`, `with_decoder(bytes, decoder)`).
+/// Stops reading (releasing the connection) once the decoder is done; any
+/// error ends the stream.
+pub type DecodedEventStream<S, D> = DecodedStream<S, SseDecoder, D>;

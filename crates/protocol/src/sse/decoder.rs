@@ -2,12 +2,11 @@
 //! ([`SseDecoder`]) or over a byte stream ([`SseStream`]).
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
-use futures::Stream;
 use switchboard_core::Error;
+
+use crate::framing::{FramedStream, Framing};
 
 /// The largest event (all of its lines together) a decoder accepts by default: 16 MiB.
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
@@ -323,77 +322,33 @@ impl Iterator for Events<'_> {
     }
 }
 
-/// A [`Stream`] of [`SseEvent`]s over a stream of byte chunks, such as
-/// `reqwest::Response::bytes_stream()`.
+/// A [`Stream`](futures::Stream) of [`SseEvent`]s over a stream of byte
+/// chunks, such as `reqwest::Response::bytes_stream()`: a [`FramedStream`]
+/// with an [`SseDecoder`] (`SseStream::new(bytes)`,
+/// `SseStream::with_decoder(bytes, decoder)`).
 ///
 /// A transport error is passed on (converted with `Into<Error>`) and ends the
 /// stream; so does a protocol error (an oversized event, or the input ending
-/// mid-event). The inner stream is boxed once so that any stream (pinned or
-/// not) can be wrapped without `unsafe`.
-pub struct SseStream<S> {
-    inner: Option<Pin<Box<S>>>,
-    decoder: SseDecoder,
-}
+/// mid-event).
+pub type SseStream<S> = FramedStream<S, SseDecoder>;
 
-impl<S> fmt::Debug for SseStream<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SseStream")
-            .field("decoder", &self.decoder)
-            .field("inner_done", &self.inner.is_none())
-            .finish()
-    }
-}
+impl Framing for SseDecoder {
+    type Frame = SseEvent;
 
-impl<S> SseStream<S> {
-    /// Wraps a byte stream with a default [`SseDecoder`].
-    pub fn new(inner: S) -> Self {
-        Self::with_decoder(inner, SseDecoder::new())
+    fn push(&mut self, bytes: &[u8]) {
+        SseDecoder::push(self, bytes);
     }
 
-    /// Wraps a byte stream with a configured decoder.
-    pub fn with_decoder(inner: S, decoder: SseDecoder) -> Self {
-        SseStream {
-            inner: Some(Box::pin(inner)),
-            decoder,
-        }
+    fn next_frame(&mut self) -> Result<Option<SseEvent>, Error> {
+        self.next_event()
     }
-}
 
-impl<S, B, E> Stream for SseStream<S>
-where
-    S: Stream<Item = Result<B, E>>,
-    B: AsRef<[u8]>,
-    E: Into<Error>,
-{
-    type Item = Result<SseEvent, Error>;
+    fn end_input(&mut self) {
+        let _ = self.finish();
+    }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            match this.decoder.next_event() {
-                Ok(Some(event)) => return Poll::Ready(Some(Ok(event))),
-                Ok(None) => {}
-                Err(err) => {
-                    this.inner = None;
-                    return Poll::Ready(Some(Err(err)));
-                }
-            }
-            let Some(inner) = this.inner.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match inner.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.decoder.push(chunk.as_ref()),
-                Poll::Ready(Some(Err(err))) => {
-                    this.inner = None;
-                    this.decoder.state = State::Closed;
-                    return Poll::Ready(Some(Err(err.into())));
-                }
-                Poll::Ready(None) => {
-                    this.inner = None;
-                    let _ = this.decoder.finish();
-                }
-            }
-        }
+    fn close(&mut self) {
+        self.state = State::Closed;
+        self.buf.clear();
     }
 }
