@@ -6,6 +6,7 @@ mod base64;
 pub mod decoded;
 pub mod framing;
 pub mod lenient;
+pub mod ndjson;
 pub mod openai;
 pub mod retry_after;
 pub mod sse;
