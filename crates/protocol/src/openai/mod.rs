@@ -7,6 +7,7 @@
 //! | direction | used by | functions |
 //! |---|---|---|
 //! | core → wire request | providers | [`to_wire_request`], [`to_wire_embeddings_request`] |
+//! | core → wire request, fitted to an OpenAI-compatible service | providers | [`to_wire_request_with`] ([`WireOptions`], [`ParamSpec`], [`UnsupportedParams`]) |
 //! | wire → core response | providers | [`parse_chat_response`], [`from_wire_response`], [`parse_embeddings_response`], [`parse_models`] |
 //! | wire stream → events | providers | [`chat_event_stream`], [`OpenAiStreamDecoder`] |
 //! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`] |

@@ -1,5 +1,12 @@
-//! Server-sent events: an incremental decoder, a [`Stream`] adapter over a
+//! Server-sent events: an incremental decoder, a [`Stream`](futures::Stream) adapter over a
 //! byte stream, and an encoder.
+//!
+//! The framing is in `decoder.rs` (bytes → [`SseEvent`]s) and `encoder.rs`
+//! (frames out); `adapter.rs` holds [`EventDecoder`] and
+//! [`DecodedEventStream`], which turn events into
+//! [`ChatEvent`](switchboard_core::ChatEvent)s (the SSE forms of
+//! [`FrameDecoder`](crate::decoded::FrameDecoder) and
+//! [`DecodedStream`](crate::decoded::DecodedStream)).
 //!
 //! # Why our own decoder
 //!
@@ -9,7 +16,7 @@
 //! chunk must surface as an error (and count against the upstream's health),
 //! not as a shorter, seemingly complete answer. Owning the decoder also lets
 //! us bound the memory one event may take, keep the hot path free of
-//! per-line allocations (lines are sliced out of one [`BytesMut`] and located
+//! per-line allocations (lines are sliced out of one [`BytesMut`](bytes::BytesMut) and located
 //! with `memchr`), and expose a synchronous decoder that tests and benches
 //! can drive without an async runtime.
 //!
