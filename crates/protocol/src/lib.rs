@@ -3,10 +3,21 @@
 
 pub mod anthropic;
 mod base64;
-pub mod http;
+pub mod decoded;
+pub mod framing;
+pub mod lenient;
+pub mod ndjson;
 pub mod openai;
-mod serde_util;
+pub mod retry_after;
 pub mod sse;
+
+/// The old name of [`retry_after`].
+// Kept until the consumers move (providers/gemini imports
+// `switchboard_protocol::http::parse_retry_after`); removed after the merge.
+#[doc(hidden)]
+pub mod http {
+    pub use crate::retry_after::*;
+}
 
 use serde::Deserialize;
 use switchboard_core::Error;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{Error, ErrorKind};
 
 use super::types::{ErrorObject, ErrorResponse};
-use crate::http::parse_retry_after;
+use crate::retry_after::parse_retry_after;
 
 /// What an error body says, read leniently.
 #[derive(Debug, Default)]

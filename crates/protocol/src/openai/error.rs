@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use switchboard_core::{Error, ErrorKind};
 
 use super::types::{ErrorCode, ErrorObject, ErrorResponse};
-use crate::http::{parse_retry_after, retry_delay_in_message};
+use crate::retry_after::{parse_retry_after, retry_delay_in_message};
 
 /// What an error body says, read leniently.
 #[derive(Debug, Default)]
@@ -137,7 +137,7 @@ pub fn error_from_response(status: u16, retry_after: Option<&str>, body: &[u8]) 
 }
 
 /// Like [`error_from_response`] with the delay already worked out (e.g. from
-/// `retry-after-ms` via [`parse_retry_after_ms`](crate::http::parse_retry_after_ms)).
+/// `retry-after-ms` via [`parse_retry_after_ms`](crate::retry_after::parse_retry_after_ms)).
 pub fn error_from_parts(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
     let details = match serde_json::from_slice::<Value>(body) {
         Ok(v) => Details::from_value(&v),

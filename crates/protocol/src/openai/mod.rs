@@ -7,6 +7,7 @@
 //! | direction | used by | functions |
 //! |---|---|---|
 //! | core → wire request | providers | [`to_wire_request`], [`to_wire_embeddings_request`] |
+//! | core → wire request, fitted to an OpenAI-compatible service | providers | [`to_wire_request_with`] ([`WireOptions`], [`ParamSpec`], [`UnsupportedParams`]) |
 //! | wire → core response | providers | [`parse_chat_response`], [`from_wire_response`], [`parse_embeddings_response`], [`parse_models`] |
 //! | wire stream → events | providers | [`chat_event_stream`], [`OpenAiStreamDecoder`] |
 //! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`] |
@@ -34,8 +35,9 @@ pub use error::{
 };
 pub use models::{from_wire_model, from_wire_models, parse_models, to_wire_models};
 pub use request::{
-    InboundChatRequest, MaxTokensField, RequestOptions, from_wire_request, parse_chat_request,
-    to_wire_request,
+    FittedRequest, InboundChatRequest, MaxTokensField, ParamSpec, RequestOptions,
+    UnsupportedParams, WireOptions, from_wire_request, parse_chat_request, to_wire_request,
+    to_wire_request_with,
 };
 pub use response::{
     extra_keys, from_wire_response, parse_chat_response, to_wire_response, usage_from_wire,

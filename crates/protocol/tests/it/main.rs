@@ -11,3 +11,4 @@ mod openai_errors;
 mod openai_requests;
 mod openai_responses;
 mod openai_stream;
+mod openai_wire_options;

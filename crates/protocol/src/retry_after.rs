@@ -1,4 +1,6 @@
-//! HTTP details shared by the wire formats: `Retry-After` and friends.
+//! `Retry-After` parsing shared by the wire formats: the header (delay
+//! seconds or an HTTP-date), OpenAI's `retry-after-ms`, and a delay written in
+//! an error message.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
