@@ -41,10 +41,7 @@ pub use provider::{HealthReport, Provider, ProviderContext, ProviderInit, defaul
 pub use secret::Secret;
 /// Registers a type as a provider; see the `switchboard-macros` crate docs.
 pub use switchboard_macros::provider;
-/// The upstream HTTP client; an alias kept until every consumer names
-/// [`upstream`] (see there).
-#[doc(hidden)]
-pub use upstream::client as http;
+
 pub use upstream::{MAX_UPSTREAM_BODY, wire_time};
 
 /// Re-exports used by the code `#[provider]` generates. Not a public API.

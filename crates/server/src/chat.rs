@@ -13,7 +13,8 @@ use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
-use crate::stream::{EventEncoder, sse_body};
+use crate::stream::sse_body;
+use switchboard_protocol::sse::EventEncoder;
 
 /// A chat request as an inbound API received it.
 #[derive(Debug)]

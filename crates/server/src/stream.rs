@@ -8,43 +8,9 @@ use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
 use switchboard_gateway::RouteInfo;
-use switchboard_protocol::{anthropic::AnthropicStreamEncoder, openai::OpenAiStreamEncoder};
+use switchboard_protocol::sse::EventEncoder;
 
 use crate::state::SharedState;
-
-/// A wire format's stream encoder.
-pub(crate) trait EventEncoder: Send + 'static {
-    /// The bytes of one event (possibly none).
-    fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error>;
-    /// The bytes that end the stream.
-    fn finish(&mut self) -> Result<Bytes, Error>;
-    /// The in-stream error event for `err`, the stream's last bytes.
-    fn error_frame(&mut self, err: &Error) -> Bytes;
-}
-
-impl EventEncoder for OpenAiStreamEncoder {
-    fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
-        OpenAiStreamEncoder::encode(self, event)
-    }
-    fn finish(&mut self) -> Result<Bytes, Error> {
-        OpenAiStreamEncoder::finish(self)
-    }
-    fn error_frame(&mut self, err: &Error) -> Bytes {
-        OpenAiStreamEncoder::error_frame(self, err)
-    }
-}
-
-impl EventEncoder for AnthropicStreamEncoder {
-    fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
-        AnthropicStreamEncoder::encode(self, event)
-    }
-    fn finish(&mut self) -> Result<Bytes, Error> {
-        AnthropicStreamEncoder::finish(self)
-    }
-    fn error_frame(&mut self, err: &Error) -> Bytes {
-        AnthropicStreamEncoder::error_frame(self, err)
-    }
-}
 
 struct SseState<E> {
     state: SharedState,

@@ -2,7 +2,8 @@
 //! byte stream, and an encoder.
 //!
 //! The framing is in `decoder.rs` (bytes → [`SseEvent`]s) and `encoder.rs`
-//! (frames out); `adapter.rs` holds [`EventDecoder`] and
+//! (frames out); `event_encoder.rs` holds [`EventEncoder`], which the
+//! gateway's stream encoders implement; `adapter.rs` holds [`EventDecoder`] and
 //! [`DecodedEventStream`], which turn events into
 //! [`ChatEvent`](switchboard_core::ChatEvent)s (the SSE forms of
 //! [`FrameDecoder`](crate::decoded::FrameDecoder) and
@@ -51,6 +52,7 @@
 mod adapter;
 mod decoder;
 mod encoder;
+mod event_encoder;
 #[cfg(test)]
 mod tests;
 
@@ -60,3 +62,4 @@ pub use encoder::{
     DONE_FRAME, done_frame, encode_comment, encode_data, encode_event, encode_json,
     encode_json_into,
 };
+pub use event_encoder::EventEncoder;

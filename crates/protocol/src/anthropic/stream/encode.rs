@@ -413,3 +413,15 @@ pub fn encode_chat_stream(
         }
     })
 }
+
+impl crate::sse::EventEncoder for AnthropicStreamEncoder {
+    fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
+        AnthropicStreamEncoder::encode(self, event)
+    }
+    fn finish(&mut self) -> Result<Bytes, Error> {
+        AnthropicStreamEncoder::finish(self)
+    }
+    fn error_frame(&mut self, err: &Error) -> Bytes {
+        AnthropicStreamEncoder::error_frame(self, err)
+    }
+}

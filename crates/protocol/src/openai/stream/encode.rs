@@ -272,3 +272,15 @@ pub fn encode_chat_stream(
         }
     })
 }
+
+impl crate::sse::EventEncoder for OpenAiStreamEncoder {
+    fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
+        OpenAiStreamEncoder::encode(self, event)
+    }
+    fn finish(&mut self) -> Result<Bytes, Error> {
+        OpenAiStreamEncoder::finish(self)
+    }
+    fn error_frame(&mut self, err: &Error) -> Bytes {
+        OpenAiStreamEncoder::error_frame(self, err)
+    }
+}
