@@ -8,9 +8,10 @@ use http::header::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Error, Secret};
+use switchboard_protocol::openai::MaxTokensField;
 use url::Url;
 
-use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName, TokenField};
+use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName};
 use crate::shape::{ParamSpec, Shaping, UnsupportedParams};
 
 /// Settings of one `openai-compatible` instance: a preset (or a custom
@@ -57,7 +58,7 @@ pub struct OpenAiCompatibleConfig {
     pub developer_role: Option<DeveloperRole>,
     /// Which field carries `max_tokens`: `max_tokens` or `max_completion_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens_field: Option<TokenField>,
+    pub max_tokens_field: Option<MaxTokensField>,
     /// Whether streamed requests send `stream_options.include_usage: true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
@@ -138,7 +139,7 @@ pub(crate) struct Resolved {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) shaping: Shaping,
-    pub(crate) max_tokens_field: TokenField,
+    pub(crate) max_tokens_field: MaxTokensField,
     pub(crate) include_usage: bool,
     pub(crate) send_reasoning_content: bool,
     pub(crate) embeddings: bool,

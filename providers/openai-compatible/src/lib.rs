@@ -13,6 +13,10 @@ use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
     Provider, ProviderContext, ProviderInit, async_trait, provider,
 };
+/// Which wire field carries the request's `max_tokens` (the protocol
+/// crate's [`MaxTokensField`](switchboard_protocol::openai::MaxTokensField),
+/// under the name this crate has always used).
+pub use switchboard_protocol::openai::MaxTokensField as TokenField;
 use switchboard_protocol::openai::{
     RequestOptions, chat_event_stream, error_from_response, parse_chat_response,
     parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
@@ -20,9 +24,7 @@ use switchboard_protocol::openai::{
 
 pub use crate::config::OpenAiCompatibleConfig;
 use crate::config::{Auth, Resolved};
-pub use crate::preset::{
-    AuthStyle, CUSTOM, DeveloperRole, PRESETS, Preset, PresetName, TokenField,
-};
+pub use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, PRESETS, Preset, PresetName};
 pub use crate::shape::UnsupportedParams;
 
 /// The provider's name: the `kind` of its config entries.
