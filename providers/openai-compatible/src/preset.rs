@@ -347,7 +347,10 @@ mod tests {
             assert_eq!(n.preset().name, n);
             assert!(!n.preset().sources.is_empty());
             for param in n.preset().unsupported {
-                assert!(crate::shape::ParamSpec::parse(param).is_ok(), "{param}");
+                assert!(
+                    switchboard_protocol::openai::ParamSpec::parse(param).is_ok(),
+                    "{param}"
+                );
             }
         }
     }
