@@ -16,6 +16,7 @@ use switchboard_core::{
     Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, ResponseAccumulator,
     Usage, async_trait, provider,
 };
+use switchboard_protocol::lenient;
 
 pub use crate::config::{DEFAULT_BASE_URL, KeepAlive, OllamaConfig};
 
@@ -44,21 +45,21 @@ fn classify(r: &ErrorResponse<'_>) -> Error {
 #[non_exhaustive]
 pub struct LocalModel {
     /// The name to request it by, e.g. `llama3.2:latest`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub name: String,
     /// The model reference (usually equal to `name`).
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub model: String,
     /// When it was last pulled or changed (RFC 3339).
     pub modified_at: Option<String>,
     /// Its size on disk in bytes.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub size: u64,
     /// Its content digest.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub digest: String,
     /// Format, family, size and quantization.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub details: ModelDetails,
 }
 
@@ -68,22 +69,22 @@ pub struct LocalModel {
 #[non_exhaustive]
 pub struct ModelDetails {
     /// The model it was derived from, if any.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub parent_model: String,
     /// The weights' format, e.g. `gguf`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub format: String,
     /// The architecture family, e.g. `llama`, `qwen2`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub family: String,
     /// Every family it belongs to.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub families: Vec<String>,
     /// The parameter count, e.g. `7.6B`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub parameter_size: String,
     /// The quantization, e.g. `Q4_K_M`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub quantization_level: String,
 }
 
