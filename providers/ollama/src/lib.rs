@@ -16,7 +16,9 @@ use switchboard_core::{
     Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, ResponseAccumulator,
     Usage, async_trait, provider,
 };
+use switchboard_protocol::decoded::decode_frames;
 use switchboard_protocol::lenient;
+use switchboard_protocol::ndjson::{DecodedLineStream, NdjsonDecoder};
 
 pub use crate::config::{DEFAULT_BASE_URL, KeepAlive, OllamaConfig};
 
@@ -203,22 +205,16 @@ impl OllamaProvider {
 /// Reads a chat answer that came as NDJSON although `stream: false` was sent
 /// (a proxy that forces streaming): the lines are folded into one response.
 fn fold_ndjson(body: &[u8], instance: &str, model: &str) -> Result<ChatResponse, Error> {
-    let mut lines = stream::NdjsonDecoder::default();
-    let mut decoder = stream::ChatDecoder::new(model);
+    // The body is whole (and bounded by core), so its lines are too: no line
+    // size limit, and a last line without a line end is complete.
+    let lines = NdjsonDecoder::new()
+        .with_max_line_size(usize::MAX)
+        .accept_unterminated_last_line();
+    let events = decode_frames(body, lines, stream::ChatDecoder::new(model))?;
     let mut acc = ResponseAccumulator::new();
-    let mut out = Vec::new();
-    lines.push(body);
-    lines.push(b"\n");
-    while let Some(line) = lines.next_line()? {
-        decoder.push_line(&line, &mut out)?;
-        for e in out.drain(..) {
-            acc.push(&e);
-        }
-        if decoder.is_done() {
-            break;
-        }
+    for e in &events {
+        acc.push(e);
     }
-    decoder.finish(&mut out)?;
     let mut response = acc.finish();
     response.provider = instance.to_owned();
     if response.model.is_empty() {
@@ -277,7 +273,7 @@ impl Provider for OllamaProvider {
         let http = self.upstream.request(http::Method::POST, "chat", body)?;
         let decoder = stream::ChatDecoder::new(&request.model);
         let reply = self.upstream.open(http).await?;
-        Ok(reply.events(|body| stream::NdjsonEventStream::new(body, decoder)))
+        Ok(reply.events(|body| DecodedLineStream::with_decoder(body, decoder)))
     }
 
     /// `GET /api/tags`; with `model_details`, also `POST /api/show` for each
