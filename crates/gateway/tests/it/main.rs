@@ -3,7 +3,10 @@
 
 mod config;
 mod config_schema;
+mod life;
+mod lifecycle;
 mod provider_contract;
 mod registry;
 mod reload_file;
 mod router;
+mod secrets;
