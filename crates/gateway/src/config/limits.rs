@@ -56,9 +56,7 @@ fn walk(value: &Value, path: &str, out: &mut Vec<(String, String)>) {
                         if too_big {
                             out.push((
                                 here,
-                                format!(
-                                    "{n} {name} is too long: at most {max} {name} (365 days)"
-                                ),
+                                format!("{n} {name} is too long: at most {max} {name} (365 days)"),
                             ));
                         } else if here == "health.probe_interval_ms" && n.as_u64() == Some(0) {
                             out.push((
@@ -145,7 +143,10 @@ mod tests {
             "providers": {"g": {"request_timeout_secs": 18446744073709551615u64,
                                 "faults": [{"retry_after_ms": 1e300}]}}
         });
-        let keys: Vec<String> = duration_issues(&v, "").into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<String> = duration_issues(&v, "")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(
             keys,
             [

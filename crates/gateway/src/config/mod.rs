@@ -47,10 +47,10 @@ mod validate;
 
 pub use issue::{ConfigError, ConfigIssue};
 pub use json_schema::config_schema;
-pub use loader::{ConfigLoader, LoadedConfig};
 pub use limits::MAX_DURATION;
-pub use merge_patch::merge_patch;
-pub use redact::{redact, redact_text, secret_values};
 pub(crate) use limits::{check_config, check_instance as check_instance_durations};
+pub use loader::{ConfigLoader, LoadedConfig};
+pub use merge_patch::merge_patch;
 pub(crate) use redact::{is_headers_key, looks_like_credential, schema_is_secret};
+pub use redact::{redact, redact_text, secret_values};
 pub use types::ProviderFeature;

@@ -67,7 +67,11 @@ pub(crate) fn schema_is_secret(schema: &Value, root: &Value) -> bool {
 }
 
 /// The schema of property `key` of an object whose schema is `schema`.
-fn property<'a>(schema: Option<&'a Value>, root: Option<&'a Value>, key: &str) -> Option<&'a Value> {
+fn property<'a>(
+    schema: Option<&'a Value>,
+    root: Option<&'a Value>,
+    key: &str,
+) -> Option<&'a Value> {
     schema
         .zip(root)
         .map(|(s, r)| resolve(s, r))
@@ -390,7 +394,10 @@ mod tests {
             redact_text(text, &[]),
             "error sending request for url (https://***@h/p?k=***): refused"
         );
-        assert_eq!(redact_text("no url here :// at all", &[]), "no url here :// at all");
+        assert_eq!(
+            redact_text("no url here :// at all", &[]),
+            "no url here :// at all"
+        );
     }
 
     #[test]

@@ -14,9 +14,11 @@ use crate::config::{is_headers_key, looks_like_credential, schema_is_secret};
 /// Whether `key` decides which host the instance connects to.
 fn is_host_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["url", "host", "endpoint", "proxy", "domain", "region", "location"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "url", "host", "endpoint", "proxy", "domain", "region", "location",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
         || k == "preset"
         || k == "deployment"
         || k == "account_id"
@@ -29,14 +31,22 @@ fn looks_like_url(v: &Value) -> bool {
 
 /// The first host-bearing key whose value differs between `current` and
 /// `next` (nested keys included, as a dotted path).
-fn changed_host_key(current: &Map<String, Value>, next: &Map<String, Value>, path: &str) -> Option<String> {
+fn changed_host_key(
+    current: &Map<String, Value>,
+    next: &Map<String, Value>,
+    path: &str,
+) -> Option<String> {
     let keys = current.keys().chain(next.keys());
     for k in keys {
         let (a, b) = (current.get(k), next.get(k));
         if a == b {
             continue;
         }
-        let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
         if let (Some(Value::Object(a)), Some(Value::Object(b))) = (a, b) {
             if let Some(found) = changed_host_key(a, b, &here) {
                 return Some(found);
@@ -88,10 +98,14 @@ pub(crate) fn check_host_change(
             .is_some_and(|(f, root)| schema_is_secret(f, root))
     };
     let credential_value = |k: &str| {
-        !k.ends_with("_env") && !is_headers_key(k) && (looks_like_credential(k) || secret_by_schema(k))
+        !k.ends_with("_env")
+            && !is_headers_key(k)
+            && (looks_like_credential(k) || secret_by_schema(k))
     };
     let credential_ref = |k: &str| {
-        credential_value(k) || is_headers_key(k) || (k.ends_with("_env") && looks_like_credential(k.trim_end_matches("_env")))
+        credential_value(k)
+            || is_headers_key(k)
+            || (k.ends_with("_env") && looks_like_credential(k.trim_end_matches("_env")))
     };
     let stored: Vec<&str> = current
         .iter()
@@ -161,10 +175,16 @@ mod tests {
     fn a_new_host_needs_the_credentials() {
         let cur = json!({"base_url": "http://a/v1", "api_key": "sk-1", "headers": {"X-Auth": "h"}});
         let err = check(cur.clone(), json!({"base_url": "http://evil/v1"})).expect_err("400");
-        assert!(err.message().contains("`api_key`") && err.message().contains("`headers`"), "{err}");
+        assert!(
+            err.message().contains("`api_key`") && err.message().contains("`headers`"),
+            "{err}"
+        );
         assert_eq!(err.param(), Some("base_url"));
-        check(cur.clone(), json!({"base_url": "http://b/v1", "api_key": "sk-2", "headers": null}))
-            .expect("credentials sent");
+        check(
+            cur.clone(),
+            json!({"base_url": "http://b/v1", "api_key": "sk-2", "headers": null}),
+        )
+        .expect("credentials sent");
         check(cur.clone(), json!({"model_map": {"a": "b"}})).expect("no host change");
         let err = check(
             json!({"preset": "groq", "api_key_env": "GROQ_API_KEY"}),
@@ -172,7 +192,10 @@ mod tests {
         )
         .expect_err("an env reference is not a credential value");
         assert!(err.message().contains("not a `*_env`"), "{err}");
-        check(json!({"base_url": "http://localhost:11434"}), json!({"base_url": "http://other:11434"}))
-            .expect("nothing stored, nothing to leak");
+        check(
+            json!({"base_url": "http://localhost:11434"}),
+            json!({"base_url": "http://other:11434"}),
+        )
+        .expect("nothing stored, nothing to leak");
     }
 }

@@ -111,10 +111,7 @@ impl Instance {
     pub fn provider(&self) -> Option<Arc<dyn Provider>> {
         let live = self.live.load();
         match live.state {
-            InstanceState::Ready => live
-                .provider
-                .clone()
-                .map(|p| p as Arc<dyn Provider>),
+            InstanceState::Ready => live.provider.clone().map(|p| p as Arc<dyn Provider>),
             _ => None,
         }
     }

@@ -81,7 +81,9 @@ impl Provider for Life {
             model: request.model.clone(),
         };
         // One event, then nothing until the consumer drops the stream.
-        Ok(Box::pin(futures::stream::iter([Ok(start)]).chain(futures::stream::pending())))
+        Ok(Box::pin(
+            futures::stream::iter([Ok(start)]).chain(futures::stream::pending()),
+        ))
     }
 
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {

@@ -34,7 +34,11 @@ async fn replaced_disabled_and_removed_instances_are_shut_down_and_cancelled() {
         .await
         .expect("reload");
     let c = until("lc-replaced", |c| c.shutdowns == 1 && c.cancels == 1).await;
-    assert_eq!((c.builds, c.shutdowns, c.cancels), (2, 1, 1), "replaced: {c:?}");
+    assert_eq!(
+        (c.builds, c.shutdowns, c.cancels),
+        (2, 1, 1),
+        "replaced: {c:?}"
+    );
 
     reg.disable("lc-disabled").await.expect("disable");
     let c = until("lc-disabled", |c| c.shutdowns == 1 && c.cancels == 1).await;
@@ -70,16 +74,27 @@ async fn a_replaced_provider_is_drained_first() {
         let sb = sb.clone();
         async move { sb.chat(req("lc-drain/m")).await }
     });
-    let mut stream = sb.chat_stream(req("lc-drain/m")).await.expect("stream").value;
+    let mut stream = sb
+        .chat_stream(req("lc-drain/m"))
+        .await
+        .expect("stream")
+        .value;
     assert!(stream.next().await.is_some());
     tokio::time::sleep(Duration::from_millis(50)).await;
     sb.registry()
         .update_config("lc-drain", &json!({"chat_delay_ms": 0}))
         .await
         .expect("reload");
-    assert!(call.await.expect("joins").is_ok(), "the call finished on the old provider");
+    assert!(
+        call.await.expect("joins").is_ok(),
+        "the call finished on the old provider"
+    );
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(counts("lc-drain").shutdowns, 0, "a stream is still open on it");
+    assert_eq!(
+        counts("lc-drain").shutdowns,
+        0,
+        "a stream is still open on it"
+    );
     drop(stream);
     let c = until("lc-drain", |c| c.shutdowns == 1).await;
     assert_eq!((c.shutdowns, c.cancels), (1, 1));
@@ -92,7 +107,11 @@ async fn draining_is_bounded_by_the_shutdown_grace() {
         "providers": {"lc-grace": {"kind": "life"}}
     }))
     .await;
-    let mut stream = sb.chat_stream(req("lc-grace/m")).await.expect("stream").value;
+    let mut stream = sb
+        .chat_stream(req("lc-grace/m"))
+        .await
+        .expect("stream")
+        .value;
     assert!(stream.next().await.is_some());
     sb.registry().disable("lc-grace").await.expect("disable");
     let c = until("lc-grace", |c| c.cancels == 1).await;
@@ -138,7 +157,10 @@ async fn concurrent_updates_are_all_applied() {
     );
     a.expect("a");
     b.expect("b");
-    let config = reg.get("lc-concurrent").expect("instance").redacted_config();
+    let config = reg
+        .get("lc-concurrent")
+        .expect("instance")
+        .redacted_config();
     assert_eq!(config["a"], 1, "{config}");
     assert_eq!(config["b"], 2, "{config}");
 }
@@ -220,8 +242,16 @@ build_delay_ms = 200
         .expect("update");
     let report = reload.await.expect("joins").expect("reloads");
     assert_eq!(report.added, ["lc-new"]);
-    let config = sb.registry().get("lc-file").expect("instance").redacted_config();
-    assert_eq!((config["x"].clone(), config["y"].clone()), (json!(2), json!(5)), "{config}");
+    let config = sb
+        .registry()
+        .get("lc-file")
+        .expect("instance")
+        .redacted_config();
+    assert_eq!(
+        (config["x"].clone(), config["y"].clone()),
+        (json!(2), json!(5)),
+        "{config}"
+    );
     assert_eq!(sb.config().server.api_keys[0].key.expose(), "new-key");
     stop.store(true, Ordering::Relaxed);
     assert_eq!(observer.await.expect("joins"), 0, "torn reads");

@@ -24,10 +24,20 @@ async fn status_views_hide_every_secret() {
     }}}))
     .await;
     let statuses = serde_json::to_string(&sb.registry().statuses()).expect("json");
-    for secret in [KEY, "url-pass-999", "query-secret-1", "sk-helicone-777", "user:"] {
+    for secret in [
+        KEY,
+        "url-pass-999",
+        "query-secret-1",
+        "sk-helicone-777",
+        "user:",
+    ] {
         assert!(!statuses.contains(secret), "{secret} leaked: {statuses}");
     }
-    let config = sb.registry().get("sec-view").expect("instance").redacted_config();
+    let config = sb
+        .registry()
+        .get("sec-view")
+        .expect("instance")
+        .redacted_config();
     assert_eq!(config["headers"], json!({"Helicone-Auth": "***"}));
     assert_eq!(config["base_url"], "https://***@host.example/v1?key=***");
     assert_eq!(config["organization"], "***");
@@ -52,7 +62,10 @@ async fn build_errors_are_scrubbed() {
     for secret in [KEY, "pw-secret-42", "q-secret-43"] {
         assert!(!error.contains(secret), "{secret} leaked: {error}");
     }
-    assert!(error.contains("cannot reach https://***@h/v1?token=***"), "{error}");
+    assert!(
+        error.contains("cannot reach https://***@h/v1?token=***"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -127,8 +140,14 @@ async fn huge_durations_are_rejected_with_the_key() {
         .expect_err("rejected");
     let shown = err.to_string();
     assert!(shown.contains("health.cooldown_ms"), "{shown}");
-    assert!(shown.contains("providers.sec-dur.request_timeout_secs"), "{shown}");
-    assert!(shown.contains("switchboard.toml"), "names the file: {shown}");
+    assert!(
+        shown.contains("providers.sec-dur.request_timeout_secs"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("switchboard.toml"),
+        "names the file: {shown}"
+    );
 
     let sb = switchboard(json!({"providers": {"sec-dur": {"kind": "life"}}})).await;
     let err = sb
