@@ -135,13 +135,16 @@ impl ProviderContext {
     pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(600);
 
     /// A context for `instance` with an upstream client over `http`, which
-    /// carries proxied requests (clone the context to share the pool).
+    /// carries proxied requests (clone the context to share the pool). `http`
+    /// must not follow redirects (see [`HttpClient::via_reqwest`]);
+    /// [`default_http_client`] does not.
     pub fn new(instance: impl Into<Arc<str>>, http: reqwest::Client) -> Self {
         Self::with_upstream(instance, HttpClient::new(http))
     }
 
     /// A context for `instance` on `upstream` (e.g.
-    /// [`HttpClient::via_reqwest`] over a caller's own `reqwest::Client`).
+    /// [`HttpClient::via_reqwest`] over a caller's own `reqwest::Client`,
+    /// which must not follow redirects: see there).
     pub fn with_upstream(instance: impl Into<Arc<str>>, upstream: HttpClient) -> Self {
         ProviderContext {
             upstream,

@@ -8,8 +8,30 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use switchboard_core::{Error, ErrorKind};
 
-/// The largest embedding dimension the mock produces (guards against huge allocations).
-pub const MAX_EMBEDDING_DIMENSIONS: u32 = 65_536;
+/// The largest embedding dimension the mock produces (guards against huge
+/// allocations); a request or config past it is refused.
+pub const MAX_EMBEDDING_DIMENSIONS: u32 = 8192;
+
+/// The most embedding values (inputs × dimensions) one request may ask for;
+/// a request past it is refused with `invalid_request`.
+pub const MAX_EMBEDDING_VALUES: u64 = 1 << 20;
+
+/// The longest `first_token_latency_ms` (10 minutes, the default request
+/// timeout); a config or request override past it is refused.
+pub const MAX_FIRST_TOKEN_LATENCY_MS: u64 = 600_000;
+
+/// The longest `token_delay_ms` (one minute); a config or request override
+/// past it is refused.
+pub const MAX_TOKEN_DELAY_MS: u64 = 60_000;
+
+/// The delay `key` = `value` ms if it is at most `max`, else the message
+/// that says so.
+fn check_delay(key: &str, value: Option<u64>, max: u64) -> Result<(), String> {
+    match value {
+        Some(v) if v > max => Err(format!("`{key}` must be at most {max} ms, got {v}")),
+        _ => Ok(()),
+    }
+}
 
 /// Settings of the mock provider. Every key has a default, so `{}` is a valid config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -30,13 +52,14 @@ pub struct MockConfig {
     pub mode: Option<ReplyMode>,
     /// The answers of `script` mode, used in order and then from the start again.
     pub script: Vec<String>,
-    /// Milliseconds before the first event of an answer.
+    /// Milliseconds before the first event of an answer (at most 600000).
     pub first_token_latency_ms: u64,
-    /// Milliseconds after each output token.
+    /// Milliseconds after each output token (at most 60000).
     pub token_delay_ms: u64,
     /// An error to inject into chat, embedding and health calls.
     pub fault: Option<FaultConfig>,
-    /// The length of embedding vectors when the request does not give `dimensions`.
+    /// The length of embedding vectors when the request does not give
+    /// `dimensions` (at most 8192).
     pub embedding_dimensions: u32,
 }
 
@@ -281,6 +304,18 @@ impl MockConfig {
                 "`mode = \"script\"` needs a non-empty `script`".into(),
             );
         }
+        for (key, value, max) in [
+            (
+                "first_token_latency_ms",
+                self.first_token_latency_ms,
+                MAX_FIRST_TOKEN_LATENCY_MS,
+            ),
+            ("token_delay_ms", self.token_delay_ms, MAX_TOKEN_DELAY_MS),
+        ] {
+            if let Err(msg) = check_delay(key, Some(value), max) {
+                return bad(key.into(), msg);
+            }
+        }
         if !(1..=MAX_EMBEDDING_DIMENSIONS).contains(&self.embedding_dimensions) {
             return bad(
                 "embedding_dimensions".into(),
@@ -338,6 +373,17 @@ impl RequestOverride {
         let parsed = RequestOverride::deserialize(value).map_err(|e| {
             Error::invalid_param("extra.mock", format!("invalid `extra.mock`: {e}"))
         })?;
+        for (key, value, max) in [
+            (
+                "first_token_latency_ms",
+                parsed.first_token_latency_ms,
+                MAX_FIRST_TOKEN_LATENCY_MS,
+            ),
+            ("token_delay_ms", parsed.token_delay_ms, MAX_TOKEN_DELAY_MS),
+        ] {
+            check_delay(key, value, max)
+                .map_err(|msg| Error::invalid_param(format!("extra.mock.{key}"), msg))?;
+        }
         if let Some(fault) = &parsed.fault {
             fault.validate("extra.mock.fault").map_err(|e| {
                 Error::invalid_param(

@@ -22,10 +22,17 @@ use crate::config::RequestOverride;
 use crate::plan::{Answer, PlanInput, Step, count_words};
 
 pub use crate::config::{
-    FaultConfig, MAX_EMBEDDING_DIMENSIONS, MockConfig, ModelEntry, ModelSpec, ReplyMode,
+    FaultConfig, MAX_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_VALUES, MAX_FIRST_TOKEN_LATENCY_MS,
+    MAX_TOKEN_DELAY_MS, MockConfig, ModelEntry, ModelSpec, ReplyMode,
 };
 pub use crate::plan::{ORIGIN, REASONING_SIGNATURE};
-pub use crate::sample_value::generate as generate_from_schema;
+pub use crate::sample_value::{
+    MAX_NODES as SCHEMA_MAX_NODES, MAX_TEXT_BYTES as SCHEMA_MAX_TEXT_BYTES,
+    generate as generate_from_schema,
+};
+
+/// The most distinct per-request faults with `times` whose counts are kept.
+const MAX_OVERRIDE_FAULTS: usize = 1024;
 
 /// The `created` timestamp of every mock response and model (2023-11-14T22:13:20Z),
 /// fixed so answers are byte-for-byte reproducible.
@@ -103,6 +110,11 @@ impl MockProvider {
                     .override_fault_hits
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
+                // Bounded: clients choose these keys. Past the cap the
+                // counts start over (a `times` fault may then fail again).
+                if hits.len() >= MAX_OVERRIDE_FAULTS && !hits.contains_key(&key) {
+                    hits.clear();
+                }
                 let n = hits.entry(key).or_insert(0);
                 if *n >= times {
                     return None;
@@ -323,7 +335,10 @@ impl Provider for MockProvider {
     /// and `created`. A fault fails at once, even one with `after_events`.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
         let steps = self.prepare(request, false)?;
-        self.sleep(steps.iter().map(|s| s.delay).sum()).await?;
+        let delay = steps
+            .iter()
+            .fold(Duration::ZERO, |total, s| total.saturating_add(s.delay));
+        self.sleep(delay).await?;
         let mut acc = ResponseAccumulator::new();
         for step in &steps {
             match &step.item {
@@ -375,7 +390,19 @@ impl Provider for MockProvider {
         if dims > MAX_EMBEDDING_DIMENSIONS {
             return Err(self.err(Error::invalid_param(
                 "dimensions",
-                format!("`dimensions` must be at most {MAX_EMBEDDING_DIMENSIONS}"),
+                format!("`dimensions` must be at most {MAX_EMBEDDING_DIMENSIONS}, got {dims}"),
+            )));
+        }
+        let values = u64::try_from(request.input.len())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(u64::from(dims));
+        if values > MAX_EMBEDDING_VALUES {
+            return Err(self.err(Error::invalid_param(
+                "input",
+                format!(
+                    "the mock makes at most {MAX_EMBEDDING_VALUES} embedding values per request \
+                     (inputs × dimensions); this request asks for {values}"
+                ),
             )));
         }
         if let Some(fault) = self.take_fault(&ov) {

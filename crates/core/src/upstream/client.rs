@@ -15,6 +15,11 @@
 //! request of a client built on a caller's own `reqwest::Client`
 //! ([`HttpClient::via_reqwest`]), go through `reqwest`, which implements
 //! proxies fully; their wire time is the awaited time, as before.
+//!
+//! No redirect is followed with credentials: hyper's client never follows
+//! one, [`default_http_client`](crate::default_http_client) is built not to,
+//! and an answer through `reqwest` that comes from another URL than the
+//! request's (a caller's client that follows redirects) is an error.
 
 use std::fmt;
 use std::future::Future;
@@ -87,6 +92,17 @@ impl HttpClient {
 
     /// Every request through `reqwest` (a caller's own client, with its own
     /// proxy, TLS or DNS settings).
+    ///
+    /// **The client must not follow redirects**: build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`, as
+    /// [`default_http_client`](crate::default_http_client) does. `reqwest`'s
+    /// default policy follows up to 10 redirects and drops only
+    /// `Authorization` and cookies on a cross-host hop, so credentials in
+    /// `x-api-key`, `x-goog-api-key`, `api-key` or configured headers would
+    /// reach whatever host a redirect names. A client's policy cannot be
+    /// inspected, so every answer is checked instead: one that comes from
+    /// another URL than the request's (a followed redirect) fails with a
+    /// `config` error saying that the credentials may have been sent there.
     pub fn via_reqwest(reqwest: reqwest::Client) -> Self {
         HttpClient {
             inner: Arc::new(Inner {
@@ -166,15 +182,42 @@ impl HttpClient {
 
     async fn send_reqwest(&self, request: Request<Bytes>) -> Result<UpstreamResponse, Error> {
         let request = reqwest::Request::try_from(request).map_err(Error::from)?;
+        let sent_to = request.url().clone();
         let response = wire_time::timed(self.inner.reqwest.execute(request))
             .await
             .map_err(Error::from)?;
+        if response.url() != &sent_to {
+            return Err(followed_redirect(&sent_to, response.url()));
+        }
         Ok(UpstreamResponse {
             status: response.status(),
             headers: response.headers().clone(),
             body: Body::Reqwest(response),
         })
     }
+}
+
+/// The error for an answer that came from another URL than the request's:
+/// the `reqwest::Client` followed a redirect, with the request's headers.
+/// Names the hosts only (a path or query could carry a key).
+fn followed_redirect(sent_to: &reqwest::Url, answered_by: &reqwest::Url) -> Error {
+    let origin = |u: &reqwest::Url| {
+        let host = u.host_str().unwrap_or("?");
+        match u.port() {
+            Some(port) => format!("{}://{host}:{port}", u.scheme()),
+            None => format!("{}://{host}", u.scheme()),
+        }
+    };
+    Error::config(format!(
+        "the upstream at `{}` redirected the request to `{}` and the HTTP client followed \
+         the redirect: the request's credentials may have been sent to `{}`. The \
+         `reqwest::Client` given to Switchboard must not follow redirects (build it with \
+         `.redirect(reqwest::redirect::Policy::none())`); check that host and rotate the \
+         key if it is not yours",
+        origin(sent_to),
+        origin(answered_by),
+        origin(answered_by),
+    ))
 }
 
 fn user_agent() -> HeaderValue {
@@ -442,167 +485,5 @@ impl UpstreamResponse {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
-
-    /// A one-connection HTTP/1.1 server that answers each request after
-    /// `delay`, with `body` sent in `parts` writes 10 ms apart.
-    async fn server(delay: Duration, body: &'static str, parts: usize) -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut sock, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            loop {
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    let n = sock.read(&mut buf).await.unwrap();
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                }
-                tokio::time::sleep(delay).await;
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: req-1\r\ncontent-length: {}\r\n\r\n",
-                    body.len()
-                );
-                sock.write_all(head.as_bytes()).await.unwrap();
-                let step = body.len().div_ceil(parts);
-                for chunk in body.as_bytes().chunks(step) {
-                    sock.write_all(chunk).await.unwrap();
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            }
-        });
-        format!("http://{addr}/v1/chat")
-    }
-
-    fn post(url: &str) -> Request<Bytes> {
-        Request::post(url)
-            .header("content-type", "application/json")
-            .body(Bytes::from_static(b"{}"))
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn wire_time_is_the_socket_exchange_not_the_callers_work() {
-        let url = server(Duration::from_millis(40), r#"{"ok":true}"#, 3).await;
-        let client = HttpClient::new(reqwest::Client::new());
-        for _ in 0..2 {
-            let (body, wire) = wire_time::measure(async {
-                let response = client.send(post(&url)).await?;
-                assert_eq!(response.status(), StatusCode::OK);
-                assert_eq!(response.headers()["x-request-id"], "req-1");
-                // The caller's own work between headers and body is not wire.
-                tokio::time::sleep(Duration::from_millis(60)).await;
-                response.bytes(1024).await
-            })
-            .await;
-            assert_eq!(body.unwrap(), Bytes::from_static(br#"{"ok":true}"#));
-            let wire = wire.unwrap();
-            // 40 ms before the head; the rest of the body arrived while the
-            // caller was busy, so reading it is not waiting on the upstream.
-            assert!(wire >= Duration::from_millis(39), "{wire:?}");
-            assert!(wire < Duration::from_millis(55), "{wire:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_body_over_the_limit_fails() {
-        let url = server(Duration::ZERO, "0123456789abcdef", 2).await;
-        let client = HttpClient::new(reqwest::Client::new());
-        let err = client
-            .send(post(&url))
-            .await
-            .unwrap()
-            .bytes(10)
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), &crate::ErrorKind::Protocol);
-        assert!(err.message().contains("larger than 10 bytes"), "{err}");
-    }
-
-    #[tokio::test]
-    async fn streams_arrive_in_chunks() {
-        let url = server(
-            Duration::from_millis(30),
-            "data: a\n\ndata: b\n\ndata: c\n\n",
-            3,
-        )
-        .await;
-        let client = HttpClient::new(reqwest::Client::new());
-        let (chunks, wire) = wire_time::measure(async {
-            let stream = client.send(post(&url)).await.unwrap().into_stream();
-            stream.map(|c| c.unwrap()).collect::<Vec<Bytes>>().await
-        })
-        .await;
-        assert_eq!(chunks.concat(), b"data: a\n\ndata: b\n\ndata: c\n\n");
-        assert!(chunks.len() >= 2, "{chunks:?}");
-        // A reader that always waits: the head's 30 ms and the two 10 ms gaps.
-        let wire = wire.unwrap();
-        assert!(wire >= Duration::from_millis(48), "{wire:?}");
-        assert!(wire < Duration::from_millis(75), "{wire:?}");
-    }
-
-    #[tokio::test]
-    async fn connect_failures_are_unavailable_without_the_url() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let client = HttpClient::new(reqwest::Client::new());
-        let err = client
-            .send(post(&format!("http://{addr}/v1/chat?key=SECRET")))
-            .await
-            .unwrap_err();
-        assert_eq!(err.kind(), &crate::ErrorKind::Unavailable);
-        assert!(err.is_retryable());
-        assert!(err.message().starts_with("could not connect"), "{err}");
-        assert!(!err.message().contains("SECRET"), "{err}");
-    }
-
-    /// A proxy that answers every request itself, saying which URL it was
-    /// asked for (absolute form: the request came through the proxy).
-    #[tokio::test]
-    async fn proxied_urls_go_through_reqwest() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
-                let mut buf = vec![0u8; 4096];
-                let n = sock.read(&mut buf).await.unwrap();
-                let line = String::from_utf8_lossy(&buf[..n])
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{line}",
-                    line.len()
-                );
-                sock.write_all(answer.as_bytes()).await.unwrap();
-            }
-        });
-        let reqwest = reqwest::Client::builder()
-            .proxy(reqwest::Proxy::http(&proxy).unwrap())
-            .build()
-            .unwrap();
-        let matcher = Matcher::builder().http(proxy).build();
-        // Proxied per the environment's settings, and a caller's own client.
-        for client in [
-            HttpClient::build(reqwest.clone(), Some(matcher)),
-            HttpClient::via_reqwest(reqwest),
-        ] {
-            let body = client
-                .send(post("http://upstream.invalid/v1/chat"))
-                .await
-                .unwrap()
-                .bytes(1024)
-                .await
-                .unwrap();
-            assert_eq!(body, "POST http://upstream.invalid/v1/chat HTTP/1.1");
-        }
-    }
-}
+#[path = "client_tests.rs"]
+mod tests;

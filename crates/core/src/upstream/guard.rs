@@ -1,5 +1,24 @@
-//! [`GuardedBody`]: the one idle-timeout and cancellation guard on a
-//! streamed upstream body.
+//! The one place that guards a streamed upstream answer: an idle timeout
+//! and the instance's cancellation.
+//!
+//! - [`ProgressGuard`] guards the decoded [`ChatEvent`]s: it ends the
+//!   stream with a `timeout` error when no *content* arrived for the idle
+//!   timeout (see [`is_progress`] for what counts). Keep-alive traffic (SSE
+//!   comments, empty chunks, empty deltas, repeated `Start`s) does not reset
+//!   it, so an upstream that stalls behind keep-alives is cut off.
+//!   [`StreamReply::events`](super::StreamReply::events) applies it to every
+//!   decoded stream.
+//! - [`GuardedBody`] guards the bytes: it ends with `cancelled` when the
+//!   instance shuts down, and (when it has an idle timeout, as
+//!   [`StreamReply::into_body`](super::StreamReply::into_body) gives it to a
+//!   provider that decodes on its own) with `timeout` when no bytes arrive.
+//!   Under [`StreamReply::events`](super::StreamReply::events) it has no
+//!   idle timer of its own: the progress guard is stricter.
+//!
+//! Both timers are lazy: progress only stamps the time (no allocation, no
+//! timer-wheel update per event or chunk); the one `Sleep` is re-armed when
+//! it fires and progress was made since. Deadlines saturate: a huge
+//! configured timeout never overflows `Instant` arithmetic.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,36 +31,95 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::client::UpstreamResponse;
-use crate::Error;
+use crate::{ChatEvent, Error};
 
 type Body = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
-/// A response body as a byte stream that fails with `timeout` when no bytes
-/// arrive for `idle`, and with `cancelled` when the instance's token fires.
-/// It owns the response: dropping it closes the connection.
+/// About thirty years: the deadline of a timeout too large to add to now.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `from + idle`, saturating: a timeout too large to represent is "never".
+pub(crate) fn deadline(from: Instant, idle: Duration) -> Instant {
+    from.checked_add(idle)
+        .or_else(|| from.checked_add(FAR_FUTURE))
+        .unwrap_or(from)
+}
+
+/// A timer that expires `idle` after the last [`progress`](Self::progress).
+struct IdleTimer {
+    idle: Duration,
+    last: Instant,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl IdleTimer {
+    fn new(idle: Duration) -> Self {
+        let now = Instant::now();
+        IdleTimer {
+            idle,
+            last: now,
+            sleep: Box::pin(tokio::time::sleep_until(deadline(now, idle))),
+        }
+    }
+
+    /// Notes progress: the timer now expires `idle` from now.
+    fn progress(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// Ready once `idle` has passed since the last progress.
+    fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let due = deadline(self.last, self.idle);
+            if due <= self.sleep.deadline() {
+                return Poll::Ready(());
+            }
+            // Progress since the timer was armed: re-arm it, and poll again
+            // to register the waker.
+            self.sleep.as_mut().reset(due);
+        }
+    }
+}
+
+/// A response body as a byte stream that fails with `cancelled` when the
+/// instance's token fires and, when it has an idle timeout, with `timeout`
+/// when no bytes arrive for that long. It owns the response: dropping it
+/// closes the connection.
 pub struct GuardedBody {
     body: Option<Body>,
-    idle: Duration,
-    sleep: Pin<Box<Sleep>>,
+    idle: Option<IdleTimer>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl std::fmt::Debug for GuardedBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuardedBody")
-            .field("idle", &self.idle)
+            .field("idle", &self.idle.as_ref().map(|t| t.idle))
             .field("open", &self.body.is_some())
             .finish()
     }
 }
 
 impl GuardedBody {
-    /// Guards `response`'s body with an `idle` timeout and `cancel`.
+    /// Guards `response`'s body with an `idle` timeout (any bytes reset it)
+    /// and `cancel`.
     pub fn new(response: UpstreamResponse, idle: Duration, cancel: &CancellationToken) -> Self {
         GuardedBody {
             body: Some(response.into_stream()),
-            idle,
-            sleep: Box::pin(tokio::time::sleep(idle)),
+            idle: Some(IdleTimer::new(idle)),
+            cancelled: Box::pin(cancel.clone().cancelled_owned()),
+        }
+    }
+
+    /// Guards `response`'s body with `cancel` only, for a body whose decoded
+    /// events a [`ProgressGuard`] times.
+    pub(crate) fn cancellable(response: UpstreamResponse, cancel: &CancellationToken) -> Self {
+        GuardedBody {
+            body: Some(response.into_stream()),
+            idle: None,
             cancelled: Box::pin(cancel.clone().cancelled_owned()),
         }
     }
@@ -57,7 +135,9 @@ impl Stream for GuardedBody {
         };
         match body.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(bytes))) => {
-                this.sleep.as_mut().reset(Instant::now() + this.idle);
+                if let Some(timer) = &mut this.idle {
+                    timer.progress();
+                }
                 return Poll::Ready(Some(Ok(bytes)));
             }
             Poll::Ready(Some(Err(err))) => {
@@ -76,13 +156,110 @@ impl Stream for GuardedBody {
                 "the provider instance was shut down during the answer",
             ))));
         }
-        if this.sleep.as_mut().poll(cx).is_ready() {
+        if let Some(timer) = &mut this.idle
+            && timer.poll_expired(cx).is_ready()
+        {
             this.body = None;
             return Poll::Ready(Some(Err(Error::timeout(format!(
                 "the upstream sent nothing for {} ms in the middle of the answer",
-                this.idle.as_millis()
+                timer.idle.as_millis()
             )))));
         }
         Poll::Pending
     }
 }
+
+/// Whether `event` is progress: content that resets a [`ProgressGuard`].
+///
+/// Progress: text, reasoning and refusal deltas with non-empty text, a
+/// reasoning signature or redacted block with non-empty data, a tool call's
+/// start, a tool call's arguments fragment that is not empty, usage, and
+/// the finish. Not progress: `Start` (it opens the answer; a repeated one
+/// is a keep-alive) and every empty delta. Errors end the stream anyway.
+pub fn is_progress(event: &ChatEvent) -> bool {
+    match event {
+        ChatEvent::Start { .. } => false,
+        ChatEvent::TextDelta { text }
+        | ChatEvent::ReasoningDelta { text }
+        | ChatEvent::RefusalDelta { text } => !text.is_empty(),
+        ChatEvent::ReasoningSignature { signature, .. } => !signature.is_empty(),
+        ChatEvent::RedactedReasoning { data, .. } => !data.is_empty(),
+        ChatEvent::ToolCallStart { .. } => true,
+        ChatEvent::ToolCallDelta { arguments, .. } => !arguments.is_empty(),
+        ChatEvent::Usage(_) | ChatEvent::Finish { .. } => true,
+    }
+}
+
+/// A decoded event stream that ends with a `timeout` error when no content
+/// ([`is_progress`]) arrived for its idle timeout, counted from its
+/// creation (once the answer's headers arrived) and then from the last
+/// content. Events pass through unchanged; after an error (its own or the
+/// inner stream's) it ends and drops the inner stream, which closes the
+/// connection.
+pub struct ProgressGuard<S> {
+    inner: Option<Pin<Box<S>>>,
+    timer: IdleTimer,
+}
+
+impl<S> std::fmt::Debug for ProgressGuard<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressGuard")
+            .field("idle", &self.timer.idle)
+            .field("open", &self.inner.is_some())
+            .finish()
+    }
+}
+
+impl<S> ProgressGuard<S>
+where
+    S: Stream<Item = Result<ChatEvent, Error>>,
+{
+    /// Guards `events` with an `idle` timeout that only content resets.
+    pub fn new(events: S, idle: Duration) -> Self {
+        ProgressGuard {
+            inner: Some(Box::pin(events)),
+            timer: IdleTimer::new(idle),
+        }
+    }
+}
+
+impl<S> Stream for ProgressGuard<S>
+where
+    S: Stream<Item = Result<ChatEvent, Error>>,
+{
+    type Item = Result<ChatEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(event))) => {
+                if is_progress(&event) {
+                    this.timer.progress();
+                }
+                return Poll::Ready(Some(Ok(event)));
+            }
+            Poll::Ready(other) => {
+                // An error or the end: either way the stream is over.
+                this.inner = None;
+                return Poll::Ready(other);
+            }
+            Poll::Pending => {}
+        }
+        if this.timer.poll_expired(cx).is_ready() {
+            this.inner = None;
+            return Poll::Ready(Some(Err(Error::timeout(format!(
+                "the upstream sent no content for {} ms (only keep-alives, or nothing); \
+                 the stream was ended",
+                this.timer.idle.as_millis()
+            )))));
+        }
+        Poll::Pending
+    }
+}
+
+#[cfg(test)]
+#[path = "guard_tests.rs"]
+mod tests;

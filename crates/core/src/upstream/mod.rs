@@ -10,8 +10,10 @@
 //!   workspace that sends an HTTP request upstream; redirects are never
 //!   followed (a redirect would carry the credentials to another host);
 //! - bounds each exchange by the timeout and the instance's cancellation,
-//!   caps whole bodies at [`MAX_UPSTREAM_BODY`], and guards streamed bodies
-//!   with an idle timeout ([`GuardedBody`]);
+//!   caps whole bodies at [`MAX_UPSTREAM_BODY`], and guards streamed
+//!   answers with an idle timeout that only content resets
+//!   ([`ProgressGuard`]: keep-alive comments do not keep a stalled stream
+//!   open) and the instance's cancellation ([`GuardedBody`]);
 //! - turns a non-2xx answer into an [`Error`] with the classifier, and
 //!   finishes every error it returns: the instance's secrets scrubbed by
 //!   value ([`Scrubber`], the one place that does), the instance named, the
@@ -33,6 +35,7 @@
 
 pub mod client;
 mod guard;
+mod reply;
 mod scrub;
 pub mod wire_time;
 
@@ -42,17 +45,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
-use http::{Method, Request, StatusCode, Uri};
+use http::{Method, Request, Uri};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 pub use self::client::{HttpClient, UpstreamResponse};
-pub use self::guard::GuardedBody;
+pub use self::guard::{GuardedBody, ProgressGuard, is_progress};
+pub use self::reply::{ErrorFinisher, Reply, StreamReply};
 pub use self::scrub::Scrubber;
-use crate::{ChatEvent, ChatStream, Error, ProviderContext, Secret};
+use crate::{Error, ProviderContext, Secret};
 
 /// The largest upstream answer read whole: 64 MiB. An upstream cannot make
 /// the gateway buffer without bound.
@@ -102,6 +104,7 @@ pub struct UpstreamBuilder {
     headers: HeaderMap,
     secrets: Vec<String>,
     timeout: Duration,
+    stream_idle: Option<Duration>,
     classify: Classify,
     request_id_header: Option<HeaderName>,
     endpoints: Vec<String>,
@@ -188,6 +191,14 @@ impl UpstreamBuilder {
         self
     }
 
+    /// The longest a streamed answer may go without content (text, tool
+    /// calls, usage, the finish; see [`is_progress`]) before it ends with a
+    /// `timeout` error. The default is the [`timeout`](Self::timeout).
+    pub fn stream_idle_timeout(mut self, idle: Duration) -> Self {
+        self.stream_idle = Some(idle);
+        self
+    }
+
     /// The classifier of non-2xx answers (default: an `upstream` error with
     /// the status).
     pub fn classify(mut self, classify: Classify) -> Self {
@@ -225,6 +236,12 @@ impl UpstreamBuilder {
                     .with_param("timeout_ms"),
             ));
         }
+        if self.stream_idle.is_some_and(|d| d.is_zero()) {
+            return Err(finish(
+                Error::config("the stream idle timeout must be greater than 0")
+                    .with_param("stream_idle_timeout_ms"),
+            ));
+        }
         let scheme_ok = self.base.starts_with("http://") || self.base.starts_with("https://");
         if !scheme_ok {
             let scheme = self.base.split(':').next().unwrap_or_default();
@@ -256,6 +273,7 @@ impl UpstreamBuilder {
                 headers: self.headers,
                 scrubber: Scrubber::new(&self.secrets),
                 timeout: self.timeout,
+                stream_idle: self.stream_idle.unwrap_or(self.timeout),
                 classify: self.classify,
                 request_id_header: self.request_id_header,
             }),
@@ -279,6 +297,7 @@ struct Inner {
     headers: HeaderMap,
     scrubber: Scrubber,
     timeout: Duration,
+    stream_idle: Duration,
     classify: Classify,
     request_id_header: Option<HeaderName>,
 }
@@ -337,6 +356,7 @@ impl Upstream {
             headers: HeaderMap::new(),
             secrets: Vec::new(),
             timeout: ctx.request_timeout,
+            stream_idle: None,
             classify: classify_by_status,
             request_id_header: None,
             endpoints: Vec::new(),
@@ -352,6 +372,12 @@ impl Upstream {
     /// The timeout of one exchange.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout
+    }
+
+    /// The longest a streamed answer may go without content (see
+    /// [`UpstreamBuilder::stream_idle_timeout`]).
+    pub fn stream_idle_timeout(&self) -> Duration {
+        self.inner.stream_idle
     }
 
     /// The base URL, without a trailing `/`.
@@ -537,131 +563,5 @@ impl Upstream {
             Some(_) => e,
             None => self.error(e),
         })
-    }
-}
-
-/// A whole upstream answer with a 2xx status.
-#[derive(Debug)]
-pub struct Reply {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The answer's headers.
-    pub headers: HeaderMap,
-    /// The whole body (at most [`MAX_UPSTREAM_BODY`] bytes).
-    pub body: Bytes,
-    /// The upstream's request id, when the service sends one.
-    pub request_id: Option<String>,
-    upstream: Upstream,
-}
-
-impl Reply {
-    /// Decodes the body with `decode` (e.g. a protocol crate parser); its
-    /// error is finished like the upstream's own.
-    pub fn decode<T>(&self, decode: impl FnOnce(&[u8]) -> Result<T, Error>) -> Result<T, Error> {
-        decode(&self.body).map_err(|e| self.error(e))
-    }
-
-    /// The body as JSON of type `T`; anything else is a `protocol` error
-    /// naming `what` was expected.
-    pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
-        self.decode(|body| {
-            serde_json::from_slice(body).map_err(|e| {
-                Error::protocol(format!("the upstream's {what} could not be read: {e}"))
-                    .with_source(e)
-            })
-        })
-    }
-
-    /// Finishes an error about this answer: scrubbed, the instance named,
-    /// the request id appended.
-    pub fn error(&self, err: Error) -> Error {
-        self.upstream.finish(err, self.request_id.as_deref())
-    }
-}
-
-/// An upstream answer with a 2xx status whose body is still to be read.
-#[derive(Debug)]
-pub struct StreamReply {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// The answer's headers.
-    pub headers: HeaderMap,
-    /// The upstream's request id, when the service sends one.
-    pub request_id: Option<String>,
-    response: UpstreamResponse,
-    upstream: Upstream,
-}
-
-impl StreamReply {
-    /// Whether the answer is a server-sent event stream (`text/event-stream`).
-    pub fn is_event_stream(&self) -> bool {
-        self.headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().starts_with("text/event-stream"))
-    }
-
-    /// Reads the whole body instead (a service that answered a streamed
-    /// request with plain JSON), within the timeout.
-    pub async fn into_reply(self) -> Result<Reply, Error> {
-        let StreamReply {
-            status,
-            headers,
-            request_id,
-            response,
-            upstream,
-        } = self;
-        let body = upstream
-            .bounded(response.bytes(MAX_UPSTREAM_BODY))
-            .await
-            .map_err(|e| upstream.finish(e, request_id.as_deref()))?;
-        Ok(Reply {
-            status,
-            headers,
-            body,
-            request_id,
-            upstream,
-        })
-    }
-
-    /// The body as a guarded byte stream (idle timeout, cancellation), and
-    /// the function that finishes an error of what is decoded from it.
-    pub fn into_body(self) -> (GuardedBody, ErrorFinisher) {
-        let body = GuardedBody::new(
-            self.response,
-            self.upstream.inner.timeout,
-            &self.upstream.inner.cancel,
-        );
-        let finisher = ErrorFinisher {
-            upstream: self.upstream,
-            request_id: self.request_id,
-        };
-        (body, finisher)
-    }
-
-    /// The body decoded into chat events by `decode` (e.g. the protocol
-    /// crate's `chat_event_stream`); every error in the stream is finished
-    /// like the upstream's own.
-    pub fn events<S>(self, decode: impl FnOnce(GuardedBody) -> S) -> ChatStream
-    where
-        S: Stream<Item = Result<ChatEvent, Error>> + Send + 'static,
-    {
-        let (body, finisher) = self.into_body();
-        Box::pin(decode(body).map(move |item| item.map_err(|e| finisher.finish(e))))
-    }
-}
-
-/// Finishes errors of one answer (scrubbed, the instance named, the request
-/// id appended), for decoded streams a provider builds itself.
-#[derive(Debug, Clone)]
-pub struct ErrorFinisher {
-    upstream: Upstream,
-    request_id: Option<String>,
-}
-
-impl ErrorFinisher {
-    /// Finishes `err`.
-    pub fn finish(&self, err: Error) -> Error {
-        self.upstream.finish(err, self.request_id.as_deref())
     }
 }
