@@ -118,6 +118,12 @@ impl SwitchboardBuilder {
     /// upstream request then goes through it, with its proxy, TLS and DNS
     /// settings: the faster direct path of
     /// [`HttpClient`] is not used.
+    ///
+    /// The client must not follow redirects
+    /// (`.redirect(reqwest::redirect::Policy::none())`): a followed redirect
+    /// carries the provider's credentials to whatever host it names. A
+    /// redirected answer is refused with an error saying so, but by then the
+    /// request has been sent.
     #[must_use]
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
