@@ -14,6 +14,22 @@ use futures::FutureExt;
 use crate::error::ErrorCode;
 use crate::state::SharedState;
 
+/// One request counted in the in-flight gauge until dropped.
+struct InFlight<'a>(&'a SharedState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a SharedState) -> Self {
+        state.metrics.in_flight().inc();
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight().dec();
+    }
+}
+
 /// Request id (propagated from `x-request-id` or generated), a tracing
 /// line per request, in-flight gauge, and panics turned into a 500 with the
 /// request id instead of a dropped connection.
@@ -34,9 +50,12 @@ pub(crate) async fn request_context(
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
-    state.metrics.in_flight().inc();
+    // Served by `Server`, the connection counts the request until its answer
+    // is written (see `conn`); else count it here, until the handler is done
+    // or dropped (the client went away).
+    let in_flight = (!state.counted_by_connection).then(|| InFlight::enter(&state));
     let result = AssertUnwindSafe(next.run(req)).catch_unwind().await;
-    state.metrics.in_flight().dec();
+    drop(in_flight);
     let mut response = match result {
         Ok(response) => response,
         Err(panic) => {

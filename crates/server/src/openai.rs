@@ -10,6 +10,7 @@ use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
 use crate::auth::{authorize, check_model};
 use crate::body::read_body;
+use crate::browser::require_json;
 use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
@@ -97,6 +98,7 @@ pub(crate) async fn embeddings(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    require_json(&headers, Format::OpenAi)?;
     let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
     let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
