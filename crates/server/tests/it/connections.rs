@@ -198,3 +198,25 @@ async fn a_client_that_stops_reading_is_dropped_with_its_upstream_stream() {
         "the stalled connection is closed"
     );
 }
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served_under_the_deadlines() {
+    let gw = spawn(mock_with_timeout(300)).await;
+    let http = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    for _ in 0..2 {
+        let r = http
+            .post(gw.url("/v1/chat/completions"))
+            .json(&json!({"model": "m/mock-1", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .expect("sends");
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status(), 200);
+        // Longer than the client timeout: the idle connection is closed
+        // gracefully and the client opens a new one.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -107,7 +107,7 @@ mod tests {
         let out = ConfigLoader::new()
             .file(&path)
             .env_vars(vars)
-            .load(&catalog)
+            .load(catalog)
             .err()
             .map(|e| e.to_string());
         let _ = std::fs::remove_file(&path);
