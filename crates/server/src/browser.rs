@@ -1,4 +1,5 @@
-//! Browser safety: web pages may not use the gateway unless allowed.
+//! Browser safety: web pages may not use the gateway unless allowed. The
+//! request-context middleware runs [`admit`] before every handler.
 //!
 //! - A request carrying an `Origin` not listed in `server.cors.allowed_origins`
 //!   is refused (403); listed origins get CORS headers and preflight answers.
@@ -14,9 +15,8 @@
 
 use std::net::IpAddr;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use switchboard_core::Error;
 use switchboard_gateway::config::types::ServerConfig;
@@ -32,26 +32,35 @@ const EXPOSED: &str = "x-request-id, x-switchboard-instance, x-switchboard-model
 /// How long a browser may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 
-/// The middleware: `Host` and `Origin` checks, CORS headers, preflights.
-pub(crate) async fn browser_guard(
-    State(state): State<SharedState>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// What the browser checks decided about a request.
+#[derive(Debug)]
+pub(crate) enum Admission {
+    /// No `Origin`: handle it as is.
+    Pass,
+    /// An allowed origin: handle it, then add CORS headers for it
+    /// ([`add_cors_headers`]).
+    Cors(HeaderValue),
+    /// Answer this instead: a refusal (403) or a preflight answer (204).
+    Answer(Response),
+}
+
+/// The `Host` and `Origin` checks and preflights; run by the request-context
+/// middleware before the handler (one middleware layer, not two).
+pub(crate) fn admit(state: &SharedState, req: &Request) -> Admission {
     let config = state.sb.config();
     let server = &config.server;
     if state.listen.ip().is_loopback()
-        && let Some(host) = request_host(&req)
+        && let Some(host) = request_host(req)
         && !host_allowed(host, server, state.listen.ip())
     {
         let message = format!(
             "the Host `{host}` is not allowed on this loopback listener (a web page may be \
              trying DNS rebinding); add the name to `server.allowed_hosts` if it is yours"
         );
-        return refuse(req.uri().path(), message);
+        return Admission::Answer(refuse(req.uri().path(), message));
     }
     let Some(origin) = req.headers().get(header::ORIGIN) else {
-        return next.run(req).await;
+        return Admission::Pass;
     };
     let allowed = origin
         .to_str()
@@ -62,18 +71,20 @@ pub(crate) async fn browser_guard(
              `server.cors.allowed_origins` to let that web page call the gateway",
             origin.to_str().unwrap_or("this origin")
         );
-        return refuse(req.uri().path(), message);
+        return Admission::Answer(refuse(req.uri().path(), message));
     }
-    let origin = origin.clone();
-    drop(config);
     if req.method() == Method::OPTIONS
         && req
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
     {
-        return preflight(origin, req.headers());
+        return Admission::Answer(preflight(origin.clone(), req.headers()));
     }
-    let mut response = next.run(req).await;
+    Admission::Cors(origin.clone())
+}
+
+/// The CORS headers of an answer to an allowed `origin`.
+pub(crate) fn add_cors_headers(response: &mut Response, origin: HeaderValue) {
     let h = response.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(
@@ -81,7 +92,6 @@ pub(crate) async fn browser_guard(
         HeaderValue::from_static(EXPOSED),
     );
     h.append(header::VARY, HeaderValue::from_static("origin"));
-    response
 }
 
 /// A 403 in the format of the API at `path`.

@@ -18,7 +18,7 @@
 
 // Code map. Requests: `serve` (accepting, limits) and `conn` (one
 // connection's deadlines, write timeout, in-flight count) → `router` →
-// `middleware` (request id, log line, panics) → `browser` (Host, Origin,
+// `middleware` (request id, log line, panics, and `browser`: Host, Origin,
 // CORS) → a handler. Chat: `openai` and `anthropic`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing

@@ -1,5 +1,6 @@
 //! The request-context middleware: request ids, the per-request log line,
-//! the in-flight gauge, and panics answered with a 500.
+//! the in-flight gauge (when no `Server` connection counts it), the browser
+//! checks (`browser::admit`), and panics answered with a 500.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 
+use crate::browser::{self, Admission};
 use crate::error::ErrorCode;
 use crate::state::SharedState;
 
@@ -54,7 +56,14 @@ pub(crate) async fn request_context(
     // is written (see `conn`); else count it here, until the handler is done
     // or dropped (the client went away).
     let in_flight = (!state.counted_by_connection).then(|| InFlight::enter(&state));
-    let result = AssertUnwindSafe(next.run(req)).catch_unwind().await;
+    let (result, cors) = match browser::admit(&state, &req) {
+        Admission::Answer(response) => (Ok(response), None),
+        Admission::Pass => (AssertUnwindSafe(next.run(req)).catch_unwind().await, None),
+        Admission::Cors(origin) => (
+            AssertUnwindSafe(next.run(req)).catch_unwind().await,
+            Some(origin),
+        ),
+    };
     drop(in_flight);
     let mut response = match result {
         Ok(response) => response,
@@ -79,6 +88,9 @@ pub(crate) async fn request_context(
             r
         }
     };
+    if let Some(origin) = cors {
+        browser::add_cors_headers(&mut response, origin);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }

@@ -5,15 +5,13 @@ use axum::http::Uri;
 use axum::routing::{get, post, put};
 use switchboard_core::Error;
 
-use crate::browser::browser_guard;
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
 use crate::{admin, anthropic, openai, ops};
 
-/// The application: every route, the admin guard, the browser guard (`Host`,
-/// `Origin`, CORS), the request-context middleware, and a JSON 404 for the
-/// rest.
+/// The application: every route, the admin guard, the request-context
+/// middleware (with the browser checks), and a JSON 404 for the rest.
 pub(crate) fn app(state: SharedState) -> Router {
     let admin = Router::new()
         .route("/plugins", get(admin::list))
@@ -41,10 +39,6 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .merge(admin)
         .fallback(fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            browser_guard,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_context,
