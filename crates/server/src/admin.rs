@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -10,6 +10,7 @@ use switchboard_core::Error;
 use switchboard_gateway::config::types::InstanceConfig;
 
 use crate::body::read_body;
+use crate::browser::require_json;
 use crate::error::{ApiError, Format};
 use crate::response::json_response;
 use crate::state::SharedState;
@@ -39,7 +40,7 @@ pub(crate) async fn require_admin(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if presented.is_empty() || !token.constant_time_eq(presented) {
+    if presented.is_empty() || token.is_empty() || !token.constant_time_eq(presented) {
         return Err(ApiError::openai(Error::auth(
             "the management API needs `Authorization: Bearer <admin token>`",
         )));
@@ -59,11 +60,17 @@ fn instance(
     })
 }
 
-async fn json_body(state: &SharedState, body: Body) -> Result<Option<Value>, ApiError> {
+/// The JSON body, `None` when empty; a non-empty body must say it is JSON.
+async fn json_body(
+    state: &SharedState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Option<Value>, ApiError> {
     let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
+    require_json(headers, Format::OpenAi)?;
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
         ApiError::openai(Error::invalid_request(format!(
             "the body is not valid JSON: {e}"
@@ -151,10 +158,11 @@ pub(crate) async fn config_schema(
 pub(crate) async fn put_config(
     State(state): State<SharedState>,
     Path(name): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     instance(&state, &name)?;
-    let patch = json_body(&state, body)
+    let patch = json_body(&state, &headers, body)
         .await?
         .ok_or_else(|| ApiError::openai(Error::invalid_request("send a JSON object to merge")))?;
     state
@@ -174,10 +182,11 @@ pub(crate) async fn put_config(
 pub(crate) async fn reload(
     State(state): State<SharedState>,
     Path(name): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     instance(&state, &name)?;
-    let config = match json_body(&state, body).await? {
+    let config = match json_body(&state, &headers, body).await? {
         Some(v) => Some(serde_json::from_value::<InstanceConfig>(v).map_err(|e| {
             ApiError::openai(Error::invalid_request(format!(
                 "invalid instance config: {e}"

@@ -21,7 +21,9 @@ use crate::state::SharedState;
         (status = 200, description = "A `message` object, or with `stream: true` an SSE stream of Messages events (`message_start` … `message_stop`)"),
         (status = 400, description = "Malformed JSON or invalid parameters (`invalid_request_error`)"),
         (status = 401, description = "Missing or invalid client API key (`x-api-key`)"),
+        (status = 403, description = "A web page's `Origin` not in `server.cors.allowed_origins`, or a `Host` not allowed on a loopback listener"),
         (status = 404, description = "Unknown model"),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json`)"),
         (status = 429, description = "Rate limited upstream"),
         (status = 529, description = "The upstream is overloaded"),
     )

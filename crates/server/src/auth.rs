@@ -20,7 +20,9 @@ pub(crate) fn authorize(
     if keys.is_empty() {
         return Ok(None);
     }
-    let presented = client_key(headers, format);
+    // An empty key is no key: it never matches, not even an empty configured
+    // one (the loader refuses those; a programmatic config may not have).
+    let presented = client_key(headers, format).filter(|k| !k.is_empty());
     let Some(presented) = presented else {
         return Err(ApiError::new(
             Error::auth(match format {
@@ -33,7 +35,7 @@ pub(crate) fn authorize(
     // Compare against every key so timing does not reveal which one matched.
     let mut matched: Option<&ClientKey> = None;
     for key in keys {
-        if key.key.constant_time_eq(presented) && matched.is_none() {
+        if key.key.constant_time_eq(presented) && !key.key.is_empty() && matched.is_none() {
             matched = Some(key);
         }
     }

@@ -9,6 +9,7 @@ use switchboard_core::{ChatRequest, ChatResponse, Error};
 
 use crate::auth::{authorize, check_model};
 use crate::body::read_body;
+use crate::browser::require_json;
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
@@ -67,6 +68,7 @@ pub(crate) async fn handle_chat<A: InboundChatApi>(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    require_json(&headers, A::ERROR_FORMAT)?;
     let allowed = authorize(&state.sb, &headers, A::ERROR_FORMAT)?;
     let bytes = read_body(&state.sb, body, A::ERROR_FORMAT).await?;
     let inbound = A::parse(&bytes).map_err(A::error)?;

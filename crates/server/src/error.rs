@@ -14,6 +14,18 @@ pub(crate) enum Format {
     Anthropic,
 }
 
+impl Format {
+    /// The format of the API at `path`: Anthropic's under `/v1/messages`,
+    /// else OpenAI's.
+    pub(crate) fn of_path(path: &str) -> Format {
+        if path.starts_with("/v1/messages") {
+            Format::Anthropic
+        } else {
+            Format::OpenAi
+        }
+    }
+}
+
 /// An [`Error`] on its way to a client, in the client's format.
 #[derive(Debug)]
 pub(crate) struct ApiError {

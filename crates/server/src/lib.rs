@@ -16,8 +16,10 @@
 //! ```
 #![deny(missing_docs)]
 
-// Code map. Requests: `serve` (connections) → `router` → `middleware`
-// (request id, log line, panics) → a handler. Chat: `openai` and `anthropic`
+// Code map. Requests: `serve` (accepting, limits) and `conn` (one
+// connection's deadlines, write timeout, in-flight count) → `router` →
+// `middleware` (request id, log line, panics, and `browser`: Host, Origin,
+// CORS) → a handler. Chat: `openai` and `anthropic`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
 // into `metrics`). Also `openai` (models, embeddings), `admin` (/plugins),
@@ -26,7 +28,9 @@ mod admin;
 mod anthropic;
 mod auth;
 mod body;
+mod browser;
 mod chat;
+mod conn;
 mod error;
 mod metrics;
 mod middleware;

@@ -142,7 +142,7 @@ impl Metrics {
         );
         registry.register(
             "in_flight_requests",
-            "Requests being answered now",
+            "Requests being answered now (a streamed answer until its last byte)",
             in_flight.clone(),
         );
         Metrics {

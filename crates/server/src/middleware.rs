@@ -1,5 +1,6 @@
 //! The request-context middleware: request ids, the per-request log line,
-//! the in-flight gauge, and panics answered with a 500.
+//! the in-flight gauge (when no `Server` connection counts it), the browser
+//! checks (`browser::admit`), and panics answered with a 500.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -11,8 +12,25 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 
+use crate::browser::{self, Admission};
 use crate::error::ErrorCode;
 use crate::state::SharedState;
+
+/// One request counted in the in-flight gauge until dropped.
+struct InFlight<'a>(&'a SharedState);
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a SharedState) -> Self {
+        state.metrics.in_flight().inc();
+        InFlight(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.metrics.in_flight().dec();
+    }
+}
 
 /// Request id (propagated from `x-request-id` or generated), a tracing
 /// line per request, in-flight gauge, and panics turned into a 500 with the
@@ -34,9 +52,19 @@ pub(crate) async fn request_context(
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
-    state.metrics.in_flight().inc();
-    let result = AssertUnwindSafe(next.run(req)).catch_unwind().await;
-    state.metrics.in_flight().dec();
+    // Served by `Server`, the connection counts the request until its answer
+    // is written (see `conn`); else count it here, until the handler is done
+    // or dropped (the client went away).
+    let in_flight = (!state.counted_by_connection).then(|| InFlight::enter(&state));
+    let (result, cors) = match browser::admit(&state, &req) {
+        Admission::Answer(response) => (Ok(response), None),
+        Admission::Pass => (AssertUnwindSafe(next.run(req)).catch_unwind().await, None),
+        Admission::Cors(origin) => (
+            AssertUnwindSafe(next.run(req)).catch_unwind().await,
+            Some(origin),
+        ),
+    };
+    drop(in_flight);
     let mut response = match result {
         Ok(response) => response,
         Err(panic) => {
@@ -60,6 +88,9 @@ pub(crate) async fn request_context(
             r
         }
     };
+    if let Some(origin) = cors {
+        browser::add_cors_headers(&mut response, origin);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }

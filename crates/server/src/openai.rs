@@ -10,6 +10,7 @@ use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
 use crate::auth::{authorize, check_model};
 use crate::body::read_body;
+use crate::browser::require_json;
 use crate::chat::{InboundChat, InboundChatApi, handle_chat};
 use crate::error::{ApiError, Format};
 use crate::overhead::Arrival;
@@ -27,7 +28,9 @@ const EMBEDDINGS_API: &str = "openai-embeddings";
         (status = 200, description = "A `chat.completion` object, or with `stream: true` an SSE stream of `chat.completion.chunk` objects ending with `data: [DONE]`"),
         (status = 400, description = "Malformed JSON or invalid parameters; `error.param` names the field"),
         (status = 401, description = "Missing or invalid client API key"),
+        (status = 403, description = "A web page's `Origin` not in `server.cors.allowed_origins`, or a `Host` not allowed on a loopback listener"),
         (status = 404, description = "Unknown model; the message lists the available ones"),
+        (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json`)"),
         (status = 429, description = "Rate limited upstream; `Retry-After` says when to retry"),
         (status = 502, description = "The upstream failed"),
     )
@@ -90,13 +93,15 @@ pub(crate) async fn models(
 #[utoipa::path(post, path = "/v1/embeddings", tag = "openai",
     request_body(content = Object, description = "An OpenAI embeddings request", content_type = "application/json"),
     responses((status = 200, description = "An OpenAI `list` of `embedding` objects"),
-              (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model")))]
+              (status = 400, description = "Invalid request"), (status = 404, description = "Unknown model"),
+              (status = 415, description = "The body is not sent as JSON (`Content-Type: application/json`)")))]
 pub(crate) async fn embeddings(
     arrival: Arrival,
     State(state): State<SharedState>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    require_json(&headers, Format::OpenAi)?;
     let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
     let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;

@@ -11,7 +11,7 @@ use crate::state::SharedState;
 use crate::{admin, anthropic, openai, ops};
 
 /// The application: every route, the admin guard, the request-context
-/// middleware, and a JSON 404 for the rest.
+/// middleware (with the browser checks), and a JSON 404 for the rest.
 pub(crate) fn app(state: SharedState) -> Router {
     let admin = Router::new()
         .route("/plugins", get(admin::list))

@@ -1,5 +1,6 @@
 //! The state every handler shares.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -16,6 +17,12 @@ pub(crate) struct AppState {
     pub(crate) metrics: Metrics,
     /// Whether the server accepts traffic (`false` while shutting down).
     pub(crate) ready: AtomicBool,
+    /// The address the server listens on (for `app()` alone: the configured
+    /// one): a loopback listener checks `Host` names.
+    pub(crate) listen: SocketAddr,
+    /// Whether the connections count requests into the in-flight gauge
+    /// (see `conn`); otherwise the request-context middleware does.
+    pub(crate) counted_by_connection: bool,
     request_ids: AtomicU64,
     id_prefix: u32,
 }
@@ -24,12 +31,25 @@ pub(crate) struct AppState {
 pub(crate) type SharedState = Arc<AppState>;
 
 impl AppState {
-    /// Fresh state for `sb`: ready, no metrics yet, a random request-id prefix.
+    /// Fresh state for `sb` served by the caller: ready, no metrics yet, a
+    /// random request-id prefix.
     pub(crate) fn new(sb: Arc<Switchboard>) -> Self {
+        let listen = sb.config().server.listen;
+        Self::with(sb, listen, false)
+    }
+
+    /// Fresh state for a [`Server`](crate::Server) listening on `listen`.
+    pub(crate) fn for_server(sb: Arc<Switchboard>, listen: SocketAddr) -> Self {
+        Self::with(sb, listen, true)
+    }
+
+    fn with(sb: Arc<Switchboard>, listen: SocketAddr, counted_by_connection: bool) -> Self {
         AppState {
             sb,
             metrics: Metrics::new(),
             ready: AtomicBool::new(true),
+            listen,
+            counted_by_connection,
             request_ids: AtomicU64::new(1),
             id_prefix: fastrand::u32(..),
         }

@@ -103,13 +103,36 @@ pub struct ServerConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
     /// Bearer token for the `/plugins` management API; the API is disabled without one.
+    /// An empty token is refused at load.
     pub admin_token: Option<Secret>,
-    /// Client API keys; when empty, the inference API needs no key.
+    /// Client API keys; when empty, the inference API needs no key (and the
+    /// gateway refuses to listen on a non-loopback address unless
+    /// `allow_unauthenticated` is set). An empty key is refused at load.
     pub api_keys: Vec<ClientKey>,
+    /// Serve without client keys on a non-loopback address (anyone who can
+    /// reach it can spend the provider keys). Off by default.
+    pub allow_unauthenticated: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
-    /// How long a client may take to send its request headers and body, in milliseconds.
+    /// How long a client may take to send its request headers and body, in
+    /// milliseconds. It also bounds a new connection's first request (protocol
+    /// detection and the HTTP/2 preface included) and how long a connection
+    /// with nothing in flight stays open.
     pub client_timeout_ms: u64,
+    /// How long a write to a client may make no progress (the client stopped
+    /// reading) before the connection, and with it the upstream request, is
+    /// dropped, in milliseconds.
+    pub write_timeout_ms: u64,
+    /// Most client connections open at once; past it, new connections wait
+    /// in the listen backlog until one closes.
+    pub max_connections: usize,
+    /// `Host` names accepted by a loopback listener, besides `localhost`,
+    /// `*.localhost`, loopback addresses, the listen address and names without
+    /// a dot (a web site cannot rebind those); `"*"` accepts any. Guards
+    /// against DNS rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// Which web pages (origins) may call the gateway from a browser.
+    pub cors: CorsConfig,
     /// How long graceful shutdown waits for in-flight requests, in milliseconds.
     pub shutdown_grace_ms: u64,
     /// Reload the configuration when the file changes.
@@ -122,19 +145,36 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
             api_keys: Vec::new(),
+            allow_unauthenticated: false,
             body_limit_bytes: 4 * 1024 * 1024,
             client_timeout_ms: 30_000,
+            write_timeout_ms: 30_000,
+            max_connections: 1024,
+            allowed_hosts: Vec::new(),
+            cors: CorsConfig::default(),
             shutdown_grace_ms: 30_000,
             watch_config: false,
         }
     }
 }
 
+/// Cross-origin (browser) access. A request carrying an `Origin` header that
+/// is not listed is refused with a 403; listed origins get CORS headers and
+/// preflight answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the gateway, as `scheme://host[:port]`
+    /// (e.g. `https://app.example.com`); `"*"` allows every origin. Empty
+    /// (the default): no web page may call the gateway.
+    pub allowed_origins: Vec<String>,
+}
+
 /// A key a client may use to call the gateway.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientKey {
-    /// The key (`Authorization: Bearer <key>` or `x-api-key: <key>`).
+    /// The key (`Authorization: Bearer <key>` or `x-api-key: <key>`); never empty.
     pub key: Secret,
     /// A label for logs and metrics.
     #[serde(default)]

@@ -3,7 +3,10 @@
 
 mod admin;
 mod anthropic_api;
+mod browser_safety;
 mod common;
+mod connections;
+mod in_flight;
 mod openai_api;
 mod overhead_metric;
 mod robustness;

@@ -9,11 +9,13 @@
 //!
 //! This module holds the [`Validator`] (where a value came from, messages,
 //! deserializing with repairs, the sections); `providers` checks
-//! `[providers.*]` and `models` checks `[models.*]` aliases.
+//! `[providers.*]`, `models` checks `[models.*]` aliases and `server`
+//! what `[server]` cannot say in types.
 
 mod models;
 mod providers;
 mod routing;
+mod server;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -381,6 +383,7 @@ impl<'a> Validator<'a> {
             Some(v) => self.typed::<String>(&KeyPath::root().key("$schema"), v),
         };
         let server: ServerConfig = self.section("server", top.remove("server"));
+        self.server_settings(&server);
         let router: RouterConfig = self.section("router", top.remove("router"));
         self.router_limits(&router);
         let health: HealthConfig = self.section("health", top.remove("health"));
