@@ -63,7 +63,9 @@ async fn wire_time_is_the_socket_exchange_not_the_callers_work() {
         // 40 ms before the head; the rest of the body arrived while the
         // caller was busy, so reading it is not waiting on the upstream.
         assert!(wire >= Duration::from_millis(39), "{wire:?}");
-        assert!(wire < Duration::from_millis(55), "{wire:?}");
+        // Counting the caller's 60 ms would give about 100 ms; the margin
+        // above 40 ms is for a loaded machine's scheduling.
+        assert!(wire < Duration::from_millis(90), "{wire:?}");
     }
 }
 
