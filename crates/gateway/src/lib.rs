@@ -10,7 +10,7 @@ pub mod router;
 mod switchboard;
 mod validated;
 
-pub use health::{Health, HealthSnapshot};
+pub use health::{DeploymentSnapshot, Health, HealthSnapshot};
 pub use registry::{ApplyReport, Instance, InstanceState, InstanceStatus, Registry};
 pub use router::{RouteInfo, Routed, Router, Target};
 pub use switchboard::{Switchboard, SwitchboardBuilder, WatchHandle};

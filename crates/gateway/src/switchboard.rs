@@ -49,11 +49,35 @@ use crate::validated::Validated;
 /// error of a registry health check carries the instance it came from
 /// ([`Error::instance`]), set once by the router or registry: providers need
 /// not tag their errors.
+///
+/// # Reloads
+///
+/// [`reload_from_file`](Self::reload_from_file) and the registry's runtime
+/// updates are serialized (one admin lock). A reload builds every new or
+/// changed instance first; then, with no wait in between, the new
+/// configuration (client keys, admin token, aliases), the instances and the
+/// router settings are made visible: the configuration first, so a revoked
+/// client key stops working no later than anything else of the new
+/// configuration takes effect. Replaced, disabled and removed providers are
+/// drained (up to `server.shutdown_grace_ms`), then shut down and cancelled.
+///
+/// # Background work
+///
+/// With `health.probe_interval_ms` set, a task runs every instance's health
+/// check that often; it stops on [`shutdown`](Self::shutdown) or when the
+/// switchboard is dropped.
 pub struct Switchboard {
     registry: Arc<Registry>,
     router: Router,
     loader: Option<ConfigLoader>,
     config: ArcSwap<Config>,
+    probe: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Switchboard {
+    fn drop(&mut self) {
+        self.probe.abort();
+    }
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -115,7 +139,9 @@ impl SwitchboardBuilder {
     }
 
     /// Loads the configuration and builds every instance. Instances that
-    /// fail to build are `failed`; the rest start normally.
+    /// fail to build are `failed`; the rest start normally. A configuration
+    /// given as is must pass the same duration bounds as a loaded one
+    /// ([`MAX_DURATION`](crate::config::MAX_DURATION)).
     pub async fn build(self) -> Result<Switchboard, Error> {
         let catalog = match self.catalog {
             Some(c) => c,
@@ -126,7 +152,10 @@ impl SwitchboardBuilder {
             (l, _) => l,
         };
         let config = match (self.config, &loader) {
-            (Some(config), _) => config,
+            (Some(config), _) => {
+                crate::config::check_config(&config)?;
+                config
+            }
             (None, Some(loader)) => loader.load(catalog)?.config,
             (None, None) => Config::default(),
         };
@@ -137,16 +166,19 @@ impl SwitchboardBuilder {
             None => ProviderContext::new("switchboard", switchboard_core::default_http_client()),
         };
         let registry = Arc::new(Registry::new(catalog, ctx, &config.health));
+        registry.set_drain_grace(Duration::from_millis(config.server.shutdown_grace_ms));
         let report = registry.apply(&config.providers).await;
         for (name, error) in &report.failed {
             tracing::warn!(instance = %name, %error, "provider instance failed to start");
         }
         let router = Router::new(registry.clone(), config.router.clone(), &config.models);
+        let probe = registry.spawn_probe();
         Ok(Switchboard {
             registry,
             router,
             loader,
             config: ArcSwap::from_pointee(config),
+            probe,
         })
     }
 }
@@ -248,17 +280,27 @@ impl Switchboard {
     /// removed ones dropped, changed ones rebuilt (swapped only on success),
     /// unchanged ones left alone. For `SIGHUP`, file watching and
     /// `POST /plugins/discover`. A file that does not load changes nothing.
+    ///
+    /// Serialized with every other reload and runtime update; the new
+    /// configuration, instances and router settings become visible together
+    /// (see [Reloads](Switchboard#reloads)).
     pub async fn reload_from_file(&self) -> Result<ApplyReport, Error> {
         let loader = self.loader.as_ref().ok_or_else(|| {
             Error::config(
                 "this switchboard was not loaded from a file, so there is nothing to re-read",
             )
         })?;
+        let admin = self.registry.lock_admin().await;
         let config = loader.load(self.registry.catalog())?.config;
+        let prepared = self.registry.prepare(&admin, &config.providers).await;
+        // From here on, no await: readers see the old state or the new one.
+        let config = Arc::new(config);
+        self.config.store(config.clone());
         self.registry.set_health_config(&config.health);
-        let report = self.registry.apply(&config.providers).await;
+        self.registry
+            .set_drain_grace(Duration::from_millis(config.server.shutdown_grace_ms));
+        let report = self.registry.commit(&admin, prepared);
         self.router.update(config.router.clone(), &config.models);
-        self.config.store(Arc::new(config));
         Ok(report)
     }
 
@@ -322,8 +364,10 @@ impl Switchboard {
         })
     }
 
-    /// Stops every provider.
+    /// Stops the periodic probe and every provider (current ones and those
+    /// still draining after a reload).
     pub async fn shutdown(&self) {
+        self.probe.abort();
         self.registry.shutdown().await;
     }
 }

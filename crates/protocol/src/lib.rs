@@ -11,14 +11,6 @@ pub mod openai;
 pub mod retry_after;
 pub mod sse;
 
-/// The old name of [`retry_after`].
-// Kept until the consumers move (providers/gemini imports
-// `switchboard_protocol::http::parse_retry_after`); removed after the merge.
-#[doc(hidden)]
-pub mod http {
-    pub use crate::retry_after::*;
-}
-
 use serde::Deserialize;
 use switchboard_core::Error;
 

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::Method;
-use switchboard_core::upstream::{ErrorResponse, Upstream};
+use switchboard_core::upstream::{self, ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, Error, HealthReport, ModelInfo, Provider,
     ProviderContext, ProviderInit, async_trait, provider, response_to_events,
@@ -121,7 +121,7 @@ impl Anthropic {
         let mut path = format!("v1/models?limit={limit}");
         if let Some(after) = after {
             path.push_str("&after_id=");
-            path.push_str(&percent_encode(after));
+            path.push_str(&upstream::percent_encode(after));
         }
         let reply = self.upstream.get(&path).await?;
         reply.decode(anthropic::parse_models)
@@ -132,20 +132,6 @@ impl Anthropic {
         m.capabilities = Self::DESCRIPTOR.capabilities;
         m
     }
-}
-
-/// A query value percent-encoded (model ids are plain, but a cursor comes
-/// from the upstream).
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]

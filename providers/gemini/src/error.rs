@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use switchboard_core::Error;
-use switchboard_protocol::http::parse_retry_after;
 use switchboard_protocol::openai;
+use switchboard_protocol::retry_after::parse_retry_after;
 
 /// Classifies an HTTP error answer.
 pub(crate) fn error_from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Error {

@@ -10,7 +10,7 @@ mod wire;
 
 use std::sync::Arc;
 
-use switchboard_core::upstream::{ErrorResponse, Upstream};
+use switchboard_core::upstream::{self, ErrorResponse, Upstream};
 use switchboard_core::{
     Capabilities, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse,
     Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, Usage, async_trait,
@@ -96,7 +96,7 @@ impl GeminiProvider {
         let mut path = format!("models?pageSize={page_size}");
         if let Some(token) = token {
             path.push_str("&pageToken=");
-            path.push_str(&percent_encode(token));
+            path.push_str(&upstream::percent_encode(token));
         }
         self.upstream.get(&path).await?.json("`models` answer")
     }
@@ -124,18 +124,6 @@ fn model_path(model: &str) -> Result<String, Error> {
         ));
     }
     Ok(format!("{prefix}/{id}"))
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[async_trait]
@@ -312,6 +300,6 @@ mod tests {
                 "{bad}"
             );
         }
-        assert_eq!(percent_encode("a b/c=="), "a%20b%2Fc%3D%3D");
+        assert_eq!(upstream::percent_encode("a b/c=="), "a%20b%2Fc%3D%3D");
     }
 }

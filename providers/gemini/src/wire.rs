@@ -7,8 +7,9 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use switchboard_protocol::lenient;
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -142,7 +143,7 @@ pub(crate) struct EmbedContentRequest<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct GenerateContentResponse {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) candidates: Vec<Candidate>,
     pub(crate) prompt_feedback: Option<PromptFeedback>,
     pub(crate) usage_metadata: Option<UsageMetadata>,
@@ -172,7 +173,7 @@ pub(crate) struct Candidate {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct InContent {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) parts: Vec<InPart>,
 }
 
@@ -181,7 +182,7 @@ pub(crate) struct InContent {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct InPart {
     pub(crate) text: Option<String>,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) thought: bool,
     pub(crate) thought_signature: Option<String>,
     pub(crate) function_call: Option<InFunctionCall>,
@@ -193,7 +194,7 @@ pub(crate) struct InPart {
 pub(crate) struct InFunctionCall {
     /// Only some models and API versions give calls an id.
     pub(crate) id: Option<String>,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) name: String,
     pub(crate) args: Value,
 }
@@ -223,17 +224,17 @@ pub(crate) struct PromptFeedback {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct UsageMetadata {
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) prompt_token_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) candidates_token_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) cached_content_token_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) thoughts_token_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) tool_use_prompt_token_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) total_token_count: Option<u64>,
 }
 
@@ -241,7 +242,7 @@ pub(crate) struct UsageMetadata {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct ModelList {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) models: Vec<Model>,
     pub(crate) next_page_token: Option<String>,
 }
@@ -251,14 +252,14 @@ pub(crate) struct ModelList {
 #[serde(default, rename_all = "camelCase")]
 pub(crate) struct Model {
     /// `models/<id>`.
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) name: String,
     pub(crate) display_name: Option<String>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) input_token_limit: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) output_token_limit: Option<u64>,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) supported_generation_methods: Vec<String>,
     /// Whether the model thinks (newer API versions).
     pub(crate) thinking: Option<bool>,
@@ -268,7 +269,7 @@ pub(crate) struct Model {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct BatchEmbedResponse {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) embeddings: Vec<Embedding>,
 }
 
@@ -276,37 +277,6 @@ pub(crate) struct BatchEmbedResponse {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct Embedding {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) values: Vec<f32>,
-}
-
-// ---------------------------------------------------------------------------
-// Lenient helpers
-// ---------------------------------------------------------------------------
-
-/// `null` as the type's default.
-pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A count: an unsigned integer, leniently a float (truncated) or a numeric
-/// string (the protobuf JSON mapping writes 64-bit integers as strings);
-/// anything else is absent.
-pub(crate) fn lenient_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_u64().or_else(|| {
-            n.as_f64().map(|f| {
-                // `as` saturates and maps NaN to 0, which is what we want here.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let v = f as u64;
-                v
-            })
-        }),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
 }

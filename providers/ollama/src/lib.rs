@@ -16,6 +16,9 @@ use switchboard_core::{
     Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, ResponseAccumulator,
     Usage, async_trait, provider,
 };
+use switchboard_protocol::decoded::decode_frames;
+use switchboard_protocol::lenient;
+use switchboard_protocol::ndjson::{DecodedLineStream, NdjsonDecoder};
 
 pub use crate::config::{DEFAULT_BASE_URL, KeepAlive, OllamaConfig};
 
@@ -44,21 +47,21 @@ fn classify(r: &ErrorResponse<'_>) -> Error {
 #[non_exhaustive]
 pub struct LocalModel {
     /// The name to request it by, e.g. `llama3.2:latest`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub name: String,
     /// The model reference (usually equal to `name`).
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub model: String,
     /// When it was last pulled or changed (RFC 3339).
     pub modified_at: Option<String>,
     /// Its size on disk in bytes.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub size: u64,
     /// Its content digest.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub digest: String,
     /// Format, family, size and quantization.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub details: ModelDetails,
 }
 
@@ -68,22 +71,22 @@ pub struct LocalModel {
 #[non_exhaustive]
 pub struct ModelDetails {
     /// The model it was derived from, if any.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub parent_model: String,
     /// The weights' format, e.g. `gguf`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub format: String,
     /// The architecture family, e.g. `llama`, `qwen2`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub family: String,
     /// Every family it belongs to.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub families: Vec<String>,
     /// The parameter count, e.g. `7.6B`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub parameter_size: String,
     /// The quantization, e.g. `Q4_K_M`.
-    #[serde(deserialize_with = "wire::null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub quantization_level: String,
 }
 
@@ -202,22 +205,16 @@ impl OllamaProvider {
 /// Reads a chat answer that came as NDJSON although `stream: false` was sent
 /// (a proxy that forces streaming): the lines are folded into one response.
 fn fold_ndjson(body: &[u8], instance: &str, model: &str) -> Result<ChatResponse, Error> {
-    let mut lines = stream::NdjsonDecoder::default();
-    let mut decoder = stream::ChatDecoder::new(model);
+    // The body is whole (and bounded by core), so its lines are too: no line
+    // size limit, and a last line without a line end is complete.
+    let lines = NdjsonDecoder::new()
+        .with_max_line_size(usize::MAX)
+        .accept_unterminated_last_line();
+    let events = decode_frames(body, lines, stream::ChatDecoder::new(model))?;
     let mut acc = ResponseAccumulator::new();
-    let mut out = Vec::new();
-    lines.push(body);
-    lines.push(b"\n");
-    while let Some(line) = lines.next_line()? {
-        decoder.push_line(&line, &mut out)?;
-        for e in out.drain(..) {
-            acc.push(&e);
-        }
-        if decoder.is_done() {
-            break;
-        }
+    for e in &events {
+        acc.push(e);
     }
-    decoder.finish(&mut out)?;
     let mut response = acc.finish();
     response.provider = instance.to_owned();
     if response.model.is_empty() {
@@ -276,7 +273,7 @@ impl Provider for OllamaProvider {
         let http = self.upstream.request(http::Method::POST, "chat", body)?;
         let decoder = stream::ChatDecoder::new(&request.model);
         let reply = self.upstream.open(http).await?;
-        Ok(reply.events(|body| stream::NdjsonEventStream::new(body, decoder)))
+        Ok(reply.events(|body| DecodedLineStream::with_decoder(body, decoder)))
     }
 
     /// `GET /api/tags`; with `model_details`, also `POST /api/show` for each

@@ -1,90 +1,16 @@
-//! NDJSON decoding and the `/api/chat` stream → [`ChatEvent`]s.
+//! The `/api/chat` stream → [`ChatEvent`]s.
 //!
-//! [`NdjsonEventStream`] frames a byte stream into lines ([`NdjsonDecoder`])
-//! and hands each to a [`ChatDecoder`] (`push_line` / `finish` /
-//! `is_done`, the shape of the protocol crate's `EventDecoder`). The idle
-//! timeout and cancellation are the byte stream's own (core's
-//! `GuardedBody`).
+//! [`ChatDecoder`] is the [`LineDecoder`] for Ollama's NDJSON chunks; the
+//! protocol crate's [`DecodedLineStream`](switchboard_protocol::ndjson::DecodedLineStream)
+//! frames the byte stream into lines and drives it. The idle timeout and
+//! cancellation are the byte stream's own (core's `GuardedBody`).
 
-use std::collections::VecDeque;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
 use switchboard_core::{ChatEvent, Error};
+use switchboard_protocol::ndjson::LineDecoder;
 
 use crate::convert;
 use crate::error::error_from_stream_line;
 use crate::wire::ChatChunk;
-
-/// The longest line the decoder buffers: 16 MiB.
-pub(crate) const MAX_LINE: usize = 16 * 1024 * 1024;
-
-/// An incremental newline-delimited JSON splitter: push bytes in pieces of
-/// any size, take complete lines out. Lines end with `\n` (a `\r` before it
-/// is dropped); blank lines are skipped. Input that ends in the middle of a
-/// line is a protocol error, so a cut-off answer never looks complete.
-#[derive(Debug, Default)]
-pub(crate) struct NdjsonDecoder {
-    buf: BytesMut,
-    /// Bytes at the front of `buf` known to hold no `\n`.
-    scanned: usize,
-}
-
-impl NdjsonDecoder {
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
-    }
-
-    /// The next complete, non-blank line (without its terminator).
-    pub(crate) fn next_line(&mut self) -> Result<Option<BytesMut>, Error> {
-        loop {
-            let Some(pos) = self.buf[self.scanned..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|p| p + self.scanned)
-            else {
-                self.scanned = self.buf.len();
-                if self.buf.len() > MAX_LINE {
-                    self.buf.clear();
-                    self.scanned = 0;
-                    return Err(Error::protocol(format!(
-                        "an NDJSON line is longer than {MAX_LINE} bytes"
-                    )));
-                }
-                return Ok(None);
-            };
-            let mut line = self.buf.split_to(pos + 1);
-            self.scanned = 0;
-            line.truncate(pos);
-            if line.last() == Some(&b'\r') {
-                line.truncate(pos - 1);
-            }
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(line));
-        }
-    }
-
-    /// Ends the input: anything but whitespace left over is a cut-off line.
-    pub(crate) fn finish(&mut self) -> Result<(), Error> {
-        let rest = std::mem::take(&mut self.buf);
-        self.scanned = 0;
-        if rest.iter().all(u8::is_ascii_whitespace) {
-            Ok(())
-        } else {
-            Err(Error::protocol("the stream closed in the middle of a line"))
-        }
-    }
-
-    /// Drops buffered input (after the end of the answer).
-    pub(crate) fn clear(&mut self) {
-        self.buf.clear();
-        self.scanned = 0;
-    }
-}
 
 /// Turns the chunks of an `/api/chat` stream into [`ChatEvent`]s:
 ///
@@ -122,27 +48,8 @@ impl ChatDecoder {
         }
     }
 
-    pub(crate) fn is_done(&self) -> bool {
-        self.done
-    }
-
-    /// Handles one NDJSON line.
-    pub(crate) fn push_line(&mut self, line: &[u8], out: &mut Vec<ChatEvent>) -> Result<(), Error> {
-        if self.done {
-            return Ok(());
-        }
-        let chunk: ChatChunk = serde_json::from_slice(line).map_err(|e| {
-            self.done = true;
-            Error::protocol(format!("invalid NDJSON line in the chat stream: {e}")).with_source(e)
-        })?;
-        self.push_chunk(chunk, out)
-    }
-
-    pub(crate) fn push_chunk(
-        &mut self,
-        mut chunk: ChatChunk,
-        out: &mut Vec<ChatEvent>,
-    ) -> Result<(), Error> {
+    /// Handles one parsed chunk.
+    fn push_chunk(&mut self, mut chunk: ChatChunk, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
         if self.done {
             return Ok(());
         }
@@ -201,11 +108,24 @@ impl ChatDecoder {
         }
         Ok(())
     }
+}
+
+impl LineDecoder for ChatDecoder {
+    /// Handles one NDJSON line.
+    fn push_line(&mut self, line: &[u8], out: &mut Vec<ChatEvent>) -> Result<(), Error> {
+        if self.done {
+            return Ok(());
+        }
+        let chunk: ChatChunk = serde_json::from_slice(line).map_err(|e| {
+            self.done = true;
+            Error::protocol(format!("invalid NDJSON line in the chat stream: {e}")).with_source(e)
+        })?;
+        self.push_chunk(chunk, out)
+    }
 
     /// The input ended: without a `done: true` chunk the answer is cut off
     /// (nothing is held back, so `out` stays as it is).
-    pub(crate) fn finish(&mut self, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
-        let _ = out;
+    fn finish(&mut self, _out: &mut Vec<ChatEvent>) -> Result<(), Error> {
         if self.done {
             return Ok(());
         }
@@ -214,99 +134,30 @@ impl ChatDecoder {
             "the stream ended before the answer finished (no `done: true` line)",
         ))
     }
-}
 
-/// The [`Stream`] of [`ChatEvent`]s a [`ChatDecoder`] makes of an NDJSON
-/// byte stream. Stops reading (dropping the body, which releases the
-/// connection) once the answer is complete; any error ends the stream, and
-/// events decoded in the same step as the error are dropped.
-pub(crate) struct NdjsonEventStream<S> {
-    body: Option<S>,
-    lines: NdjsonDecoder,
-    decoder: ChatDecoder,
-    pending: VecDeque<ChatEvent>,
-    scratch: Vec<ChatEvent>,
-}
-
-impl<S> NdjsonEventStream<S> {
-    /// Decodes `body` with `decoder`.
-    pub(crate) fn new(body: S, decoder: ChatDecoder) -> Self {
-        NdjsonEventStream {
-            body: Some(body),
-            lines: NdjsonDecoder::default(),
-            decoder,
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-        }
+    fn is_done(&self) -> bool {
+        self.done
     }
 }
 
-impl<S> Stream for NdjsonEventStream<S>
-where
-    S: Stream<Item = Result<Bytes, Error>> + Unpin,
-{
-    type Item = Result<ChatEvent, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(event) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(event)));
-            }
-            let Some(body) = this.body.as_mut() else {
-                return Poll::Ready(None);
-            };
-            let result = match this.lines.next_line() {
-                Err(e) => Err(e),
-                Ok(Some(line)) => this.decoder.push_line(&line, &mut this.scratch),
-                Ok(None) => match body.poll_next_unpin(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(Ok(bytes))) => {
-                        this.lines.push(&bytes);
-                        continue;
-                    }
-                    Poll::Ready(Some(Err(e))) => Err(e),
-                    Poll::Ready(None) => this
-                        .lines
-                        .finish()
-                        .and_then(|()| this.decoder.finish(&mut this.scratch)),
-                },
-            };
-            this.pending.extend(this.scratch.drain(..));
-            match result {
-                Ok(()) if this.decoder.is_done() => {
-                    this.body = None;
-                    this.lines.clear();
-                }
-                Ok(()) => {}
-                Err(e) => {
-                    this.body = None;
-                    this.lines.clear();
-                    this.pending.clear();
-                    return Poll::Ready(Some(Err(e)));
-                }
-            }
-        }
-    }
-}
-
-/// Decodes a whole NDJSON body held in memory (tests, recordings).
+/// Decodes a whole NDJSON body held in memory, fed in pieces of `split`
+/// bytes through the same stream adapter as `chat_stream` (tests).
 #[cfg(test)]
 pub(crate) fn decode_all(body: &[u8], split: usize) -> Result<Vec<ChatEvent>, Error> {
-    let mut lines = NdjsonDecoder::default();
-    let mut decoder = ChatDecoder::new("");
+    use futures::{FutureExt, StreamExt};
+    use switchboard_protocol::ndjson::DecodedLineStream;
+
+    let pieces = body.chunks(split.max(1)).map(Ok::<_, Error>);
+    let mut events =
+        DecodedLineStream::with_decoder(futures::stream::iter(pieces), ChatDecoder::new(""));
     let mut out = Vec::new();
-    for piece in body.chunks(split.max(1)) {
-        lines.push(piece);
-        while let Some(line) = lines.next_line()? {
-            decoder.push_line(&line, &mut out)?;
-            if decoder.is_done() {
-                return Ok(out);
-            }
-        }
+    while let Some(event) = events
+        .next()
+        .now_or_never()
+        .expect("an in-memory body never waits")
+    {
+        out.push(event?);
     }
-    lines.finish()?;
-    decoder.finish(&mut out)?;
     Ok(out)
 }
 
@@ -314,6 +165,7 @@ pub(crate) fn decode_all(body: &[u8], split: usize) -> Result<Vec<ChatEvent>, Er
 mod tests {
     use super::*;
     use switchboard_core::{ErrorKind, FinishReason, Usage};
+    use switchboard_protocol::ndjson::{DEFAULT_MAX_LINE_SIZE as MAX_LINE, NdjsonDecoder};
 
     #[test]
     fn lines_split_anywhere_decode_the_same() {
@@ -351,6 +203,19 @@ mod tests {
         let first_line = full.iter().position(|&b| b == b'\n').expect("newline") + 1;
         let err = decode_all(&full[..first_line], 7).expect_err("no done");
         assert!(err.message().contains("done"), "{err}");
+    }
+
+    #[test]
+    fn reading_stops_at_done() {
+        let body = b"{\"model\":\"m\",\"done\":true}\nnot json\n{\"cut";
+        for split in 1..=body.len() {
+            let events = decode_all(body, split).expect("done before the garbage");
+            assert!(
+                matches!(&events[0], ChatEvent::Start { model, .. } if model == "m"),
+                "split {split}: {events:?}"
+            );
+            assert_eq!(events.len(), 3, "split {split}: {events:?}");
+        }
     }
 
     #[test]

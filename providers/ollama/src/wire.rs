@@ -7,8 +7,9 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use switchboard_protocol::lenient;
 
 // ---------------------------------------------------------------------------
 // POST /api/chat
@@ -97,29 +98,29 @@ pub(crate) struct FunctionDef<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ChatChunk {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) model: String,
     pub(crate) created_at: Option<String>,
     pub(crate) message: Option<ResponseMessage>,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) done: bool,
     pub(crate) done_reason: Option<String>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) total_duration: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) load_duration: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) prompt_eval_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) prompt_eval_duration: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) eval_count: Option<u64>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) eval_duration: Option<u64>,
     /// Set on an error line inside a stream (and on error bodies).
     pub(crate) error: Option<Value>,
     /// The HTTP status an error line may carry.
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) status: Option<u64>,
     /// Anything else (`logprobs`, `context`, fields of newer servers).
     #[serde(flatten)]
@@ -130,11 +131,11 @@ pub(crate) struct ChatChunk {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ResponseMessage {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) content: String,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) thinking: String,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) tool_calls: Vec<InToolCall>,
 }
 
@@ -144,7 +145,7 @@ pub(crate) struct ResponseMessage {
 #[serde(default)]
 pub(crate) struct InToolCall {
     pub(crate) id: Option<String>,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) function: InFunction,
 }
 
@@ -152,7 +153,7 @@ pub(crate) struct InToolCall {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct InFunction {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) name: String,
     /// An object (a string from some proxies; `null` when there are none).
     pub(crate) arguments: Value,
@@ -178,7 +179,7 @@ impl InFunction {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct TagsResponse {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) models: Vec<crate::LocalModel>,
 }
 
@@ -192,13 +193,13 @@ pub(crate) struct ShowRequest<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ShowResponse {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) details: crate::ModelDetails,
     /// GGUF metadata: `general.architecture`, `<arch>.context_length`, ...
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) model_info: Map<String, Value>,
     /// `completion`, `tools`, `vision`, `thinking`, `embedding`, `insert` (newer servers).
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) capabilities: Vec<String>,
 }
 
@@ -225,42 +226,12 @@ pub(crate) struct EmbedRequest<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct EmbedResponse {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) model: String,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "lenient::null_as_default")]
     pub(crate) embeddings: Vec<Vec<f32>>,
-    #[serde(deserialize_with = "lenient_opt_u64")]
+    #[serde(deserialize_with = "lenient::opt_u64_or_none")]
     pub(crate) prompt_eval_count: Option<u64>,
-}
-
-// ---------------------------------------------------------------------------
-// Lenient helpers
-// ---------------------------------------------------------------------------
-
-/// `null` as the type's default.
-pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
-
-/// A count or duration: an unsigned integer, leniently a float (truncated),
-/// a negative number (0) or `null`/a string that is not a number (absent).
-pub(crate) fn lenient_opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_u64().or_else(|| {
-            n.as_f64().map(|f| {
-                // `as` saturates and maps NaN to 0, which is what we want here.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let v = f as u64;
-                v
-            })
-        }),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
 }
 
 #[cfg(test)]

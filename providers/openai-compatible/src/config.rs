@@ -8,10 +8,12 @@ use http::header::{HeaderName, HeaderValue};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Error, Secret};
+use switchboard_protocol::openai::{
+    MaxTokensField, ParamSpec, RequestOptions, UnsupportedParams, WireOptions,
+};
 use url::Url;
 
-use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName, TokenField};
-use crate::shape::{ParamSpec, Shaping, UnsupportedParams};
+use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName};
 
 /// Settings of one `openai-compatible` instance: a preset (or a custom
 /// endpoint) plus overrides of any preset field.
@@ -57,7 +59,7 @@ pub struct OpenAiCompatibleConfig {
     pub developer_role: Option<DeveloperRole>,
     /// Which field carries `max_tokens`: `max_tokens` or `max_completion_tokens`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens_field: Option<TokenField>,
+    pub max_tokens_field: Option<MaxTokensField>,
     /// Whether streamed requests send `stream_options.include_usage: true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
@@ -137,10 +139,10 @@ pub(crate) struct Resolved {
     pub(crate) auth: Auth,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) timeout: Option<Duration>,
-    pub(crate) shaping: Shaping,
-    pub(crate) max_tokens_field: TokenField,
-    pub(crate) include_usage: bool,
-    pub(crate) send_reasoning_content: bool,
+    /// How chat requests are written and fitted to the service: token
+    /// field, `reasoning_content`, unsupported parameters, renames, the
+    /// `developer` role and the usage chunk of streams.
+    pub(crate) wire: WireOptions,
     pub(crate) embeddings: bool,
     pub(crate) models_endpoint: bool,
     pub(crate) models: Vec<String>,
@@ -261,7 +263,7 @@ impl OpenAiCompatibleConfig {
         for (i, raw) in unsupported_list.into_iter().enumerate() {
             let spec = ParamSpec::parse(&raw)
                 .map_err(|m| Error::config(m).with_param(format!("unsupported[{i}]")))?;
-            unsupported.push((raw, spec));
+            unsupported.push(spec);
         }
         let renames: Vec<(String, String)> = match &self.rename_params {
             Some(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -277,15 +279,23 @@ impl OpenAiCompatibleConfig {
                     .with_param(format!("rename_params.{from}")));
             }
         }
-        Ok(Resolved {
-            shaping: Shaping {
-                service: service.clone(),
-                unsupported,
-                renames,
-                developer_to_system: self.developer_role.unwrap_or(preset.developer_role)
-                    == DeveloperRole::System,
-                policy: self.unsupported_params,
+        let wire = WireOptions {
+            request: RequestOptions {
+                max_tokens_field: self.max_tokens_field.unwrap_or(preset.max_tokens_field),
+                reasoning_content: self
+                    .send_reasoning_content
+                    .unwrap_or(preset.send_reasoning_content),
             },
+            service: service.clone(),
+            unsupported,
+            unsupported_params: self.unsupported_params,
+            renames,
+            developer_as_system: self.developer_role.unwrap_or(preset.developer_role)
+                == DeveloperRole::System,
+            include_usage: self.include_usage.unwrap_or(preset.include_usage),
+        };
+        Ok(Resolved {
+            wire,
             service,
             base_url,
             auth,
@@ -295,11 +305,6 @@ impl OpenAiCompatibleConfig {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             timeout: self.timeout_ms.map(Duration::from_millis),
-            max_tokens_field: self.max_tokens_field.unwrap_or(preset.max_tokens_field),
-            include_usage: self.include_usage.unwrap_or(preset.include_usage),
-            send_reasoning_content: self
-                .send_reasoning_content
-                .unwrap_or(preset.send_reasoning_content),
             embeddings: self.embeddings.unwrap_or(preset.embeddings),
             models_endpoint: preset.models_endpoint,
             models: self.models.clone(),

@@ -3,27 +3,27 @@
 
 mod config;
 mod preset;
-mod shape;
 
-use bytes::Bytes;
-use http::{Method, Request};
-use serde_json::{Map, Value};
+use http::Method;
+use serde_json::Value;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
     Provider, ProviderContext, ProviderInit, async_trait, provider,
 };
+/// Which wire field carries the request's `max_tokens` (the protocol
+/// crate's [`MaxTokensField`](switchboard_protocol::openai::MaxTokensField),
+/// under the name this crate has always used).
+pub use switchboard_protocol::openai::MaxTokensField as TokenField;
+pub use switchboard_protocol::openai::UnsupportedParams;
 use switchboard_protocol::openai::{
-    RequestOptions, chat_event_stream, error_from_response, parse_chat_response,
-    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
+    FittedRequest, chat_event_stream, error_from_response, parse_chat_response,
+    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request_with,
 };
 
 pub use crate::config::OpenAiCompatibleConfig;
 use crate::config::{Auth, Resolved};
-pub use crate::preset::{
-    AuthStyle, CUSTOM, DeveloperRole, PRESETS, Preset, PresetName, TokenField,
-};
-pub use crate::shape::UnsupportedParams;
+pub use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, PRESETS, Preset, PresetName};
 
 /// The provider's name: the `kind` of its config entries.
 pub const NAME: &str = "openai-compatible";
@@ -56,7 +56,6 @@ fn classify(r: &ErrorResponse<'_>) -> Error {
 pub struct OpenAiCompatible {
     config: OpenAiCompatibleConfig,
     resolved: Resolved,
-    options: RequestOptions,
     upstream: Upstream,
 }
 
@@ -96,17 +95,9 @@ impl OpenAiCompatible {
             .endpoint(EMBEDDINGS)
             .endpoint(MODELS)
             .build()?;
-        let mut options = RequestOptions::default();
-        if resolved.max_tokens_field == TokenField::MaxCompletionTokens {
-            options = options.max_completion_tokens();
-        }
-        if resolved.send_reasoning_content {
-            options = options.with_reasoning_content();
-        }
         Ok(OpenAiCompatible {
             config,
             resolved,
-            options,
             upstream,
         })
     }
@@ -122,52 +113,18 @@ impl OpenAiCompatible {
     }
 
     /// The request (already validated by the gateway) as this service wants
-    /// it, and the parameters dropped from it. Fails (naming the parameter)
-    /// on an unsupported parameter under `unsupported_params = "reject"`.
-    pub fn wire_request(
+    /// it, and the parameters dropped from it: without `stream` or
+    /// `stream_options` unless `stream` is set, and then with `stream: true`
+    /// and `stream_options.include_usage: true` (unless the instance turned
+    /// it off). Fails (naming the parameter) on an unsupported parameter
+    /// under `unsupported_params = "reject"`.
+    pub fn wire_request<'a>(
         &self,
-        request: &ChatRequest,
-    ) -> Result<(Map<String, Value>, Vec<String>), Error> {
-        let wire = to_wire_request(request, &self.options).map_err(|e| self.upstream.error(e))?;
-        let Ok(Value::Object(mut body)) = serde_json::to_value(&wire) else {
-            return Err(self.upstream.error(Error::invalid_request(
-                "the request could not be serialized",
-            )));
-        };
-        let dropped = self
-            .resolved
-            .shaping
-            .apply(&mut body)
-            .map_err(|e| self.upstream.error(e))?;
-        Ok((body, dropped))
-    }
-
-    /// `POST chat/completions` with the shaped request, encoded once:
-    /// streamed with `stream: true` (and `stream_options.include_usage: true`
-    /// unless the instance turned it off), else without `stream` or
-    /// `stream_options`. Also returns the parameters dropped.
-    fn chat_request(
-        &self,
-        request: &ChatRequest,
+        request: &'a ChatRequest,
         stream: bool,
-    ) -> Result<(Request<Bytes>, Vec<String>), Error> {
-        let (mut body, dropped) = self.wire_request(request)?;
-        if stream {
-            body.insert("stream".into(), Value::Bool(true));
-            if self.resolved.include_usage {
-                let options = body.entry("stream_options").or_insert(Value::Null);
-                if !options.is_object() {
-                    *options = Value::Object(Map::new());
-                }
-                options["include_usage"] = Value::Bool(true);
-            }
-        } else {
-            body.remove("stream");
-            body.remove("stream_options");
-        }
-        let bytes = self.upstream.encode(&body)?;
-        let http = self.upstream.request(Method::POST, CHAT, bytes)?;
-        Ok((http, dropped))
+    ) -> Result<FittedRequest<'a>, Error> {
+        to_wire_request_with(request, &self.resolved.wire, stream)
+            .map_err(|e| self.upstream.error(e))
     }
 }
 
@@ -191,8 +148,11 @@ impl Provider for OpenAiCompatible {
     /// `extra["upstream_request_id"]` and lists dropped parameters in
     /// `extra["dropped_params"]`.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let (http, dropped) = self.chat_request(request, false)?;
-        let reply = self.upstream.fetch(http).await?;
+        let FittedRequest {
+            request: wire,
+            dropped,
+        } = self.wire_request(request, false)?;
+        let reply = self.upstream.post_json(CHAT, &wire).await?;
         let mut response = reply.decode(parse_chat_response)?;
         response.provider = self.upstream.instance().to_string();
         if let Some(id) = reply.request_id {
@@ -212,7 +172,9 @@ impl Provider for OpenAiCompatible {
     /// `POST chat/completions` with `stream: true`; returns once the
     /// answer's headers arrived.
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let (http, _dropped) = self.chat_request(request, true)?;
+        let fitted = self.wire_request(request, true)?;
+        let body = self.upstream.encode(&fitted.request)?;
+        let http = self.upstream.request(Method::POST, CHAT, body)?;
         let reply = self.upstream.open(http).await?;
         Ok(reply.events(chat_event_stream))
     }

@@ -3,6 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use switchboard_protocol::openai::MaxTokensField;
 
 /// How the API key is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -24,16 +25,6 @@ pub enum DeveloperRole {
     Keep,
     /// Sent as `system` (for services that only know `system`).
     System,
-}
-
-/// Which wire field carries the request's `max_tokens`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenField {
-    /// `max_tokens` (every compatible server knows it).
-    MaxTokens,
-    /// `max_completion_tokens` (OpenAI's newer name).
-    MaxCompletionTokens,
 }
 
 /// A known OpenAI-compatible service.
@@ -94,7 +85,7 @@ pub struct Preset {
     /// What happens to `developer` messages.
     pub developer_role: DeveloperRole,
     /// The field for `max_tokens`.
-    pub max_tokens_field: TokenField,
+    pub max_tokens_field: MaxTokensField,
     /// Whether to send `stream_options.include_usage: true` with streams.
     pub include_usage: bool,
     /// Whether assistant reasoning is sent back as `reasoning_content`.
@@ -117,7 +108,7 @@ pub const CUSTOM: Preset = Preset {
     unsupported: &[],
     renames: &[],
     developer_role: DeveloperRole::Keep,
-    max_tokens_field: TokenField::MaxTokens,
+    max_tokens_field: MaxTokensField::MaxTokens,
     include_usage: true,
     send_reasoning_content: false,
     models_endpoint: true,
@@ -145,7 +136,7 @@ pub const PRESETS: &[Preset] = &[
         ],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         // Usage also arrives in the final chunk's `x_groq.usage` (groq-python
         // `ChatCompletionChunk.x_groq`), which the protocol decoder reads.
         include_usage: true,
@@ -167,7 +158,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         include_usage: true,
         send_reasoning_content: false,
         models_endpoint: true,
@@ -185,7 +176,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         // "Usage is always included ... stream_options.include_usage is
         // deprecated and has no effect": not sent. Streams carry
         // `: OPENROUTER PROCESSING` comment lines (skipped by the SSE
@@ -211,7 +202,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         include_usage: true,
         send_reasoning_content: false,
         models_endpoint: true,
@@ -243,7 +234,7 @@ pub const PRESETS: &[Preset] = &[
         ],
         renames: &[("seed", "random_seed")],
         developer_role: DeveloperRole::System,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         include_usage: false,
         send_reasoning_content: false,
         models_endpoint: true,
@@ -263,7 +254,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &["logprobs", "top_logprobs"],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         include_usage: true,
         send_reasoning_content: true,
         models_endpoint: true,
@@ -280,7 +271,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         // `StreamOptions.include_usage` exists (and an integer error `code`,
         // read by the protocol crate).
         include_usage: true,
@@ -300,7 +291,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         // llama-server sends the usage chunk (`choices: []`) at the end of
         // every stream since ggml-org/llama.cpp#15444.
         include_usage: true,
@@ -320,7 +311,7 @@ pub const PRESETS: &[Preset] = &[
         unsupported: &["response_format=json_object"],
         renames: &[],
         developer_role: DeveloperRole::Keep,
-        max_tokens_field: TokenField::MaxTokens,
+        max_tokens_field: MaxTokensField::MaxTokens,
         include_usage: true,
         send_reasoning_content: false,
         models_endpoint: true,
@@ -356,7 +347,10 @@ mod tests {
             assert_eq!(n.preset().name, n);
             assert!(!n.preset().sources.is_empty());
             for param in n.preset().unsupported {
-                assert!(crate::shape::ParamSpec::parse(param).is_ok(), "{param}");
+                assert!(
+                    switchboard_protocol::openai::ParamSpec::parse(param).is_ok(),
+                    "{param}"
+                );
             }
         }
     }

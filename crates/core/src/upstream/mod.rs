@@ -303,6 +303,20 @@ fn join(base: &str, path: &str) -> String {
     format!("{base}/{path}")
 }
 
+/// `s` percent-encoded for a path segment or a query value: every byte but
+/// RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`) as `%XX`.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A URL as a request URI, checked the way `url` does first (a `base_url`
 /// that `url` accepts but `http` would not is rejected with `url`'s reason).
 fn parse_uri(url: &str) -> Result<Uri, String> {

@@ -290,6 +290,11 @@ impl ConfigLoader {
         validator.substitution_issues(subst_issues);
         let config = validator.config(json);
         issues.append(&mut validator.issues);
+        if let Some(config) = &config {
+            issues.extend(super::limits::config_issues(config, |key| {
+                locate(&figment, key)
+            }));
+        }
         match config {
             Some(config) if issues.is_empty() => Ok(LoadedConfig {
                 config,
@@ -330,6 +335,24 @@ impl ConfigLoader {
             return None;
         }
         Some((name, source))
+    }
+}
+
+/// The file or `SWITCHBOARD_*` variable that set `key` (dotted), if known.
+fn locate(figment: &Figment, key: &str) -> (Option<PathBuf>, Option<String>) {
+    let Some(meta) = figment.find_metadata(key) else {
+        return (None, None);
+    };
+    match &meta.source {
+        Some(Source::File(path)) => (Some(path.clone()), None),
+        _ if meta.name == ENV_LAYER_NAME => (
+            None,
+            Some(format!(
+                "SWITCHBOARD_{}",
+                key.replace('.', "__").to_ascii_uppercase()
+            )),
+        ),
+        _ => (None, None),
     }
 }
 

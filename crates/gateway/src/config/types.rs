@@ -161,6 +161,16 @@ pub struct RouterConfig {
     /// How long a stream may take to produce its first event before the
     /// router gives up on that target and tries the next, in milliseconds.
     pub first_event_timeout_ms: u64,
+    /// Longest `Retry-After` the router waits for before retrying the same
+    /// target, in milliseconds. A rate limit asking for more moves on to the
+    /// next target at once, or (with none left) goes back to the client at
+    /// once with its `Retry-After`.
+    pub max_retry_after_ms: u64,
+    /// Total time a routed stream may last, from the request to its last
+    /// event, in milliseconds; when it passes, the stream ends with a
+    /// `timeout` error event. Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_timeout_ms: Option<u64>,
 }
 
 impl Default for RouterConfig {
@@ -172,24 +182,31 @@ impl Default for RouterConfig {
             backoff_max_ms: 8_000,
             timeout_ms: 600_000,
             first_event_timeout_ms: 60_000,
+            max_retry_after_ms: 10_000,
+            stream_timeout_ms: None,
         }
     }
 }
 
-/// When an instance is unhealthy. Health is passive: real requests update it;
-/// no probe runs (and costs money) unless `probe_interval_ms` is set.
+/// When a deployment (an instance and one of its models) or an instance is
+/// unhealthy. Health is passive: real requests update their deployment's
+/// health, health checks the instance's; no probe runs (and costs money)
+/// unless `probe_interval_ms` is set. Errors that are the request's fault
+/// never count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HealthConfig {
-    /// Consecutive failures that put an instance in cooldown.
+    /// Consecutive failures that put a deployment (or, for health checks, an
+    /// instance) in cooldown.
     pub consecutive_failures: u32,
-    /// Error ratio over the recent window that puts an instance in cooldown (0 to 1).
+    /// Error ratio over the recent window that puts a deployment in cooldown (0 to 1).
     pub error_ratio: f64,
     /// How many recent requests the error ratio is computed over (at most 64).
     pub window: u32,
     /// Fewest requests in the window before the ratio is considered.
     pub min_requests: u32,
-    /// How long an unhealthy instance is skipped, in milliseconds.
+    /// How long an unhealthy deployment is skipped, in milliseconds; also
+    /// the longest a rate limit's `Retry-After` cools its deployment.
     pub cooldown_ms: u64,
     /// Timeout of an on-demand or periodic health check, in milliseconds.
     pub check_timeout_ms: u64,
@@ -235,6 +252,29 @@ pub struct ModelAlias {
     pub strategy: Strategy,
     /// `instance/model` targets, each a string or `{ target, weight }`.
     pub targets: Vec<TargetSpec>,
+    /// Which errors of a target move the request on to the next target
+    /// (before a stream's first event).
+    #[serde(default)]
+    pub fallback_on: FallbackOn,
+}
+
+/// Which errors of a target move a request on to the alias's next target.
+///
+/// Request-level errors (invalid request, content filtered) never do: the
+/// same request would fail everywhere. A context-length error moves on only
+/// to a target with a larger context window (except with `never`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FallbackOn {
+    /// Every error that is not the request's fault: the instance's (auth,
+    /// permission, rate limited, unavailable, timeout, malformed answers,
+    /// upstream statuses) and the target's (model not found, unsupported).
+    #[default]
+    Instance,
+    /// Only errors worth retrying: rate limited, unavailable, timeout, 5xx.
+    Retryable,
+    /// Never: the first target's error is the answer (retries on it still run).
+    Never,
 }
 
 /// One target of an alias.

@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 use switchboard_core::{ModelInfo, Provider, ProviderDescriptor};
 
+use super::tracked::Tracked;
 use crate::config::types::InstanceConfig;
 use crate::health::Health;
 
@@ -30,10 +31,25 @@ pub enum InstanceState {
 pub(super) struct Live {
     pub(super) config: InstanceConfig,
     pub(super) state: InstanceState,
-    pub(super) provider: Option<Arc<dyn Provider>>,
+    /// The provider, counted in flight and retired through its wrapper.
+    pub(super) provider: Option<Arc<Tracked>>,
     pub(super) models: Vec<ModelInfo>,
     /// The error of the last failed reload while an older provider kept serving.
     pub(super) last_reload_error: Option<String>,
+}
+
+impl Live {
+    /// No provider: what a removed instance keeps, so that a request that
+    /// resolved it just before it went away finds nothing to call.
+    pub(super) fn gone(config: InstanceConfig) -> Self {
+        Live {
+            config,
+            state: InstanceState::Disabled,
+            provider: None,
+            models: Vec::new(),
+            last_reload_error: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Live {
@@ -95,7 +111,7 @@ impl Instance {
     pub fn provider(&self) -> Option<Arc<dyn Provider>> {
         let live = self.live.load();
         match live.state {
-            InstanceState::Ready => live.provider.clone(),
+            InstanceState::Ready => live.provider.clone().map(|p| p as Arc<dyn Provider>),
             _ => None,
         }
     }
@@ -123,6 +139,15 @@ impl Instance {
     /// Passive health, updated by every request.
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// Calls and streams in flight on the instance's current provider.
+    pub fn in_flight(&self) -> usize {
+        self.live
+            .load()
+            .provider
+            .as_ref()
+            .map_or(0, |p| p.in_flight())
     }
 
     /// How many times the instance's provider has been (re)built.

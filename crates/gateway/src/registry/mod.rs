@@ -2,18 +2,25 @@
 //! redacted config, its health and its provider behind an `ArcSwap`.
 //!
 //! The request path only loads `ArcSwap`s (no locks); admin operations
-//! (reload, enable, discover, ...) are serialized by one async mutex that is
-//! never held by requests.
+//! (reload, update, enable, discover, ...) are serialized by one async mutex
+//! that is never held by requests.
 //!
-//! `instance` holds an [`Instance`] and its state, `lifecycle` builds and
-//! swaps instances ([`Registry::apply`], [`Registry::reload`], ...), and
+//! `instance` holds an [`Instance`] and its state, `lifecycle` builds,
+//! swaps and retires instances ([`Registry::apply`], [`Registry::reload`],
+//! ...), `tracked` counts the calls in flight on a provider and retires it
+//! (drain, `shutdown`, cancel), `credentials` keeps stored credentials from
+//! following a new host, `probe` runs the periodic health checks, and
 //! `status` the operator's views ([`InstanceStatus`], [`ApplyReport`]).
 
+mod credentials;
 mod instance;
 mod lifecycle;
+mod probe;
 mod status;
+mod tracked;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,7 +46,16 @@ pub struct Registry {
     /// Runtime config patches (`update_config`), re-applied over the file on discover.
     overrides: Mutex<BTreeMap<String, Value>>,
     admin: tokio::sync::Mutex<()>,
+    /// Retirements in progress (drain, then shutdown and cancel).
+    retiring: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// How long a retired provider may take to drain, in milliseconds.
+    drain_grace_ms: AtomicU64,
+    /// Wakes the periodic probe when the health config changes.
+    probe_changed: Arc<tokio::sync::Notify>,
 }
+
+/// The default drain grace (the server's default shutdown grace).
+const DEFAULT_DRAIN_GRACE: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,6 +84,9 @@ impl Registry {
             health_config: ArcSwap::from_pointee(health.clone()),
             overrides: Mutex::new(BTreeMap::new()),
             admin: tokio::sync::Mutex::new(()),
+            retiring: Mutex::new(Vec::new()),
+            drain_grace_ms: AtomicU64::new(DEFAULT_DRAIN_GRACE.as_millis() as u64),
+            probe_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -99,10 +118,23 @@ impl Registry {
         self.policy.load()
     }
 
-    /// Replaces the health thresholds.
+    /// Replaces the health thresholds and the probe interval.
     pub fn set_health_config(&self, health: &HealthConfig) {
         self.policy.store(Arc::new(HealthPolicy::from(health)));
         self.health_config.store(Arc::new(health.clone()));
+        self.probe_changed.notify_one();
+    }
+
+    /// How long a replaced, disabled or removed provider may take to finish
+    /// its calls and streams before it is shut down and cancelled anyway
+    /// (default 30 s; the server sets `server.shutdown_grace_ms`).
+    pub fn set_drain_grace(&self, grace: Duration) {
+        let ms = u64::try_from(grace.min(crate::config::MAX_DURATION).as_millis()).unwrap_or(0);
+        self.drain_grace_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn drain_grace(&self) -> Duration {
+        Duration::from_millis(self.drain_grace_ms.load(Ordering::Relaxed))
     }
 
     fn ctx(&self, instance: &str) -> ProviderContext {
@@ -131,7 +163,8 @@ impl Registry {
             Error::unavailable(format!("instance is {:?}", inst.state()))
                 .with_instance(inst.name.clone())
         })?;
-        let timeout = Duration::from_millis(self.health_config.load().check_timeout_ms);
+        let timeout = Duration::from_millis(self.health_config.load().check_timeout_ms)
+            .min(crate::config::MAX_DURATION);
         let started = tokio::time::Instant::now();
         let result = match tokio::time::timeout(timeout, provider.health()).await {
             Ok(r) => r,
@@ -167,15 +200,22 @@ impl Registry {
         self.instances().iter().map(|i| i.status()).collect()
     }
 
-    /// Stops every provider: cancels their context and calls `shutdown`.
+    /// Stops every provider: cancels their context (and the periodic
+    /// probe), finishes the retirements in progress at once, and calls
+    /// every provider's `shutdown`.
     pub async fn shutdown(&self) {
         self.base_ctx.cancel.cancel();
+        let retiring = self
+            .retiring
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        futures::future::join_all(retiring).await;
         let instances = self.instances();
-        futures::future::join_all(instances.iter().filter_map(|i| i.provider()).map(
-            |p| async move {
-                p.shutdown().await;
-            },
-        ))
-        .await;
+        let providers: Vec<_> = instances
+            .iter()
+            .filter_map(|i| i.live.load().provider.clone())
+            .collect();
+        futures::future::join_all(providers.iter().map(|p| p.stop())).await;
     }
 }

@@ -2,15 +2,19 @@
 //! retries, exponential backoff with jitter, `Retry-After`, time and attempt
 //! budgets, and fallback.
 //!
-//! `plan` decides what follows a failed attempt; `stream` tracks a routed
-//! stream after its first event.
+//! `resolve` turns a model name into targets (skipping cooling
+//! deployments), `plan` decides what follows a failed attempt, `stream`
+//! tracks a routed stream after its first event.
+//!
+//! Every duration from the configuration or an upstream is added to an
+//! instant with [`deadline_after`], which saturates instead of panicking.
 
 mod plan;
+mod resolve;
 mod stream;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -22,12 +26,13 @@ use switchboard_core::{
 };
 use tokio::time::Instant;
 
-use crate::config::types::{ModelAlias, RouterConfig, Strategy};
+use crate::config::types::{FallbackOn, ModelAlias, RouterConfig};
 use crate::health::HealthPolicy;
-use crate::registry::{Instance, Registry};
+use crate::registry::Registry;
 use crate::validated::{Routable, Validated};
 use plan::Plan;
 pub use plan::Target;
+use resolve::Settings;
 use stream::TrackedStream;
 
 /// Which instance and model served a request, and what it took.
@@ -60,49 +65,6 @@ pub struct Routed<T> {
     pub value: T,
     /// How it was obtained.
     pub route: RouteInfo,
-}
-
-#[derive(Debug)]
-struct Alias {
-    strategy: Strategy,
-    targets: Vec<(String, String, u32)>,
-    next: AtomicUsize,
-}
-
-#[derive(Debug)]
-struct Settings {
-    config: RouterConfig,
-    aliases: BTreeMap<String, Alias>,
-}
-
-impl Settings {
-    /// The settings for `config`, with each alias's targets split into
-    /// instance, model and weight.
-    fn new(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Self {
-        let aliases = aliases
-            .iter()
-            .map(|(name, alias)| {
-                let targets = alias
-                    .targets
-                    .iter()
-                    .filter_map(|t| {
-                        t.target()
-                            .split_once('/')
-                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
-                    })
-                    .collect();
-                (
-                    name.clone(),
-                    Alias {
-                        strategy: alias.strategy,
-                        targets,
-                        next: AtomicUsize::new(0),
-                    },
-                )
-            })
-            .collect();
-        Settings { config, aliases }
-    }
 }
 
 /// Routes requests to instances of a [`Registry`].
@@ -151,154 +113,16 @@ impl Router {
         self.settings.load().aliases.keys().cloned().collect()
     }
 
-    /// Resolves `model` into the ordered targets to try:
-    /// an alias, `instance/model`, or a bare model listed by exactly one instance.
-    /// Instances that are not ready or are cooling down are left out.
+    /// Resolves `model` into the ordered targets to try: an alias,
+    /// `instance/model`, or a bare model listed by exactly one instance.
+    /// Instances that are not ready are left out, and so are deployments
+    /// cooling down after failures, unless every target is: then the least
+    /// recently failed one is tried rather than refusing the request.
     pub fn resolve(&self, model: &str) -> Result<Vec<Target>, Error> {
-        let settings = self.settings.load();
-        if let Some(alias) = settings.aliases.get(model) {
-            return self.resolve_alias(model, alias);
-        }
-        if let Some((instance, rest)) = model.split_once('/')
-            && let Some(inst) = self.registry.get(instance)
-        {
-            self.usable(&inst)?;
-            return Ok(vec![Target {
-                instance: inst,
-                model: rest.to_owned(),
-            }]);
-        }
-        let instances = self.registry.instances();
-        let listing: Vec<&Arc<Instance>> =
-            instances.iter().filter(|i| i.lists_model(model)).collect();
-        match listing.as_slice() {
-            [one] => {
-                self.usable(one)?;
-                Ok(vec![Target {
-                    instance: (*one).clone(),
-                    model: model.to_owned(),
-                }])
-            }
-            [] => {
-                // A single configured instance takes any model: it may serve
-                // models it does not list (fine-tunes, local servers).
-                if let [only] = instances.as_slice() {
-                    self.usable(only)?;
-                    return Ok(vec![Target {
-                        instance: only.clone(),
-                        model: model.to_owned(),
-                    }]);
-                }
-                Err(self.unknown_model(model, &settings))
-            }
-            many => Err(Error::invalid_param(
-                "model",
-                format!(
-                    "model `{model}` is served by several instances; name one of: {}",
-                    many.iter()
-                        .map(|i| format!("`{}/{model}`", i.name()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
-    }
-
-    fn unknown_model(&self, model: &str, settings: &Settings) -> Error {
-        let mut available: Vec<String> = settings.aliases.keys().cloned().collect();
-        for inst in self.registry.instances() {
-            for m in inst.models() {
-                available.push(format!("{}/{}", inst.name(), m.id));
-            }
-        }
-        let list = if available.is_empty() {
-            "none are configured".to_owned()
-        } else {
-            available.join(", ")
-        };
-        Error::not_found(format!(
-            "model `{model}` does not exist; available models: {list}"
-        ))
-        .with_param("model")
-    }
-
-    /// Errors if `inst` cannot take requests now.
-    fn usable(&self, inst: &Instance) -> Result<(), Error> {
-        if inst.provider().is_none() {
-            return Err(Error::unavailable(format!(
-                "instance `{}` is not available ({})",
-                inst.name(),
-                describe_state(inst)
-            ))
-            .with_instance(inst.name_arc().clone()));
-        }
-        if inst.health().is_cooling_down() {
-            return Err(Error::unavailable(format!(
-                "instance `{}` is cooling down after failures ({} ms left)",
-                inst.name(),
-                inst.health().snapshot().cooldown_remaining_ms
-            ))
-            .with_instance(inst.name_arc().clone()));
-        }
-        Ok(())
-    }
-
-    fn resolve_alias(&self, name: &str, alias: &Alias) -> Result<Vec<Target>, Error> {
-        let mut candidates: Vec<(Target, u32)> = Vec::with_capacity(alias.targets.len());
-        let mut skipped = Vec::new();
-        for (instance, model, weight) in &alias.targets {
-            match self.registry.get(instance) {
-                Some(inst) => match self.usable(&inst) {
-                    Ok(()) => candidates.push((
-                        Target {
-                            instance: inst,
-                            model: model.clone(),
-                        },
-                        *weight,
-                    )),
-                    Err(e) => skipped.push(e.message().to_owned()),
-                },
-                None => skipped.push(format!("instance `{instance}` does not exist")),
-            }
-        }
-        if candidates.is_empty() {
-            return Err(Error::unavailable(format!(
-                "no target of `{name}` is available: {}",
-                skipped.join("; ")
-            )));
-        }
-        match alias.strategy {
-            Strategy::Fallback => {}
-            Strategy::RoundRobin => {
-                let start = alias.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
-                candidates.rotate_left(start);
-            }
-            Strategy::Weighted => {
-                let total: u64 = candidates.iter().map(|(_, w)| u64::from(*w)).sum();
-                if total > 0 {
-                    let mut pick = fastrand::u64(0..total);
-                    let idx = candidates
-                        .iter()
-                        .position(|(_, w)| {
-                            let w = u64::from(*w);
-                            if pick < w {
-                                true
-                            } else {
-                                pick -= w;
-                                false
-                            }
-                        })
-                        .unwrap_or(0);
-                    let chosen = candidates.remove(idx);
-                    candidates.insert(0, chosen);
-                }
-            }
-            Strategy::LeastLatency => {
-                // Unmeasured targets (0) sort first, so each gets measured.
-                candidates.sort_by_key(|(t, _)| t.instance.health().ewma_latency_us());
-            }
-        }
-        Ok(candidates.into_iter().map(|(t, _)| t).collect())
+        self.settings
+            .load()
+            .resolve(&self.registry, model)
+            .map(|(targets, _)| targets)
     }
 
     /// A chat answer, routed. Validates `request` once, as
@@ -313,7 +137,7 @@ impl Router {
         &self,
         request: Validated<ChatRequest>,
     ) -> Result<Routed<ChatResponse>, Error> {
-        let (mut response, route) = self.route(request, |p, r| p.chat(r)).await?;
+        let (mut response, route) = self.route(request, None, |p, r| p.chat(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -335,10 +159,18 @@ impl Router {
         &self,
         request: Validated<ChatRequest>,
     ) -> Result<Routed<ChatStream>, Error> {
-        let first_event_timeout =
-            Duration::from_millis(self.settings.load().config.first_event_timeout_ms);
+        let (first_event_timeout, stream_timeout_ms) = {
+            let config = &self.settings.load().config;
+            (
+                Duration::from_millis(config.first_event_timeout_ms),
+                config.stream_timeout_ms,
+            )
+        };
+        // The total deadline runs from the request: it bounds the routing
+        // (retries and fallbacks before the first event) too.
+        let stream_deadline = stream_timeout_ms.map(|ms| deadline_after(Duration::from_millis(ms)));
         let (started, route) = self
-            .route(request, |p, r| {
+            .route(request, stream_deadline, |p, r| {
                 Box::pin(async move {
                     let mut stream = p.chat_stream(r).await?;
                     // Waiting for the first event is waiting on the upstream:
@@ -369,9 +201,12 @@ impl Router {
             first: Some(first),
             inner: rest,
             name: route.instance.clone(),
+            model: route.model.clone(),
             instance,
             policy: *self.registry.policy().as_ref(),
             ttft: route.upstream_time,
+            deadline: stream_deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
+            stream_timeout_ms: stream_timeout_ms.unwrap_or(0),
             done: false,
         };
         Ok(Routed {
@@ -394,7 +229,7 @@ impl Router {
         &self,
         request: Validated<EmbeddingsRequest>,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
-        let (mut response, route) = self.route(request, |p, r| p.embed(r)).await?;
+        let (mut response, route) = self.route(request, None, |p, r| p.embed(r)).await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -404,14 +239,19 @@ impl Router {
         })
     }
 
-    /// Resolves the request's model, then runs the retry/fallback loop.
+    /// Resolves the request's model, then runs the retry/fallback loop,
+    /// within the request's time budget and `deadline` if any.
     async fn route<R: Routable, T>(
         &self,
         request: Validated<R>,
+        deadline: Option<Instant>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
-        let targets = self.resolve(request.get().model())?;
-        self.run(targets, request, op).await
+        let (targets, fallback_on) = self
+            .settings
+            .load()
+            .resolve(&self.registry, request.get().model())?;
+        self.run(targets, fallback_on, request, deadline, op).await
     }
 
     /// The retry/fallback loop shared by chat, streams and embeddings. It
@@ -420,13 +260,18 @@ impl Router {
     async fn run<R: Routable, T>(
         &self,
         targets: Vec<Target>,
+        fallback_on: FallbackOn,
         mut request: Validated<R>,
+        deadline: Option<Instant>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
         let config = self.settings.load().config.clone();
         let policy: HealthPolicy = *self.registry.policy().as_ref();
-        let deadline = Instant::now() + Duration::from_millis(config.timeout_ms);
-        let mut plan = Plan::new(&targets, &config);
+        let start = Instant::now();
+        let budget = deadline_after(Duration::from_millis(config.timeout_ms));
+        let deadline = deadline.map_or(budget, |d| d.min(budget));
+        let budget_ms = deadline.saturating_duration_since(start).as_millis();
+        let mut plan = Plan::new(&targets, &config, fallback_on);
         let mut upstream_time = Duration::ZERO;
         loop {
             let target = &targets[plan.index];
@@ -460,17 +305,17 @@ impl Router {
             let result = match result {
                 Ok(r) => r,
                 Err(_) => Err(Error::timeout(format!(
-                    "the request's time budget of {} ms ran out",
-                    config.timeout_ms
+                    "the request's time budget of {budget_ms} ms ran out"
                 ))),
             };
             let elapsed = started.elapsed();
             // What the provider's client reported waiting on the network, or
             // (for providers that report nothing) the whole call.
             upstream_time += wire.map_or(elapsed, |w| w.min(elapsed));
+            let health = target.instance.health();
             match result {
                 Ok(value) => {
-                    target.instance.health().record_success(elapsed, &policy);
+                    health.record_routed_success(&target.model, elapsed, &policy);
                     return Ok((
                         value,
                         RouteInfo {
@@ -483,10 +328,7 @@ impl Router {
                     ));
                 }
                 Err(err) => {
-                    target
-                        .instance
-                        .health()
-                        .record_error(&err, elapsed, &policy);
+                    health.record_routed_error(&target.model, &err, elapsed, &policy);
                     // The one place a provider call's error gets its instance:
                     // `with_instance` sets the single tag, so an error the
                     // provider already tagged with this instance is unchanged.
@@ -513,10 +355,14 @@ impl Router {
     }
 }
 
-fn describe_state(inst: &Instance) -> String {
-    match inst.state() {
-        crate::registry::InstanceState::Ready => "ready".into(),
-        crate::registry::InstanceState::Disabled => "disabled".into(),
-        crate::registry::InstanceState::Failed { error } => format!("failed: {error}"),
-    }
+/// `duration` from now, saturating: a duration too large for the clock
+/// (a huge configured timeout or `Retry-After`) gives a far-future instant
+/// instead of a panic.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    /// About 30 years: later than anything a request waits for.
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+    let now = Instant::now();
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
 }

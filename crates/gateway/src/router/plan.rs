@@ -1,12 +1,23 @@
 //! The candidates ([`Target`]) and the retry plan: which target is tried
 //! next, with what backoff, within the attempt and time budgets.
+//!
+//! After a failed attempt, by whose fault it was ([`blame`]):
+//!
+//! | error | same target again | next target (`fallback_on`) |
+//! |---|---|---|
+//! | invalid request, cancelled | no | never |
+//! | context length exceeded | no | only one with a larger window (not with `never`) |
+//! | rate limited, timeout, unavailable, 5xx, 408 | yes, with backoff; a `Retry-After` over `max_retry_after_ms` or the budget: no | `instance`, `retryable` |
+//! | auth, permission, protocol (malformed answer), config, other statuses | no | `instance` |
+//! | not found, unsupported, other 4xx | no | `instance` |
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_core::{Error, ErrorKind};
 
-use crate::config::types::RouterConfig;
+use crate::config::types::{FallbackOn, RouterConfig};
+use crate::health::{Blame, blame};
 use crate::registry::Instance;
 
 /// One candidate: an instance and the model to ask it for.
@@ -21,6 +32,7 @@ pub struct Target {
 /// Where the retry loop is: which target, how many tries, and the budgets.
 pub(super) struct Plan<'a> {
     config: &'a RouterConfig,
+    fallback_on: FallbackOn,
     /// The target being tried.
     pub(super) index: usize,
     len: usize,
@@ -32,9 +44,14 @@ pub(super) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub(super) fn new(targets: &[Target], config: &'a RouterConfig) -> Self {
+    pub(super) fn new(
+        targets: &[Target],
+        config: &'a RouterConfig,
+        fallback_on: FallbackOn,
+    ) -> Self {
         Plan {
             config,
+            fallback_on,
             index: 0,
             len: targets.len(),
             tries_on_target: 0,
@@ -66,6 +83,9 @@ impl<'a> Plan<'a> {
             return None;
         }
         if err.kind() == &ErrorKind::ContextLengthExceeded {
+            if self.fallback_on == FallbackOn::Never {
+                return None;
+            }
             // Only a target with a larger context window can help.
             let current = &targets[self.index];
             let have = current.instance.context_length(&current.model);
@@ -83,19 +103,28 @@ impl<'a> Plan<'a> {
             self.tries_on_target = 0;
             return Some(Duration::ZERO);
         }
-        if !err.is_retryable() {
+        if blame(err) == Blame::Request {
             return None;
         }
-        if self.tries_on_target < self.config.retries_per_target {
-            self.tries_on_target += 1;
-            let delay = backoff(self.config, self.tries_on_target, err.retry_after());
-            if delay < remaining {
-                return Some(delay);
+        if err.is_retryable() && self.tries_on_target < self.config.retries_per_target {
+            // A rate limit asking for longer than the cap is not waited for:
+            // the next target, or the client, gets it at once.
+            let cap = Duration::from_millis(self.config.max_retry_after_ms);
+            if err.retry_after().is_none_or(|ra| ra <= cap) {
+                self.tries_on_target += 1;
+                let delay = backoff(self.config, self.tries_on_target, err.retry_after());
+                if delay < remaining {
+                    return Some(delay);
+                }
+                // Waiting would exceed the budget: move on at once instead.
             }
-            // Waiting would exceed the budget (e.g. a long Retry-After):
-            // try the next target at once instead.
         }
-        if self.next_target() {
+        let may_fall_back = match self.fallback_on {
+            FallbackOn::Instance => true,
+            FallbackOn::Retryable => err.is_retryable(),
+            FallbackOn::Never => false,
+        };
+        if may_fall_back && self.next_target() {
             Some(Duration::ZERO)
         } else {
             None

@@ -1,5 +1,6 @@
-//! [`TrackedStream`]: a routed stream that keeps the instance's health up
-//! to date after the router handed it over.
+//! [`TrackedStream`]: a routed stream that keeps its deployment's health up
+//! to date after the router handed it over, and ends it at its total
+//! deadline (`router.stream_timeout_ms`).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,23 +9,30 @@ use std::time::Duration;
 
 use futures::Stream;
 use switchboard_core::{ChatEvent, ChatStream, Error};
+use tokio::time::Sleep;
 
 use crate::health::HealthPolicy;
 use crate::registry::Instance;
 
 /// A routed stream: yields the first event the router already received,
 /// then the rest. The router recorded a success at the first event; an
-/// error later in the stream is recorded as a failure too, and tagged with
-/// the instance like every error of a provider call.
+/// error later in the stream is recorded as a failure of the deployment
+/// too, and tagged with the instance like every error of a provider call.
 pub(super) struct TrackedStream {
     pub(super) first: Option<ChatEvent>,
     pub(super) inner: ChatStream,
     /// The instance that serves the stream, for its errors.
     pub(super) name: Arc<str>,
+    /// The model at that instance, for the deployment's health.
+    pub(super) model: String,
     /// That instance, for its health (absent if it was removed meanwhile).
     pub(super) instance: Option<Arc<Instance>>,
     pub(super) policy: HealthPolicy,
     pub(super) ttft: Duration,
+    /// The total deadline, when one is configured.
+    pub(super) deadline: Option<Pin<Box<Sleep>>>,
+    /// The configured total, for the error message.
+    pub(super) stream_timeout_ms: u64,
     pub(super) done: bool,
 }
 
@@ -38,6 +46,19 @@ impl Stream for TrackedStream {
         if self.done {
             return Poll::Ready(None);
         }
+        // The deadline first, so a stream that is always ready still ends.
+        if let Some(deadline) = self.deadline.as_mut()
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            self.done = true;
+            // A long answer is not the deployment's failure: not recorded.
+            let err = Error::timeout(format!(
+                "the stream's total deadline of {} ms passed",
+                self.stream_timeout_ms
+            ))
+            .with_instance(self.name.clone());
+            return Poll::Ready(Some(Err(err)));
+        }
         match self.inner.as_mut().poll_next(cx) {
             Poll::Ready(None) => {
                 self.done = true;
@@ -46,7 +67,8 @@ impl Stream for TrackedStream {
             Poll::Ready(Some(Err(err))) => {
                 self.done = true;
                 if let Some(inst) = &self.instance {
-                    inst.health().record_error(&err, self.ttft, &self.policy);
+                    inst.health()
+                        .record_routed_error(&self.model, &err, self.ttft, &self.policy);
                 }
                 Poll::Ready(Some(Err(err.with_instance(self.name.clone()))))
             }

@@ -3,7 +3,14 @@
 
 mod config;
 mod config_schema;
+mod deployment_health;
+mod fallback_policy;
+mod life;
+mod lifecycle;
 mod provider_contract;
 mod registry;
 mod reload_file;
 mod router;
+mod router_limits;
+mod scripted;
+mod secrets;

@@ -62,4 +62,4 @@ pub use encoder::{
     DONE_FRAME, done_frame, encode_comment, encode_data, encode_event, encode_json,
     encode_json_into,
 };
-pub use event_encoder::EventEncoder;
+pub use event_encoder::{EventEncoder, encode_chat_stream};

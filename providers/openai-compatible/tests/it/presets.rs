@@ -394,6 +394,43 @@ async fn mistral_gets_random_seed_system_role_and_no_stream_options() {
     );
 }
 
+#[test]
+fn wire_request_is_the_typed_request_fitted_to_the_service() {
+    let config: OpenAiCompatibleConfig = serde_json::from_value(
+        json!({"preset": "mistral", "api_key": KEY, "unsupported_params": "drop"}),
+    )
+    .expect("config");
+    let p =
+        OpenAiCompatible::new(config, &ProviderContext::standalone("mistral")).expect("provider");
+    let mut req = ChatRequest::new(
+        "mistral-large-latest",
+        vec![
+            Message::new(Role::Developer, "Be brief."),
+            Message::user("Hello!"),
+        ],
+    )
+    .temperature(0.7);
+    req.seed = Some(42);
+    req.extra.insert("logprobs".into(), json!(true));
+    let fitted = p.wire_request(&req, true).expect("fitted");
+    assert_eq!(fitted.dropped, vec!["logprobs"]);
+    assert_eq!(
+        // As sent: encoded, then read back (`to_value` would widen the f32).
+        serde_json::from_slice::<Value>(&serde_json::to_vec(&fitted.request).expect("JSON"))
+            .expect("JSON"),
+        json!({
+            "model": "mistral-large-latest",
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}],
+            "temperature": 0.7,
+            "random_seed": 42,
+            "stream": true
+        }),
+        "decimals as written, no stream_options (Mistral has none)"
+    );
+    let plain = p.wire_request(&req, false).expect("fitted");
+    assert_eq!(plain.request.stream, None);
+}
+
 // ---- DeepSeek --------------------------------------------------------------
 
 #[tokio::test]

@@ -13,6 +13,7 @@
 
 mod models;
 mod providers;
+mod routing;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -381,6 +382,7 @@ impl<'a> Validator<'a> {
         };
         let server: ServerConfig = self.section("server", top.remove("server"));
         let router: RouterConfig = self.section("router", top.remove("router"));
+        self.router_limits(&router);
         let health: HealthConfig = self.section("health", top.remove("health"));
         let (providers, instances) = self.providers(top.remove("providers"));
         let models = self.models(top.remove("models"), &instances);

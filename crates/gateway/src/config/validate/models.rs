@@ -75,7 +75,7 @@ impl Validator<'_> {
             self.issue(base, message);
             return None;
         };
-        const KEYS: &[&str] = &["strategy", "targets"];
+        const KEYS: &[&str] = &["strategy", "targets", "fallback_on"];
         let keys: Vec<String> = KEYS.iter().map(|k| (*k).to_owned()).collect();
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
@@ -89,6 +89,7 @@ impl Validator<'_> {
                 .typed::<Strategy>(&base.key("strategy"), v)
                 .unwrap_or_default(),
         };
+        let fallback_on = self.fallback_on(base, &mut map);
         let targets_path = base.key("targets");
         let items = match map.remove("targets") {
             None => {
@@ -150,7 +151,11 @@ impl Validator<'_> {
             }
             targets.push(spec);
         }
-        (self.issues.len() == before).then_some(ModelAlias { strategy, targets })
+        (self.issues.len() == before).then_some(ModelAlias {
+            strategy,
+            targets,
+            fallback_on,
+        })
     }
 
     fn check_target(&mut self, path: &KeyPath, target: &str, instances: &[String]) {

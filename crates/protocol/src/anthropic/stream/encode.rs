@@ -4,9 +4,8 @@
 use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
 use serde_json::{Map, Value};
-use switchboard_core::{ChatEvent, ChatStream, Error, FinishReason, Usage};
+use switchboard_core::{ChatEvent, Error, FinishReason, Usage};
 
 use crate::anthropic::error::error_to_wire;
 use crate::anthropic::origin::tag_signature;
@@ -381,39 +380,6 @@ impl AnthropicStreamEncoder {
     }
 }
 
-/// Encodes a [`ChatStream`] as an Anthropic SSE body: `message_start`,
-/// content blocks, then `message_delta` and `message_stop`; or an `error`
-/// event if the stream fails or ends without a [`ChatEvent::Finish`] (after
-/// which the body ends).
-pub fn encode_chat_stream(
-    events: ChatStream,
-    encoder: AnthropicStreamEncoder,
-) -> impl Stream<Item = Bytes> + Send + 'static {
-    futures::stream::unfold(Some((events, encoder)), |state| async move {
-        let (mut events, mut encoder) = state?;
-        loop {
-            match events.next().await {
-                Some(Ok(event)) => match encoder.encode(&event) {
-                    Ok(bytes) if bytes.is_empty() => {}
-                    Ok(bytes) => return Some((bytes, Some((events, encoder)))),
-                    Err(err) => return Some((encoder.error_frame(&err), None)),
-                },
-                Some(Err(err)) => return Some((encoder.error_frame(&err), None)),
-                None if !encoder.is_finished() => {
-                    let err = Error::protocol("the answer ended before it finished");
-                    return Some((encoder.error_frame(&err), None));
-                }
-                None => {
-                    let frame = encoder
-                        .finish()
-                        .unwrap_or_else(|err| encoder.error_frame(&err));
-                    return Some((frame, None));
-                }
-            }
-        }
-    })
-}
-
 impl crate::sse::EventEncoder for AnthropicStreamEncoder {
     fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
         AnthropicStreamEncoder::encode(self, event)
@@ -423,5 +389,8 @@ impl crate::sse::EventEncoder for AnthropicStreamEncoder {
     }
     fn error_frame(&mut self, err: &Error) -> Bytes {
         AnthropicStreamEncoder::error_frame(self, err)
+    }
+    fn is_finished(&self) -> bool {
+        AnthropicStreamEncoder::is_finished(self)
     }
 }

@@ -5,7 +5,8 @@
 mod decode;
 mod encode;
 
+pub use crate::sse::encode_chat_stream;
 pub use decode::{
     AnthropicEventStream, AnthropicStreamDecoder, chat_event_stream, decode_chat_events,
 };
-pub use encode::{AnthropicStreamEncoder, FALLBACK_MESSAGE_ID, encode_chat_stream};
+pub use encode::{AnthropicStreamEncoder, FALLBACK_MESSAGE_ID};

@@ -4,8 +4,7 @@
 use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
-use futures::{Stream, StreamExt};
-use switchboard_core::{ChatEvent, ChatStream, Error, Usage};
+use switchboard_core::{ChatEvent, Error, Usage};
 
 use crate::openai::error::error_to_wire;
 use crate::openai::response::usage_to_wire;
@@ -241,38 +240,6 @@ impl OpenAiStreamEncoder {
     }
 }
 
-/// Encodes a [`ChatStream`] as an OpenAI SSE body: chunks, then the usage
-/// chunk and `[DONE]`; or an error frame if the stream fails or ends without
-/// a [`ChatEvent::Finish`] (after which the body ends).
-pub fn encode_chat_stream(
-    events: ChatStream,
-    encoder: OpenAiStreamEncoder,
-) -> impl Stream<Item = Bytes> + Send + 'static {
-    futures::stream::unfold(Some((events, encoder)), |state| async move {
-        let (mut events, mut encoder) = state?;
-        loop {
-            match events.next().await {
-                Some(Ok(event)) => match encoder.encode(&event) {
-                    Ok(bytes) if bytes.is_empty() => {}
-                    Ok(bytes) => return Some((bytes, Some((events, encoder)))),
-                    Err(err) => return Some((encoder.error_frame(&err), None)),
-                },
-                Some(Err(err)) => return Some((encoder.error_frame(&err), None)),
-                None if !encoder.finished => {
-                    let err = Error::protocol("the answer ended before it finished");
-                    return Some((encoder.error_frame(&err), None));
-                }
-                None => {
-                    let frame = encoder
-                        .finish()
-                        .unwrap_or_else(|err| encoder.error_frame(&err));
-                    return Some((frame, None));
-                }
-            }
-        }
-    })
-}
-
 impl crate::sse::EventEncoder for OpenAiStreamEncoder {
     fn encode(&mut self, event: &ChatEvent) -> Result<Bytes, Error> {
         OpenAiStreamEncoder::encode(self, event)
@@ -282,5 +249,8 @@ impl crate::sse::EventEncoder for OpenAiStreamEncoder {
     }
     fn error_frame(&mut self, err: &Error) -> Bytes {
         OpenAiStreamEncoder::error_frame(self, err)
+    }
+    fn is_finished(&self) -> bool {
+        self.finished
     }
 }

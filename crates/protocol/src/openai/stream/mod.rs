@@ -5,5 +5,6 @@
 mod decode;
 mod encode;
 
+pub use crate::sse::encode_chat_stream;
 pub use decode::{OpenAiEventStream, OpenAiStreamDecoder, chat_event_stream, decode_chat_events};
-pub use encode::{FALLBACK_COMPLETION_ID, OpenAiStreamEncoder, encode_chat_stream};
+pub use encode::{FALLBACK_COMPLETION_ID, OpenAiStreamEncoder};

@@ -1,0 +1,240 @@
+//! [`Settings`]: the router's configuration and aliases, and how a model
+//! name resolves into the targets to try.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use switchboard_core::Error;
+
+use super::plan::Target;
+use crate::config::types::{FallbackOn, ModelAlias, RouterConfig, Strategy};
+use crate::registry::{Instance, InstanceState, Registry};
+
+/// An alias with its targets split into instance, model and weight.
+#[derive(Debug)]
+pub(super) struct Alias {
+    strategy: Strategy,
+    fallback_on: FallbackOn,
+    targets: Vec<(String, String, u32)>,
+    next: AtomicUsize,
+}
+
+/// What the router reads per request, swapped whole on reload.
+#[derive(Debug)]
+pub(super) struct Settings {
+    pub(super) config: RouterConfig,
+    pub(super) aliases: BTreeMap<String, Alias>,
+}
+
+impl Settings {
+    /// The settings for `config`, with each alias's targets split into
+    /// instance, model and weight.
+    pub(super) fn new(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Self {
+        let aliases = aliases
+            .iter()
+            .map(|(name, alias)| {
+                let targets = alias
+                    .targets
+                    .iter()
+                    .filter_map(|t| {
+                        t.target()
+                            .split_once('/')
+                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
+                    })
+                    .collect();
+                (
+                    name.clone(),
+                    Alias {
+                        strategy: alias.strategy,
+                        fallback_on: alias.fallback_on,
+                        targets,
+                        next: AtomicUsize::new(0),
+                    },
+                )
+            })
+            .collect();
+        Settings { config, aliases }
+    }
+
+    /// Resolves `model` into the ordered targets to try and the policy for
+    /// moving between them: an alias, `instance/model`, or a bare model
+    /// listed by exactly one instance.
+    ///
+    /// Instances that are not ready are left out, and so are deployments
+    /// cooling down after failures, unless every target is: then the least
+    /// recently failed one is tried (the "panic" rule of outlier detection),
+    /// rather than refusing the request.
+    pub(super) fn resolve(
+        &self,
+        registry: &Registry,
+        model: &str,
+    ) -> Result<(Vec<Target>, FallbackOn), Error> {
+        if let Some(alias) = self.aliases.get(model) {
+            return Ok((resolve_alias(registry, model, alias)?, alias.fallback_on));
+        }
+        let one = |instance: &Arc<Instance>, model: &str| {
+            usable(instance).map(|()| {
+                (
+                    vec![Target {
+                        instance: instance.clone(),
+                        model: model.to_owned(),
+                    }],
+                    FallbackOn::default(),
+                )
+            })
+        };
+        if let Some((instance, rest)) = model.split_once('/')
+            && let Some(inst) = registry.get(instance)
+        {
+            return one(&inst, rest);
+        }
+        let instances = registry.instances();
+        let listing: Vec<&Arc<Instance>> =
+            instances.iter().filter(|i| i.lists_model(model)).collect();
+        match listing.as_slice() {
+            [only] => one(only, model),
+            [] => {
+                // A single configured instance takes any model: it may serve
+                // models it does not list (fine-tunes, local servers).
+                if let [only] = instances.as_slice() {
+                    return one(only, model);
+                }
+                Err(self.unknown_model(registry, model))
+            }
+            many => Err(Error::invalid_param(
+                "model",
+                format!(
+                    "model `{model}` is served by several instances; name one of: {}",
+                    many.iter()
+                        .map(|i| format!("`{}/{model}`", i.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    fn unknown_model(&self, registry: &Registry, model: &str) -> Error {
+        let mut available: Vec<String> = self.aliases.keys().cloned().collect();
+        for inst in registry.instances() {
+            for m in inst.models() {
+                available.push(format!("{}/{}", inst.name(), m.id));
+            }
+        }
+        let list = if available.is_empty() {
+            "none are configured".to_owned()
+        } else {
+            available.join(", ")
+        };
+        Error::not_found(format!(
+            "model `{model}` does not exist; available models: {list}"
+        ))
+        .with_param("model")
+    }
+}
+
+/// Errors if `inst` cannot take requests at all (disabled or failed).
+fn usable(inst: &Instance) -> Result<(), Error> {
+    if inst.provider().is_none() {
+        return Err(Error::unavailable(format!(
+            "instance `{}` is not available ({})",
+            inst.name(),
+            describe_state(inst)
+        ))
+        .with_instance(inst.name_arc().clone()));
+    }
+    Ok(())
+}
+
+fn resolve_alias(registry: &Registry, name: &str, alias: &Alias) -> Result<Vec<Target>, Error> {
+    let mut candidates: Vec<(Target, u32)> = Vec::with_capacity(alias.targets.len());
+    let mut skipped = Vec::new();
+    // The cooling target that failed longest ago, by age of its last failure.
+    let mut least_recently_failed: Option<(Target, u64)> = None;
+    for (instance, model, weight) in &alias.targets {
+        let Some(inst) = registry.get(instance) else {
+            skipped.push(format!("instance `{instance}` does not exist"));
+            continue;
+        };
+        if let Err(e) = usable(&inst) {
+            skipped.push(e.message().to_owned());
+            continue;
+        }
+        match inst.health().cooling(model) {
+            None => candidates.push((
+                Target {
+                    instance: inst,
+                    model: model.clone(),
+                },
+                *weight,
+            )),
+            Some(age) => {
+                if least_recently_failed.as_ref().is_none_or(|(_, a)| age > *a) {
+                    least_recently_failed = Some((
+                        Target {
+                            instance: inst,
+                            model: model.clone(),
+                        },
+                        age,
+                    ));
+                }
+            }
+        }
+    }
+    if candidates.is_empty() {
+        if let Some((target, _)) = least_recently_failed {
+            tracing::debug!(
+                alias = name,
+                instance = target.instance.name(),
+                model = %target.model,
+                "every target is cooling down; trying the least recently failed"
+            );
+            return Ok(vec![target]);
+        }
+        return Err(Error::unavailable(format!(
+            "no target of `{name}` is available: {}",
+            skipped.join("; ")
+        )));
+    }
+    match alias.strategy {
+        Strategy::Fallback => {}
+        Strategy::RoundRobin => {
+            let start = alias.next.fetch_add(1, Ordering::Relaxed) % candidates.len();
+            candidates.rotate_left(start);
+        }
+        Strategy::Weighted => {
+            let total: u64 = candidates.iter().map(|(_, w)| u64::from(*w)).sum();
+            if total > 0 {
+                let mut pick = fastrand::u64(0..total);
+                let idx = candidates
+                    .iter()
+                    .position(|(_, w)| {
+                        let w = u64::from(*w);
+                        if pick < w {
+                            true
+                        } else {
+                            pick -= w;
+                            false
+                        }
+                    })
+                    .unwrap_or(0);
+                let chosen = candidates.remove(idx);
+                candidates.insert(0, chosen);
+            }
+        }
+        Strategy::LeastLatency => {
+            // Unmeasured targets (0) sort first, so each gets measured.
+            candidates.sort_by_key(|(t, _)| t.instance.health().ewma_latency_us());
+        }
+    }
+    Ok(candidates.into_iter().map(|(t, _)| t).collect())
+}
+
+fn describe_state(inst: &Instance) -> String {
+    match inst.state() {
+        InstanceState::Ready => "ready".into(),
+        InstanceState::Disabled => "disabled".into(),
+        InstanceState::Failed { error } => format!("failed: {error}"),
+    }
+}
