@@ -108,6 +108,12 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             ],
         )?;
     }
+    // The fault matrix runs in `cargo test --workspace` above
+    // (switchboard's tests/it/fault_matrix). A short fuzz smoke: every target
+    // for a few seconds, seeded from the fixtures.
+    crate::fuzz::run(root, &["--seconds", "5"])?;
+    // The soak, short.
+    crate::soak::run(root, &["--quick"])?;
     println!("\n==> cargo xtask schema --check");
     crate::schema::run(root, true)?;
     // The gateway through the official `openai` and `anthropic` Python SDKs,

@@ -5,13 +5,18 @@
 //!   throughput, added latency and TTFT, RSS and startup, direct vs gateway.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
 //!   registration backends, each provider feature alone, the schema check).
+//! - `cargo xtask fuzz [--seconds N] [TARGET...]`: the cargo-fuzz targets in `fuzz/`.
+//! - `cargo xtask soak [--requests N] [--concurrency C] [--quick]`: the gateway
+//!   under faults, reloads and disconnects; RSS and fds before/after.
 //! - `cargo xtask new-provider <name> [--display NAME] [--base-url URL] [--model ID]`:
 //!   scaffold `providers/<name>/` and register it in the facade.
 
 mod bench_load;
 mod ci;
+mod fuzz;
 mod new_provider;
 mod schema;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +28,11 @@ tasks:
   bench-load [--quick]
                      measure the gateway against nginx directly (needs nginx + wrk;
                      installs them with apt-get when missing)
+  fuzz [--seconds N] [TARGET...]
+                     run the cargo-fuzz targets in fuzz/ (default 10 s each)
+  soak [--requests N] [--concurrency C] [--quick] [--release]
+                     the gateway under faults, reloads and disconnects (default
+                     100k requests); fails on a lost request, RSS +10% or leaked fds
   schema [--check]   write schemas/ from the linked providers (--check: fail if stale)
   new-provider <name> [--display NAME] [--base-url URL] [--model ID]
                      create providers/<name>/ and register it (never overwrites)";
@@ -35,6 +45,8 @@ fn main() -> ExitCode {
         ["schema", "--check"] => schema::run(&workspace_root(), true),
         ["ci"] => ci::run(&workspace_root()),
         ["bench-load", rest @ ..] => bench_load::run(&workspace_root(), rest),
+        ["fuzz", rest @ ..] => fuzz::run(&workspace_root(), rest),
+        ["soak", rest @ ..] => soak::run(&workspace_root(), rest),
         ["new-provider", rest @ ..] => match new_provider::parse_args(rest) {
             Ok(new_provider::Invocation::Run(opts)) => new_provider::run(&workspace_root(), &opts),
             Ok(new_provider::Invocation::Help) => {

@@ -12,3 +12,4 @@ mod openai_requests;
 mod openai_responses;
 mod openai_stream;
 mod openai_wire_options;
+mod proptest_round_trips;

@@ -4,4 +4,5 @@
 mod catalog;
 mod cli;
 mod cli_config;
+mod fault_matrix;
 mod serve;
