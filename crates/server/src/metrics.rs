@@ -14,6 +14,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use switchboard_core::Usage;
 use switchboard_gateway::RouteInfo;
+use switchboard_gateway::registry::Registry as Instances;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -77,6 +78,14 @@ pub(crate) struct Metrics {
     fallbacks: Family<TargetLabels, Counter>,
     overhead: Family<ApiLabels, Histogram>,
     in_flight: Gauge<i64, AtomicI64>,
+    instance_available: Family<InstanceLabels, Gauge>,
+    deployment_available: Family<TargetLabels, Gauge>,
+    deployment_cooldown: Family<TargetLabels, Gauge<f64, std::sync::atomic::AtomicU64>>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InstanceLabels {
+    instance: InstanceName,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +113,25 @@ impl Metrics {
             overhead_histogram as fn() -> Histogram,
         );
         let in_flight = Gauge::<i64, AtomicI64>::default();
+        let instance_available = Family::<InstanceLabels, Gauge>::default();
+        let deployment_available = Family::<TargetLabels, Gauge>::default();
+        let deployment_cooldown =
+            Family::<TargetLabels, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "instance_available",
+            "1 when the instance takes requests, 0 while failed health checks cool it down",
+            instance_available.clone(),
+        );
+        registry.register(
+            "deployment_available",
+            "1 when the deployment (instance and model) takes requests, 0 while it cools down; only deployments that failed are listed",
+            deployment_available.clone(),
+        );
+        registry.register(
+            "deployment_cooldown_remaining_seconds",
+            "Remaining cooldown of a deployment (instance and model) that failed",
+            deployment_cooldown.clone(),
+        );
         registry.register(
             "requests",
             "Requests answered, by API and outcome",
@@ -156,6 +184,39 @@ impl Metrics {
             fallbacks,
             overhead,
             in_flight,
+            instance_available,
+            deployment_available,
+            deployment_cooldown,
+        }
+    }
+
+    /// Sets the health gauges from the instances' passive health, at scrape
+    /// time (nothing on the request path): instances and the deployments
+    /// that failed. Gone instances and recovered deployments drop out.
+    pub(crate) fn observe_health(&self, instances: &Instances) {
+        self.instance_available.clear();
+        self.deployment_available.clear();
+        self.deployment_cooldown.clear();
+        for instance in instances.instances() {
+            let name = InstanceName(instance.name_arc().clone());
+            let snapshot = instance.health().snapshot();
+            self.instance_available
+                .get_or_create(&InstanceLabels {
+                    instance: name.clone(),
+                })
+                .set(i64::from(snapshot.available));
+            for d in snapshot.deployments {
+                let labels = TargetLabels {
+                    instance: name.clone(),
+                    model: d.model,
+                };
+                self.deployment_available
+                    .get_or_create(&labels)
+                    .set(i64::from(d.available));
+                #[allow(clippy::cast_precision_loss)]
+                let seconds = d.cooldown_remaining_ms as f64 / 1000.0;
+                self.deployment_cooldown.get_or_create(&labels).set(seconds);
+            }
         }
     }
 

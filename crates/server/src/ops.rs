@@ -46,6 +46,7 @@ pub(crate) async fn readyz(State(state): State<SharedState>) -> Response {
 /// Prometheus metrics, text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text")))]
 pub(crate) async fn metrics(State(state): State<SharedState>) -> Response {
+    state.metrics.observe_health(state.sb.registry());
     (
         [(
             header::CONTENT_TYPE,

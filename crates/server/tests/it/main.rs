@@ -6,6 +6,7 @@ mod anthropic_api;
 mod browser_safety;
 mod common;
 mod connections;
+mod health_metrics;
 mod in_flight;
 mod openai_api;
 mod overhead_metric;
