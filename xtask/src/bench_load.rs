@@ -46,6 +46,26 @@ const CHAT_BODY: &str = r#"{"model":"gpt-4o","messages":[{"role":"system","conte
 const STREAM_BODY: &str = r#"{"model":"gpt-4o","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Hello!"}],"stream":true}"#;
 
 /// Runs the whole harness.
+fn build_release(root: &Path) -> anyhow::Result<()> {
+    println!("==> cargo build --release -p switchboard --features all-providers");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "switchboard",
+            "--features",
+            "all-providers",
+        ])
+        .current_dir(root)
+        .status()
+        .context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("the release build failed");
+    }
+    Ok(())
+}
+
 pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let quick = args.contains(&"--quick");
     if let Some(bad) = args.iter().find(|a| **a != "--quick") {
@@ -67,23 +87,15 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
         }
     };
     ensure_tools()?;
-    println!("==> cargo build --release -p switchboard --features all-providers");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "switchboard",
-            "--features",
-            "all-providers",
-        ])
-        .current_dir(root)
-        .status()
-        .context("cannot run cargo build")?;
-    if !status.success() {
-        bail!("the release build failed");
-    }
-    let binary = root.join("target/release/switchboard");
+    // `SWITCHBOARD_BENCH_BIN` measures a binary built elsewhere (e.g. an
+    // older commit's, for a before/after pair on the same machine).
+    let binary = match std::env::var_os("SWITCHBOARD_BENCH_BIN") {
+        Some(path) => std::path::PathBuf::from(path),
+        None => {
+            build_release(root)?;
+            root.join("target/release/switchboard")
+        }
+    };
     let work = root.join("target/bench-load");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
 
