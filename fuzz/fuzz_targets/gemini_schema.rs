@@ -1,6 +1,5 @@
 //! Gemini's JSON Schema sanitizer (`switchboard_gemini::sanitize_schema`) on
-//! any JSON value: the only public piece of the Gemini conversion (its
-//! response and stream decoders are private to the crate).
+//! any JSON value.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

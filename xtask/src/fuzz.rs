@@ -66,6 +66,10 @@ pub(crate) const TARGETS: &[(&str, &[&str])] = &[
         &["crates/protocol/tests/data/anthropic"],
     ),
     ("gemini_schema", &["providers/gemini/tests/data"]),
+    ("gemini_response", &["providers/gemini/tests/data"]),
+    ("gemini_stream", &["providers/gemini/tests/data"]),
+    ("ollama_response", &["providers/ollama/tests/data"]),
+    ("ollama_stream", &["providers/ollama/tests/data"]),
     ("config_loader", &["fuzz/seeds/config"]),
 ];
 

@@ -126,6 +126,24 @@ fn model_path(model: &str) -> Result<String, Error> {
     Ok(format!("{prefix}/{id}"))
 }
 
+/// Entry points for fuzzing the wire decoding (`fuzz/`); not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use switchboard_core::{ChatEvent, ChatResponse, Error};
+
+    /// A whole `streamGenerateContent?alt=sse` body decoded into events.
+    pub fn decode_stream(body: &[u8]) -> Result<Vec<ChatEvent>, Error> {
+        switchboard_protocol::sse::decode_body(body, crate::stream::StreamDecoder::new("fuzz"))
+    }
+
+    /// A whole `generateContent` answer decoded into a response.
+    pub fn decode_response(body: &[u8]) -> Result<ChatResponse, Error> {
+        let answer: crate::wire::GenerateContentResponse = serde_json::from_slice(body)
+            .map_err(|e| Error::protocol(format!("not a generateContent answer: {e}")))?;
+        crate::convert::response(answer, "fuzz", "fuzz")
+    }
+}
+
 #[async_trait]
 impl ProviderInit for GeminiProvider {
     type Config = GeminiConfig;

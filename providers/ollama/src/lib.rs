@@ -202,6 +202,50 @@ impl OllamaProvider {
     }
 }
 
+/// Reads a whole `/api/chat` answer (`stream: false`): one JSON object, or
+/// NDJSON lines from a proxy that forces streaming; an `error` field is the
+/// error it reports.
+fn parse_chat_answer(bytes: &[u8], instance: &str, model: &str) -> Result<ChatResponse, Error> {
+    let mut chunk: wire::ChatChunk = match serde_json::from_slice(bytes) {
+        Ok(chunk) => chunk,
+        Err(e) if bytes.iter().filter(|&&b| b == b'\n').count() > 1 => {
+            return fold_ndjson(bytes, instance, model).map_err(|_| {
+                Error::protocol(format!("Ollama's chat answer could not be read: {e}"))
+            });
+        }
+        Err(e) => {
+            return Err(
+                Error::protocol(format!("Ollama's chat answer could not be read: {e}"))
+                    .with_source(e),
+            );
+        }
+    };
+    if let Some(error) = chunk.error.take().filter(|e| !e.is_null()) {
+        return Err(error::error_from_stream_line(&error, chunk.status));
+    }
+    let mut response = convert::response(chunk, instance);
+    if response.model.is_empty() {
+        response.model = model.to_owned();
+    }
+    Ok(response)
+}
+
+/// Entry points for fuzzing the wire decoding (`fuzz/`); not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use switchboard_core::{ChatEvent, ChatResponse, Error};
+
+    /// A whole streamed `/api/chat` body (NDJSON) decoded into events.
+    pub fn decode_stream(body: &[u8]) -> Result<Vec<ChatEvent>, Error> {
+        switchboard_protocol::ndjson::decode_body(body, crate::stream::ChatDecoder::new("fuzz"))
+    }
+
+    /// A whole `/api/chat` answer decoded into a response.
+    pub fn decode_response(body: &[u8]) -> Result<ChatResponse, Error> {
+        crate::parse_chat_answer(body, "fuzz", "fuzz")
+    }
+}
+
 /// Reads a chat answer that came as NDJSON although `stream: false` was sent
 /// (a proxy that forces streaming): the lines are folded into one response.
 fn fold_ndjson(body: &[u8], instance: &str, model: &str) -> Result<ChatResponse, Error> {
@@ -241,31 +285,7 @@ impl Provider for OllamaProvider {
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
         let body = self.chat_body(request, false)?;
         let reply = self.upstream.post_json("chat", &body).await?;
-        let bytes = &reply.body;
-        let mut chunk: wire::ChatChunk = match serde_json::from_slice(bytes) {
-            Ok(chunk) => chunk,
-            Err(e) if bytes.iter().filter(|&&b| b == b'\n').count() > 1 => {
-                return fold_ndjson(bytes, self.instance(), &request.model).map_err(|_| {
-                    reply.error(Error::protocol(format!(
-                        "Ollama's chat answer could not be read: {e}"
-                    )))
-                });
-            }
-            Err(e) => {
-                return Err(reply.error(
-                    Error::protocol(format!("Ollama's chat answer could not be read: {e}"))
-                        .with_source(e),
-                ));
-            }
-        };
-        if let Some(error) = chunk.error.take().filter(|e| !e.is_null()) {
-            return Err(reply.error(error::error_from_stream_line(&error, chunk.status)));
-        }
-        let mut response = convert::response(chunk, self.instance());
-        if response.model.is_empty() {
-            response.model.clone_from(&request.model);
-        }
-        Ok(response)
+        parse_chat_answer(&reply.body, self.instance(), &request.model).map_err(|e| reply.error(e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
