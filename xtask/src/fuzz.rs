@@ -73,11 +73,15 @@ pub(crate) const TARGETS: &[(&str, &[&str])] = &[
     ("config_loader", &["fuzz/seeds/config"]),
 ];
 
-const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [TARGET...]";
+const USAGE: &str = "usage: cargo xtask fuzz [--seconds N] [--runs N] [TARGET...]";
 
 /// Parses the arguments and runs.
 pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let mut seconds = 10u64;
+    // `--runs N`: N inputs from a fixed seed, the same sequence every time
+    // (CI's smoke: a red CI always means the same input, and it reproduces);
+    // `--seconds` then only bounds it.
+    let mut runs: Option<u64> = None;
     let mut only = Vec::new();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -87,6 +91,13 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
                     .next()
                     .and_then(|s| s.parse().ok())
                     .with_context(|| format!("--seconds needs a number; {USAGE}"))?;
+            }
+            "--runs" => {
+                runs = Some(
+                    it.next()
+                        .and_then(|s| s.parse().ok())
+                        .with_context(|| format!("--runs needs a number; {USAGE}"))?,
+                );
             }
             name if TARGETS.iter().any(|(t, _)| *t == name) => only.push(name),
             other => bail!(
@@ -128,7 +139,12 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
         std::fs::create_dir_all(&corpus)
             .with_context(|| format!("cannot create {}", corpus.display()))?;
         let t = Instant::now();
-        println!("\n==> fuzz {target} for {seconds}s");
+        match runs {
+            Some(runs) => {
+                println!("\n==> fuzz {target}: {runs} inputs from seed 1 (at most {seconds}s)")
+            }
+            None => println!("\n==> fuzz {target} for {seconds}s"),
+        }
         let mut cmd = fuzz_cmd(&fuzz_dir, &target_dir);
         cmd.args(["run", target, "--sanitizer", "none"])
             .arg(&corpus);
@@ -138,8 +154,11 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
                 cmd.arg(dir);
             }
         }
+        cmd.arg("--");
+        if let Some(runs) = runs {
+            cmd.args([format!("-runs={runs}"), "-seed=1".to_owned()]);
+        }
         cmd.args([
-            "--",
             &format!("-max_total_time={seconds}"),
             "-max_len=262144",
             "-rss_limit_mb=2048",
