@@ -11,7 +11,9 @@ use crate::args::{CAPABILITIES, Errors, ProviderArgs};
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> Result<TokenStream, syn::Error> {
     let mut errors = Errors::default();
     let args = ProviderArgs::parse(args).map_err(|e| errors.push(e)).ok();
-    let item = check_item(item).map_err(|e| errors.push(e)).ok();
+    let item = check_struct(item, "provider")
+        .map_err(|e| errors.push(e))
+        .ok();
     errors.finish()?;
     let (Some(args), Some(item)) = (args, item) else {
         return Err(syn::Error::new(
@@ -22,15 +24,18 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> Result<TokenStream
     Ok(generate(&args, &item))
 }
 
-fn check_item(item: TokenStream) -> Result<ItemStruct, syn::Error> {
+/// The item `#[{attr}]` is on, if it is a non-generic struct.
+pub(crate) fn check_struct(item: TokenStream, attr: &str) -> Result<ItemStruct, syn::Error> {
     let item: Item = syn::parse2(item)?;
     let keyword_span = match &item {
         Item::Struct(s) => {
             if !s.generics.params.is_empty() || s.generics.where_clause.is_some() {
                 return Err(syn::Error::new_spanned(
                     &s.generics,
-                    "#[provider] does not support generic types: the registered descriptor \
-                     must name one concrete type",
+                    format!(
+                        "#[{attr}] does not support generic types: the registered descriptor \
+                         must name one concrete type"
+                    ),
                 ));
             }
             return Ok(s.clone());
@@ -46,12 +51,12 @@ fn check_item(item: TokenStream) -> Result<ItemStruct, syn::Error> {
     };
     Err(syn::Error::new(
         keyword_span,
-        "#[provider] can only be used on a struct",
+        format!("#[{attr}] can only be used on a struct"),
     ))
 }
 
 /// The struct's doc comment, lines joined, trimmed.
-fn description(item: &ItemStruct) -> String {
+pub(crate) fn description(item: &ItemStruct) -> String {
     let mut lines = Vec::new();
     for attr in &item.attrs {
         if !attr.path().is_ident("doc") {

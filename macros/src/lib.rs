@@ -28,6 +28,7 @@
 
 mod args;
 mod expand;
+mod extension;
 
 use proc_macro::TokenStream;
 
@@ -40,6 +41,36 @@ pub fn provider(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(errors) => {
             // Keep the item so the rest of the crate (and IDE completion)
             // still sees the struct, then add every error we found.
+            let compile_errors = errors.to_compile_error();
+            quote::quote!(#item2 #compile_errors).into()
+        }
+    }
+}
+
+/// Registers a struct as a Switchboard extension, the twin of `#[provider]`.
+///
+/// ```ignore
+/// /// Counts requests.
+/// #[extension(name = "counter", config = CounterConfig, hooks(on_request, methods))]
+/// pub struct Counter { /* ... */ }
+/// ```
+///
+/// It adds `Counter::DESCRIPTOR` (name, the doc comment as description,
+/// version, authors and homepage from Cargo unless given, the hooks it
+/// implements, the config's JSON Schema, and fns that validate a config and
+/// build the extension through `ExtensionInit`) and registers it, so
+/// `switchboard_core::extension::extension_catalog()` finds it.
+///
+/// Arguments: `name = "..."` and `config = Type` (required), `hooks(...)`
+/// (any of `on_request`, `on_response`, `on_event`, `on_complete`,
+/// `methods`: only these are called), `mount = "/v1/..."` (methods also
+/// served at `{mount}/{method}`), `version`, `author`, `homepage`.
+#[proc_macro_attribute]
+pub fn extension(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item2: proc_macro2::TokenStream = item.clone().into();
+    match extension::expand(args.into(), item2.clone()) {
+        Ok(tokens) => tokens.into(),
+        Err(errors) => {
             let compile_errors = errors.to_compile_error();
             quote::quote!(#item2 #compile_errors).into()
         }

@@ -49,6 +49,13 @@ pub enum ErrorKind {
     Config,
     /// The request was cancelled by the caller.
     Cancelled,
+    /// A guardrail refused the request or the answer (HTTP 400).
+    ContentFilter,
+    /// The caller's budget or quota is spent (HTTP 429, OpenAI's
+    /// `insufficient_quota`).
+    QuotaExceeded,
+    /// A bug or broken invariant in the gateway or a plugin (HTTP 500).
+    Internal,
 }
 
 impl ErrorKind {
@@ -77,6 +84,9 @@ impl ErrorKind {
             ErrorKind::Unsupported => "unsupported",
             ErrorKind::Config => "config",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::ContentFilter => "content_filter",
+            ErrorKind::QuotaExceeded => "insufficient_quota",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -97,6 +107,9 @@ impl ErrorKind {
             ErrorKind::Config => 500,
             // 499 is the de-facto "client closed request" status (nginx).
             ErrorKind::Cancelled => 499,
+            ErrorKind::ContentFilter => 400,
+            ErrorKind::QuotaExceeded => 429,
+            ErrorKind::Internal => 500,
         }
     }
 
@@ -117,6 +130,9 @@ impl ErrorKind {
             "unsupported" => ErrorKind::Unsupported,
             "config" => ErrorKind::Config,
             "cancelled" => ErrorKind::Cancelled,
+            "content_filter" => ErrorKind::ContentFilter,
+            "insufficient_quota" => ErrorKind::QuotaExceeded,
+            "internal" => ErrorKind::Internal,
             _ => return None,
         })
     }
@@ -136,6 +152,9 @@ impl ErrorKind {
         "unsupported",
         "config",
         "cancelled",
+        "content_filter",
+        "insufficient_quota",
+        "internal",
     ];
 }
 
@@ -237,6 +256,21 @@ impl Error {
     pub fn config(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Config, message)
     }
+    /// An [`ErrorKind::ContentFilter`] error.
+    pub fn content_filter(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::ContentFilter, message)
+    }
+
+    /// An [`ErrorKind::QuotaExceeded`] error.
+    pub fn quota_exceeded(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::QuotaExceeded, message)
+    }
+
+    /// An [`ErrorKind::Internal`] error.
+    pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
     /// An [`ErrorKind::Cancelled`] error.
     pub fn cancelled(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Cancelled, message)

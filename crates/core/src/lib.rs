@@ -20,6 +20,7 @@ mod chat;
 mod embeddings;
 mod error;
 mod event;
+pub mod extension;
 mod model;
 mod provider;
 mod secret;
@@ -36,9 +37,12 @@ pub use chat::{
 pub use embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 pub use error::{Error, ErrorKind};
 pub use event::{ChatEvent, ChatStream, ResponseAccumulator, collect_stream, response_to_events};
+pub use extension::{Extension, ExtensionInit, RequestAction};
 pub use model::{Capabilities, ModelInfo};
 pub use provider::{HealthReport, Provider, ProviderContext, ProviderInit, default_http_client};
 pub use secret::Secret;
+/// Registers a type as an extension; see the `switchboard-macros` crate docs.
+pub use switchboard_macros::extension;
 /// Registers a type as a provider; see the `switchboard-macros` crate docs.
 pub use switchboard_macros::provider;
 
@@ -54,6 +58,7 @@ pub mod __private {
     use crate::{BuildFuture, Error, Provider, ProviderContext, ProviderInit};
 
     pub use crate::catalog::backend::*;
+    pub use crate::extension::catalog_backend::*;
     pub use inventory;
     #[cfg(feature = "linkme")]
     pub use linkme;
@@ -89,6 +94,48 @@ pub mod __private {
     pub fn validate_config<P: ProviderInit>(config: &Value) -> Result<(), Error> {
         let cfg = deserialize::<P>(config.clone())?;
         P::validate(&cfg)
+    }
+
+    /// Compile-time check that the extension type implements [`Extension`](crate::Extension).
+    pub const fn assert_extension<E: crate::Extension>() {}
+
+    /// Compile-time check that `#[extension(config = C)]` names `E::Config`.
+    pub const fn assert_extension_init<E: crate::ExtensionInit<Config = C>, C>() {}
+
+    /// The JSON Schema of an extension's config type.
+    pub fn extension_config_schema<E: crate::ExtensionInit>() -> Value {
+        schemars::schema_for!(E::Config).to_value()
+    }
+
+    fn deserialize_extension<E: crate::ExtensionInit>(config: Value) -> Result<E::Config, Error> {
+        serde_path_to_error::deserialize(config).map_err(|e| {
+            let path = e.path().to_string();
+            let err = Error::config(e.into_inner().to_string());
+            if path == "." {
+                err
+            } else {
+                err.with_param(path)
+            }
+        })
+    }
+
+    /// Deserializes and validates an extension's config.
+    pub fn validate_extension_config<E: crate::ExtensionInit>(config: &Value) -> Result<(), Error> {
+        let cfg = deserialize_extension::<E>(config.clone())?;
+        E::validate(&cfg)
+    }
+
+    /// Deserializes, validates and builds an extension.
+    pub fn build_extension<E: crate::ExtensionInit>(
+        config: Value,
+        ctx: crate::extension::ExtensionContext,
+    ) -> crate::extension::ExtensionBuildFuture {
+        Box::pin(async move {
+            let cfg = deserialize_extension::<E>(config)?;
+            E::validate(&cfg)?;
+            let ext = E::init(cfg, ctx).await?;
+            Ok(Arc::new(ext) as Arc<dyn crate::Extension>)
+        })
     }
 
     /// Deserializes, validates and builds.
