@@ -125,6 +125,13 @@ pub trait Extension: Send + Sync + 'static {
         )))
     }
 
+    /// Appends the extension's own metrics to `/metrics`, in the OpenMetrics
+    /// text format (`# TYPE` and `# HELP` lines included; names prefixed
+    /// `switchboard_`). Called at scrape time, never on the request path.
+    fn metrics(&self, out: &mut String) {
+        let _ = out;
+    }
+
     /// A short JSON status for operators (the management API shows it).
     fn status(&self) -> Value {
         Value::Null
