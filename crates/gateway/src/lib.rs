@@ -7,6 +7,7 @@ pub mod config;
 mod health;
 pub mod registry;
 pub mod router;
+mod routes;
 mod switchboard;
 mod validated;
 

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use switchboard_core::upstream::HttpClient;
 use switchboard_core::{
     Catalog, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
@@ -15,6 +14,7 @@ use crate::config::types::Config;
 use crate::config::{ConfigLoader, ProviderFeature};
 use crate::registry::{ApplyReport, Registry};
 use crate::router::{Routed, Router};
+use crate::routes::Settings;
 use crate::validated::Validated;
 
 /// Every configured provider behind one API, with routing, retries,
@@ -54,11 +54,11 @@ use crate::validated::Validated;
 ///
 /// [`reload_from_file`](Self::reload_from_file) and the registry's runtime
 /// updates are serialized (one admin lock). A reload builds every new or
-/// changed instance first; then, with no wait in between, the new
-/// configuration (client keys, admin token, aliases), the instances and the
-/// router settings are made visible: the configuration first, so a revoked
-/// client key stops working no later than anything else of the new
-/// configuration takes effect. Replaced, disabled and removed providers are
+/// changed instance first; then the new configuration (client keys, admin
+/// token, aliases), the instances, the health policy and the router
+/// settings are published as one [`Generation`](crate::registry::Generation)
+/// (one `ArcSwap` store): a request reads one generation from start to end,
+/// never half of a reload. Replaced, disabled and removed providers are
 /// drained (up to `server.shutdown_grace_ms`), then shut down and cancelled.
 ///
 /// # Background work
@@ -70,7 +70,6 @@ pub struct Switchboard {
     registry: Arc<Registry>,
     router: Router,
     loader: Option<ConfigLoader>,
-    config: ArcSwap<Config>,
     probe: tokio::task::JoinHandle<()>,
 }
 
@@ -177,13 +176,14 @@ impl SwitchboardBuilder {
         for (name, error) in &report.failed {
             tracing::warn!(instance = %name, %error, "provider instance failed to start");
         }
-        let router = Router::new(registry.clone(), config.router.clone(), &config.models);
+        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
+        registry.publish_config(Arc::new(config), routes);
+        let router = Router::over(registry.clone());
         let probe = registry.spawn_probe();
         Ok(Switchboard {
             registry,
             router,
             loader,
-            config: ArcSwap::from_pointee(config),
             probe,
         })
     }
@@ -271,7 +271,7 @@ impl Switchboard {
 
     /// The configuration currently applied.
     pub fn config(&self) -> Arc<Config> {
-        self.config.load_full()
+        self.registry.generation().config.clone()
     }
 
     /// The config file, if the switchboard was loaded from one.
@@ -299,14 +299,14 @@ impl Switchboard {
         let admin = self.registry.lock_admin().await;
         let config = loader.load(self.registry.catalog())?.config;
         let prepared = self.registry.prepare(&admin, &config.providers).await;
-        // From here on, no await: readers see the old state or the new one.
-        let config = Arc::new(config);
-        self.config.store(config.clone());
-        self.registry.set_health_config(&config.health);
+        // One generation: readers see the old configuration, instances and
+        // routes, or the new ones, never a mix.
         self.registry
             .set_drain_grace(Duration::from_millis(config.server.shutdown_grace_ms));
-        let report = self.registry.commit(&admin, prepared);
-        self.router.update(config.router.clone(), &config.models);
+        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
+        let report = self
+            .registry
+            .commit_with(&admin, prepared, Some((Arc::new(config), routes)));
         Ok(report)
     }
 

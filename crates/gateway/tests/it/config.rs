@@ -566,7 +566,7 @@ fn error_nested_provider_keys_have_full_paths() {
             "{f}: providers.mock.models[1].contxt_length: unknown key `contxt_length`; did you mean `context_length`?\n\
              {f}: providers.mock.fault.kind: unknown error kind `rate_limitd`; expected one of: auth, \
              permission, not_found, invalid_request, context_length_exceeded, rate_limited, timeout, \
-             unavailable, upstream, protocol, unsupported, config, cancelled",
+             unavailable, upstream, protocol, unsupported, config, cancelled, content_filter, insufficient_quota, internal",
             f = file.display()
         )
     );
