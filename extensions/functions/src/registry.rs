@@ -32,6 +32,9 @@ pub(crate) struct Registry {
     cache: RwLock<Cache>,
     loaded_at: Mutex<Instant>,
     refreshing: AtomicBool,
+    /// Serializes reloads with defines and removes, so a reload that read
+    /// the store before a define cannot drop it from the cache afterwards.
+    writes: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -43,6 +46,7 @@ impl Registry {
             cache: RwLock::new(BTreeMap::new()),
             loaded_at: Mutex::new(Instant::now()),
             refreshing: AtomicBool::new(false),
+            writes: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -73,6 +77,7 @@ impl Registry {
     /// Replaces the cache with every definition in the store (at most
     /// `max_functions`; invalid ones are logged and skipped).
     pub(crate) async fn load(&self) -> Result<(), Error> {
+        let _writes = self.writes.lock().await;
         let rows = self.store.list(NAMESPACE, "").await?;
         let mut fresh: Cache = BTreeMap::new();
         {
@@ -185,6 +190,7 @@ impl Registry {
         function: CompiledFunction,
     ) -> Result<(Arc<CompiledFunction>, bool), Error> {
         let name = function.definition.name.clone();
+        let _writes = self.writes.lock().await;
         let replaced = self.store.get(NAMESPACE, &name).await?.is_some();
         if !replaced {
             let count = self
@@ -212,6 +218,7 @@ impl Registry {
 
     /// Removes function `name` from the store and the cache; whether it existed.
     pub(crate) async fn remove(&self, name: &str) -> Result<bool, Error> {
+        let _writes = self.writes.lock().await;
         let existed = self.store.delete(NAMESPACE, name).await?;
         self.evict(name);
         Ok(existed)
