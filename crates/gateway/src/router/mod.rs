@@ -298,7 +298,7 @@ impl Router {
         let budget = deadline_after(Duration::from_millis(config.timeout_ms));
         let deadline = deadline.map_or(budget, |d| d.min(budget));
         let budget_ms = deadline.saturating_duration_since(start).as_millis();
-        let mut plan = Plan::new(&targets, &config, fallback_on);
+        let mut plan = Plan::new(&targets, config, fallback_on);
         let mut upstream_time = Duration::ZERO;
         loop {
             let target = &targets[plan.index];
