@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use switchboard_core::Error;
+use switchboard_core::{Error, ModelInfo};
 
 /// The checked-in catalog, embedded at build time.
 pub const CATALOG_JSON: &str = include_str!("../prices.json");
@@ -208,6 +208,19 @@ impl PriceBook {
         self.providers.iter().find_map(|p| find_model(p, model))
     }
 
+    /// Fills `model`'s input and output prices where the provider left them
+    /// empty and a price is known (for `GET /v1/models`; the gateway has no
+    /// hook for it yet, so this is for a caller that has a `PriceBook`).
+    pub fn fill_model_info(&self, model: &mut ModelInfo) {
+        if model.input_price_per_million.is_some() && model.output_price_per_million.is_some() {
+            return;
+        }
+        if let Some(p) = self.lookup(&model.provider, &model.id) {
+            model.input_price_per_million.get_or_insert(p.price.input);
+            model.output_price_per_million.get_or_insert(p.price.output);
+        }
+    }
+
     /// How many models the catalog lists.
     pub fn catalog_len(&self) -> usize {
         self.providers.iter().map(|p| p.models.len()).sum()
@@ -365,6 +378,31 @@ mod tests {
         assert_eq!(b.lookup("mock", "echo").map(|r| r.price.output), Some(2.0));
         assert_eq!(b.lookup("openai", "gpt-9-ultra"), None);
         assert_eq!(b.lookup("my-local", "llama3.2"), None);
+    }
+
+    #[test]
+    fn model_info_prices_are_filled_where_empty() {
+        let b = book(&[]);
+        let mut m = ModelInfo {
+            id: "gpt-4o-mini".into(),
+            provider: "openai".into(),
+            output_price_per_million: Some(9.0),
+            ..ModelInfo::default()
+        };
+        b.fill_model_info(&mut m);
+        assert_eq!(m.input_price_per_million, Some(0.15));
+        assert_eq!(
+            m.output_price_per_million,
+            Some(9.0),
+            "the provider's own price stays"
+        );
+        let mut unknown = ModelInfo {
+            id: "nope".into(),
+            provider: "openai".into(),
+            ..ModelInfo::default()
+        };
+        b.fill_model_info(&mut unknown);
+        assert_eq!(unknown.input_price_per_million, None);
     }
 
     #[test]
