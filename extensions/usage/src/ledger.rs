@@ -15,9 +15,9 @@ use crate::cost::{cost_usd, estimate_usage, usage_is_missing};
 pub struct RequestTally {
     /// Characters of the prompt (messages, tool definitions).
     pub prompt_chars: u64,
-    /// Characters of the answer streamed so far (text, reasoning, refusal,
-    /// tool names and arguments).
-    pub streamed_chars: u64,
+    /// Characters of the answer seen so far (text, reasoning, refusal, tool
+    /// names and arguments): streamed events, or a complete answer.
+    pub output_chars_seen: u64,
     /// Whether a [`ChatEvent::Usage`] came by.
     pub saw_usage: bool,
 }
@@ -37,7 +37,7 @@ impl RequestTally {
             }
             _ => 0,
         };
-        self.streamed_chars = self.streamed_chars.saturating_add(n);
+        self.output_chars_seen = self.output_chars_seen.saturating_add(n);
     }
 }
 
@@ -142,7 +142,7 @@ pub fn entry(record: &CompletionRecord, book: &PriceBook, chars_per_token: f64) 
         .get::<RequestTally>()
         .copied()
         .unwrap_or_default();
-    let output_chars = record.output_chars.max(tally.streamed_chars);
+    let output_chars = record.output_chars.max(tally.output_chars_seen);
     let failed = matches!(record.outcome, Outcome::Error { .. });
     if failed && record.usage.is_none() && output_chars == 0 {
         return None;

@@ -125,14 +125,14 @@ impl Extension for UsageExtension {
         ctx: &mut RequestContext,
         response: &mut ChatResponse,
     ) -> Result<(), Error> {
-        let prompt = ctx
-            .scratch
-            .get::<RequestTally>()
-            .map_or(0, |t| t.prompt_chars);
+        let answer_chars = response_chars(response);
+        // Kept for `on_complete`, so the ledger estimates like the header.
+        let tally = ctx.scratch.get_or_default::<RequestTally>();
+        tally.output_chars_seen = tally.output_chars_seen.max(answer_chars);
         let billed = billed_usage(
             Some(&response.usage),
-            prompt,
-            response_chars(response),
+            tally.prompt_chars,
+            answer_chars,
             self.chars_per_token,
         );
         let cost = match self.book.lookup(&response.provider, &response.model) {

@@ -412,6 +412,28 @@ fn scratch_is_keyed_by_the_extensions_own_type() {
         arguments: "{\"a\":1}".into(),
     });
     t.observe(&ChatEvent::Usage(Usage::new(1, 1)));
-    assert_eq!(t.streamed_chars, 7);
+    assert_eq!(t.output_chars_seen, 7);
     assert!(t.saw_usage);
+}
+
+#[tokio::test]
+async fn a_complete_answer_without_usage_is_estimated_in_the_ledger_too() {
+    let store = Arc::new(MemoryStore::default());
+    let ext = extension(&store);
+    let mut ctx = RequestContext::new("r4", InboundApi::OpenAi);
+    ext.on_request(&mut ctx, &mut request(&"p".repeat(400)))
+        .await
+        .expect("on_request");
+    let mut resp = response("openai", "gpt-4o", &"a".repeat(40), Usage::default());
+    ext.on_response(&mut ctx, &mut resp)
+        .await
+        .expect("on_response");
+    assert_eq!(header(&ctx, COST_HEADER), Some("0.00035"));
+    // The record carries the zero usage of the answer and no output_chars.
+    ext.on_complete(&record(ctx, Some("openai"), Some(Usage::default())))
+        .await;
+    let r = &store.rows()[0];
+    assert_eq!((r.input_tokens, r.output_tokens), (100, 10));
+    assert!(r.estimated);
+    assert!((r.cost_usd - 0.000_35).abs() < 1e-12);
 }
