@@ -29,9 +29,6 @@ const PHONE: &str = concat!(
     r"|0[1-9](?:[ .-][0-9]{2}){4}",
 );
 
-/// 13–19 digits, optionally grouped by single spaces or dashes.
-const CARD: &str = r"\b[0-9](?:[ -]?[0-9]){12,18}\b";
-
 const API_KEY: &str = concat!(
     r"\b(?:sk-[A-Za-z0-9_-]{16,}",
     r"|(?:AKIA|ASIA)[0-9A-Z]{16}\b",
@@ -41,15 +38,16 @@ const API_KEY: &str = concat!(
     r"|xox[abprs]-[A-Za-z0-9-]{10,})",
 );
 
-/// How a built-in detector checks a regex candidate.
-#[derive(Debug, Clone, Copy)]
-enum Check {
-    /// Every match counts.
-    None,
-    /// Luhn, trying shorter groupings when the whole candidate fails.
+/// How a detector finds candidates and checks them.
+#[derive(Debug)]
+enum Matcher {
+    /// Every regex match counts.
+    Plain(Regex),
+    /// Regex candidates with 7–15 digits that are not part of a longer number.
+    Phone(Regex),
+    /// Runs of 13–19 digits grouped by single spaces or dashes, passing
+    /// Luhn (a scanner, linear in the text, rather than a regex).
     Card,
-    /// Digit count and that the number is not part of a longer one.
-    Phone,
 }
 
 /// One detector, compiled.
@@ -58,8 +56,7 @@ struct Detector {
     name: String,
     what: String,
     placeholder: String,
-    regex: Regex,
-    check: Check,
+    matcher: Matcher,
     block: bool,
 }
 
@@ -110,40 +107,26 @@ impl Redactor {
             )));
         }
         let builtin = [
-            (
-                "api_key",
-                "an API key",
-                API_KEY,
-                Check::None,
-                config.api_key,
-            ),
-            (
-                "card",
-                "a payment card number",
-                CARD,
-                Check::Card,
-                config.card,
-            ),
-            (
-                "email",
-                "an e-mail address",
-                EMAIL,
-                Check::None,
-                config.email,
-            ),
-            ("phone", "a phone number", PHONE, Check::Phone, config.phone),
+            ("api_key", "an API key", Some(API_KEY), config.api_key),
+            ("card", "a payment card number", None, config.card),
+            ("email", "an e-mail address", Some(EMAIL), config.email),
+            ("phone", "a phone number", Some(PHONE), config.phone),
         ];
         let mut detectors = Vec::new();
-        for (name, what, pattern, check, mode) in builtin {
+        for (name, what, pattern, mode) in builtin {
             if mode == DetectorMode::Off {
                 continue;
             }
+            let matcher = match pattern {
+                None => Matcher::Card,
+                Some(p) if name == "phone" => Matcher::Phone(compile(p, name)?),
+                Some(p) => Matcher::Plain(compile(p, name)?),
+            };
             detectors.push(Detector {
                 name: name.to_owned(),
                 what: what.to_owned(),
                 placeholder: placeholder_for(name),
-                regex: compile(pattern, name)?,
-                check,
+                matcher,
                 block: mode == DetectorMode::Block,
             });
         }
@@ -167,8 +150,7 @@ impl Redactor {
                 name: name.to_owned(),
                 what: format!("text matching pattern `{name}`"),
                 placeholder: placeholder_for(name),
-                regex,
-                check: Check::None,
+                matcher: Matcher::Plain(regex),
                 block: custom.mode == DetectorMode::Block,
             });
         }
@@ -212,70 +194,159 @@ impl Redactor {
 impl Detector {
     /// The byte ranges of `text` this detector flags, in order, disjoint.
     fn spans(&self, text: &str) -> Vec<Range<usize>> {
-        let mut spans = Vec::new();
-        let mut pos = 0;
-        while pos <= text.len() {
-            let Some(m) = self.regex.find_at(text, pos) else {
-                break;
-            };
-            let accepted = match self.check {
-                Check::None => Some(m.end()),
-                // `+` starts a phone number in international format.
-                Check::Card if text[..m.start()].ends_with('+') => None,
-                Check::Card => card_end(m.as_str()).map(|len| m.start() + len),
-                Check::Phone => phone_ok(text, m.range()).then_some(m.end()),
-            };
-            match accepted {
-                Some(end) if end > m.start() => {
-                    spans.push(m.start()..end);
-                    pos = end;
+        match &self.matcher {
+            Matcher::Plain(regex) => regex.find_iter(text).map(|m| m.range()).collect(),
+            Matcher::Phone(regex) => phone_spans(regex, text),
+            Matcher::Card => card_spans(text),
+        }
+    }
+}
+
+/// Phone candidates that pass [`phone_ok`]. A rejected candidate starting
+/// with a digit skips its whole number run (every later start in it is
+/// part of the same longer number), so the scan stays linear.
+fn phone_spans(regex: &Regex, text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(m) = regex.find_at(text, pos) else {
+            break;
+        };
+        if phone_ok(text, m.range()) {
+            spans.push(m.range());
+            pos = m.end().max(m.start() + 1);
+        } else if text.as_bytes()[m.start()].is_ascii_digit() {
+            pos = number_run_end(text.as_bytes(), m.start(), b" .-");
+        } else {
+            // `+` or `(`: one byte, ASCII.
+            pos = m.start() + 1;
+        }
+    }
+    spans
+}
+
+/// Where the run of digits starting at `start` ends, single characters of
+/// `separators` between digits included.
+fn number_run_end(bytes: &[u8], start: usize, separators: &[u8]) -> usize {
+    let mut j = start;
+    loop {
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j + 1 < bytes.len() && separators.contains(&bytes[j]) && bytes[j + 1].is_ascii_digit() {
+            j += 1;
+        } else {
+            return j.max(start + 1);
+        }
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Card numbers: in each run of digit groups joined by single spaces or
+/// dashes, the longest span of whole groups with 13–19 digits that passes
+/// Luhn, leftmost first. A run glued to a letter (or after `+`, a phone
+/// number) cannot start or end there.
+fn card_spans(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut groups: Vec<Range<usize>> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let run_end = number_run_end(bytes, i, b" -");
+        groups.clear();
+        let mut g = i;
+        while g < run_end {
+            let end = g + bytes[g..run_end]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            groups.push(g..end);
+            g = end + 1;
+        }
+        let first_ok = text[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_word_char(c) && c != '+');
+        let last_ok = text[run_end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_word_char(c));
+        let mut s = usize::from(!first_ok);
+        while s < groups.len() {
+            let mut luhn = LuhnSums::default();
+            let mut best = None;
+            for (e, group) in groups.iter().enumerate().skip(s) {
+                bytes[group.clone()].iter().for_each(|&b| luhn.push(b));
+                if luhn.count > 19 || (e + 1 == groups.len() && !last_ok) {
+                    break;
                 }
-                // Not a finding: look again from the next character, so a
-                // finding overlapping this candidate is still seen.
-                _ => {
-                    pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+                if luhn.count >= 13 && luhn.valid() {
+                    best = Some(e);
                 }
             }
+            match best {
+                Some(e) => {
+                    spans.push(groups[s].start..groups[e].end);
+                    s = e + 1;
+                }
+                None => s += 1,
+            }
         }
-        spans
+        i = run_end;
+    }
+    spans
+}
+
+/// The Luhn check of a digit sequence growing to the right, in O(1) per
+/// digit: sums of the digits at even and odd positions from the left, plain
+/// and doubled, so whichever parity ends up doubled is at hand.
+#[derive(Debug, Default)]
+struct LuhnSums {
+    /// `sums[parity][doubled]`.
+    sums: [[u32; 2]; 2],
+    count: usize,
+}
+
+impl LuhnSums {
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
+
+    fn push(&mut self, digit: u8) {
+        let d = usize::from(digit.wrapping_sub(b'0')).min(9);
+        let parity = self.count % 2;
+        self.sums[parity][0] += d as u32;
+        self.sums[parity][1] += Self::DOUBLED[d];
+        self.count += 1;
+    }
+
+    /// The rightmost digit is not doubled, every second one from it is.
+    fn valid(&self) -> bool {
+        if self.count == 0 {
+            return false;
+        }
+        let last = (self.count - 1) % 2;
+        (self.sums[last][0] + self.sums[1 - last][1]).is_multiple_of(10)
     }
 }
 
 /// Whether the ASCII digits of `s` pass the Luhn check.
-pub(crate) fn luhn_valid(s: &str) -> bool {
-    let mut sum = 0u32;
-    let mut count = 0usize;
-    for (i, b) in s.bytes().rev().filter(u8::is_ascii_digit).enumerate() {
-        let mut d = u32::from(b - b'0');
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-        count += 1;
-    }
-    count > 0 && sum.is_multiple_of(10)
+#[cfg(test)]
+fn luhn_valid(s: &str) -> bool {
+    let mut sums = LuhnSums::default();
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .for_each(|b| sums.push(b));
+    sums.valid()
 }
 
 fn digit_count(s: &str) -> usize {
     s.bytes().filter(u8::is_ascii_digit).count()
-}
-
-/// The length of the card number at the start of candidate `s`: all of it,
-/// or its longest prefix ending at a group separator, with 13–19 digits
-/// passing Luhn. `None` when no such number is there.
-fn card_end(s: &str) -> Option<usize> {
-    let ok = |p: &str| (13..=19).contains(&digit_count(p)) && luhn_valid(p);
-    if ok(s) {
-        return Some(s.len());
-    }
-    s.char_indices()
-        .rev()
-        .filter(|(_, c)| *c == ' ' || *c == '-')
-        .map(|(i, _)| i)
-        .find(|&i| ok(&s[..i]))
 }
 
 /// Whether candidate `range` of `text` is a phone number on its own: 7–15
@@ -311,6 +382,42 @@ fn phone_ok(text: &str, range: Range<usize>) -> bool {
 mod tests {
     use super::*;
 
+    /// The textbook Luhn check, right to left.
+    fn luhn_textbook(digits: &[u8]) -> bool {
+        let sum: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &b)| {
+                let d = u32::from(b - b'0');
+                if i % 2 == 1 {
+                    if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+                } else {
+                    d
+                }
+            })
+            .sum();
+        !digits.is_empty() && sum.is_multiple_of(10)
+    }
+
+    #[test]
+    fn incremental_luhn_matches_the_textbook_check() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2000 {
+            let mut digits = Vec::new();
+            let mut sums = LuhnSums::default();
+            for _ in 0..20 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let b = b'0' + (seed % 10) as u8;
+                digits.push(b);
+                sums.push(b);
+                assert_eq!(sums.valid(), luhn_textbook(&digits), "{digits:?}");
+            }
+        }
+    }
+
     #[test]
     fn luhn_known_values() {
         assert!(luhn_valid("4111111111111111"));
@@ -320,9 +427,14 @@ mod tests {
     }
 
     #[test]
-    fn card_end_falls_back_to_a_grouped_prefix() {
-        assert_eq!(card_end("4111 1111 1111 1111 12"), Some(19));
-        assert_eq!(card_end("4111 1111 1111 1112"), None);
+    fn card_spans_pick_whole_groups() {
+        assert_eq!(card_spans("4111 1111 1111 1111 12"), vec![0..19]);
+        assert_eq!(card_spans("12 4111 1111 1111 1111"), vec![3..22]);
+        assert_eq!(card_spans("x 4111111111111111."), vec![2..18]);
+        assert!(card_spans("4111 1111 1111 1112").is_empty());
+        assert!(card_spans("a4111111111111111").is_empty());
+        assert!(card_spans("+4111111111111111").is_empty());
+        assert!(card_spans("41111111111111111111").is_empty());
     }
 
     #[test]

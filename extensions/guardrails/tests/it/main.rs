@@ -4,6 +4,7 @@
 mod deny;
 mod props;
 mod redact;
+mod registration;
 
 use switchboard_core::extension::{InboundApi, RequestContext};
 use switchboard_ext_guardrails::{Guardrails, GuardrailsConfig};

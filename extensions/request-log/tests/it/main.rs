@@ -3,6 +3,7 @@
 
 mod bodies;
 mod lines;
+mod registration;
 mod rotation;
 
 use std::path::{Path, PathBuf};
