@@ -1,74 +1,38 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-use std::time::Duration;
+mod config;
+pub mod convert;
+mod error;
+pub mod stream;
+pub mod wire;
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use switchboard_core::upstream::{ErrorResponse, Upstream};
+use http::Method;
+use serde_json::Value;
+use switchboard_core::upstream::Upstream;
 use switchboard_core::{
-    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ModelInfo, Provider,
-    ProviderContext, ProviderInit, Secret, async_trait, provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
+    Provider, ProviderContext, ProviderInit, Usage, async_trait, provider,
 };
+use switchboard_protocol::sse::DecodedEventStream;
+
+pub use crate::config::{
+    CohereConfig, DEFAULT_BASE_URL, DEFAULT_INPUT_TYPE, DEFAULT_MODEL, ENV_API_KEYS, INPUT_TYPES,
+};
+pub use crate::convert::{BILLED_UNITS, CITATIONS, ORIGIN};
+pub use crate::error::classify;
 
 /// The provider's name: the `kind` of `[providers.<instance>]`.
 pub const PROVIDER_NAME: &str = "cohere";
 
-/// The API root used when the config does not set `base_url`.
-pub const DEFAULT_BASE_URL: &str = "https://api.cohere.com";
+const CHAT: &str = "v2/chat";
+const EMBED: &str = "v2/embed";
 
-/// The model [`Provider::models`] lists.
-// TODO: list the upstream's models (or the ones it documents) instead.
-pub const DEFAULT_MODEL: &str = "command-a-03-2025";
-
-/// Settings of the `cohere` provider (`[providers.<instance>]` with
-/// `kind = "cohere"`). Its `Debug` output never shows the key: [`Secret`]
-/// prints `***`.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CohereConfig {
-    /// The API key. Use `${COHERE_API_KEY}` to keep it out of the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_key: Option<Secret>,
-    /// The API root that request paths are appended to.
-    #[serde(default = "default_base_url")]
-    pub base_url: String,
-    /// The timeout of one request in milliseconds. Defaults to the runtime's
-    /// request timeout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_ms: Option<u64>,
-}
-
-fn default_base_url() -> String {
-    DEFAULT_BASE_URL.to_owned()
-}
-
-impl CohereConfig {
-    /// Checks what the types cannot: `base_url` is an `http(s)` URL.
-    pub fn validate(&self) -> Result<(), Error> {
-        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
-            return Err(Error::config(format!(
-                "`base_url` must be an http(s) URL, got `{}`",
-                self.base_url
-            ))
-            .with_param("base_url"));
-        }
-        Ok(())
-    }
-
-    /// The timeout of one request: `timeout_ms`, else `default`.
-    pub fn timeout(&self, default: Duration) -> Duration {
-        self.timeout_ms.map_or(default, Duration::from_millis)
-    }
-}
-
-/// Cohere as a Switchboard provider. Scaffolded: chat is not implemented
-/// yet.
-// TODO: say what the provider is and which API it speaks (this doc comment is
-// the catalog's description), and declare each capability as it is done:
-// `capabilities(streaming, tools, vision, embeddings, json_schema, reasoning)`.
+/// Cohere's Command models through the Chat v2 API (streaming, tools,
+/// documents with citations, images, JSON output, reasoning) and its Embed v2
+/// API.
 #[provider(name = "cohere", display_name = "Cohere", config = CohereConfig,
-           capabilities(streaming))]
+           capabilities(streaming, tools, vision, embeddings, json_schema, reasoning))]
 #[derive(Debug)]
 pub struct CohereProvider {
     config: CohereConfig,
@@ -76,33 +40,34 @@ pub struct CohereProvider {
     upstream: Upstream,
 }
 
-/// Turns a non-2xx answer into an error of the right kind.
-// TODO: read the error body; 429 → rate_limited with `r.retry_after()`.
-fn classify(r: &ErrorResponse<'_>) -> Error {
-    Error::upstream(r.status, format!("Cohere answered HTTP {}", r.status))
-}
-
 impl CohereProvider {
     /// A provider for the instance in `ctx`, with `config` checked first.
-    pub fn new(config: CohereConfig, ctx: ProviderContext) -> Result<Self, Error> {
+    pub fn new(config: CohereConfig, ctx: &ProviderContext) -> Result<Self, Error> {
         config
             .validate()
             .map_err(|e| e.with_instance(ctx.instance.clone()))?;
-        let mut upstream = Upstream::builder(&ctx, &config.base_url)
+        let key = config
+            .key()
+            .map_err(|e| e.with_instance(ctx.instance.clone()))?;
+        let upstream = Upstream::builder(ctx, &config.base_url)
             .timeout(config.timeout(ctx.request_timeout))
-            .classify(classify);
-        if let Some(key) = &config.api_key {
-            upstream = upstream.bearer(key);
-        }
-        Ok(CohereProvider {
-            upstream: upstream.build()?,
-            config,
-        })
+            .bearer(&key)
+            .header("accept", "application/json")
+            .classify(classify)
+            .endpoint(CHAT)
+            .endpoint(EMBED)
+            .build()?;
+        Ok(CohereProvider { config, upstream })
     }
 
     /// The configuration in effect.
     pub fn config(&self) -> &CohereConfig {
         &self.config
+    }
+
+    /// The way to the service (for requests this provider has no method for).
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 }
 
@@ -115,62 +80,105 @@ impl ProviderInit for CohereProvider {
     }
 
     async fn init(config: CohereConfig, ctx: ProviderContext) -> Result<Self, Error> {
-        Self::new(config, ctx)
+        Self::new(config, &ctx)
     }
 }
 
 #[async_trait]
 impl Provider for CohereProvider {
-    // The request is already validated by the gateway.
+    /// `POST /v2/chat`; citations are kept in `extra["citations"]`, billed
+    /// units in `extra["billed_units"]`.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, Error> {
-        let _ = request;
-        // TODO: `let reply = self.upstream.post_json("chat", &wire_body).await?;`
-        // then map `reply.json::<Answer>("chat answer")?` to a `ChatResponse`.
-        Err(self.upstream.error(Error::unsupported(
-            "cohere: chat is not implemented yet (TODO)",
-        )))
+        let body = convert::chat_body(request, false).map_err(|e| self.upstream.error(e))?;
+        let reply = self.upstream.post_json(CHAT, &body).await?;
+        let answer: wire::ChatAnswer = reply.json("Cohere chat answer")?;
+        let mut response = convert::response(answer, &request.model).map_err(|e| reply.error(e))?;
+        response.provider = self.upstream.instance().to_string();
+        Ok(response)
     }
 
+    /// `POST /v2/chat` with `stream: true`; returns once the headers arrived.
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
-        let _ = request;
-        // TODO: `self.upstream.open(request).await?.events(decode)`, with an
-        // `EventDecoder` from switchboard-protocol (or delete this method:
-        // the default replays `chat`).
-        Err(self.upstream.error(Error::unsupported(
-            "cohere: streaming chat is not implemented yet (TODO)",
-        )))
+        let body = convert::chat_body(request, true).map_err(|e| self.upstream.error(e))?;
+        let body = self.upstream.encode(&body)?;
+        let http = self.upstream.request(Method::POST, CHAT, body)?;
+        let decoder = stream::StreamDecoder::new(&request.model);
+        let reply = self.upstream.open(http).await?;
+        Ok(reply.events(|body| DecodedEventStream::with_decoder(body, decoder)))
     }
 
+    /// The configured `models` (Cohere's model list is not asked).
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {
-        Ok(vec![ModelInfo {
-            id: DEFAULT_MODEL.to_owned(),
+        let instance = self.upstream.instance();
+        Ok(self
+            .config
+            .models
+            .iter()
+            .map(|id| ModelInfo {
+                provider: instance.to_string(),
+                ..ModelInfo::new(id.clone())
+            })
+            .collect())
+    }
+
+    /// `POST /v2/embed` with `embedding_types: ["float"]` and the
+    /// `input_type` from the request's `extra.input_type`, else the config's
+    /// `embed_input_type`; `dimensions` → `output_dimension`; other `extra`
+    /// entries (`truncate`, ...) are passed through.
+    async fn embed(&self, request: &EmbeddingsRequest) -> Result<EmbeddingsResponse, Error> {
+        let mut extra = request.extra.clone();
+        let input_type = match extra.remove("input_type") {
+            None => self.config.embed_input_type.clone(),
+            Some(Value::String(s)) => {
+                config::check_input_type(&s, "input_type").map_err(|e| self.upstream.error(e))?;
+                s
+            }
+            Some(_) => {
+                return Err(self.upstream.error(Error::invalid_param(
+                    "input_type",
+                    "`input_type` must be a string",
+                )));
+            }
+        };
+        for key in ["model", "texts", "embedding_types", "output_dimension"] {
+            if extra.contains_key(key) {
+                return Err(self.upstream.error(Error::invalid_param(
+                    format!("extra.{key}"),
+                    format!("`{key}` is set from the request itself, not from `extra`"),
+                )));
+            }
+        }
+        let body = wire::EmbedBody {
+            model: &request.model,
+            texts: &request.input,
+            input_type,
+            embedding_types: ["float"],
+            output_dimension: request.dimensions,
+            extra,
+        };
+        let reply = self.upstream.post_json(EMBED, &body).await?;
+        let answer: wire::EmbedAnswer = reply.json("Cohere embed answer")?;
+        let Some(embeddings) = answer.embeddings.float else {
+            return Err(reply.error(Error::protocol(
+                "Cohere's embed answer has no `embeddings.float`",
+            )));
+        };
+        if embeddings.len() != request.input.len() {
+            return Err(reply.error(Error::protocol(format!(
+                "Cohere returned {} vectors for {} inputs",
+                embeddings.len(),
+                request.input.len()
+            ))));
+        }
+        let input_tokens = answer
+            .meta
+            .and_then(|m| m.billed_units)
+            .map_or(0, |b| b.input_tokens);
+        Ok(EmbeddingsResponse {
+            model: request.model.clone(),
             provider: self.upstream.instance().to_string(),
-            capabilities: Capabilities {
-                streaming: true,
-                ..Capabilities::default()
-            },
-            ..ModelInfo::default()
-        }])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_empty_config_is_valid() {
-        let config: CohereConfig =
-            serde_json::from_value(serde_json::json!({})).expect("`{}` is a valid config");
-        assert_eq!(config.base_url, DEFAULT_BASE_URL);
-        assert!(config.validate().is_ok());
-    }
-
-    #[test]
-    fn the_key_never_prints() {
-        let config: CohereConfig =
-            serde_json::from_value(serde_json::json!({ "api_key": "sk-SECRET" }))
-                .expect("valid config");
-        assert!(!format!("{config:?}").contains("sk-SECRET"));
+            embeddings,
+            usage: Usage::new(input_tokens, 0),
+        })
     }
 }
