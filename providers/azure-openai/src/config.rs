@@ -116,14 +116,6 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The configured secret when not blank, else the variable's value.
-fn secret_or_env(configured: Option<&Secret>, var: &str) -> Option<Secret> {
-    configured
-        .filter(|s| !s.expose().trim().is_empty())
-        .cloned()
-        .or_else(|| env_var(var).map(Secret::new))
-}
-
 fn header_safe(secret: &Secret, param: &'static str) -> Result<(), Error> {
     if http::HeaderValue::from_str(secret.expose()).is_err() {
         return Err(
@@ -166,18 +158,29 @@ impl AzureOpenAiConfig {
         let root = root.strip_suffix("/openai").unwrap_or(root);
         let base_url = format!("{root}/openai");
 
-        let auth = if let Some(token) = secret_or_env(self.azure_ad_token.as_ref(), ENV_AD_TOKEN) {
-            header_safe(&token, "azure_ad_token")?;
-            Auth::Bearer(token)
-        } else if let Some(key) = secret_or_env(self.api_key.as_ref(), ENV_API_KEY) {
-            header_safe(&key, "api_key")?;
-            Auth::ApiKey(key)
-        } else {
-            return Err(Error::config(format!(
-                "set `api_key` (or `{ENV_API_KEY}`) or `azure_ad_token` (or `{ENV_AD_TOKEN}`)"
-            ))
-            .with_param("api_key"));
+        let configured = |s: &Option<Secret>| {
+            s.as_ref()
+                .filter(|s| !s.expose().trim().is_empty())
+                .cloned()
         };
+        let auth = match (configured(&self.azure_ad_token), configured(&self.api_key)) {
+            (Some(token), _) => Auth::Bearer(token),
+            (None, Some(key)) => Auth::ApiKey(key),
+            (None, None) => match (env_var(ENV_AD_TOKEN), env_var(ENV_API_KEY)) {
+                (Some(token), _) => Auth::Bearer(Secret::new(token)),
+                (None, Some(key)) => Auth::ApiKey(Secret::new(key)),
+                (None, None) => {
+                    return Err(Error::config(format!(
+                        "set `api_key` (or `{ENV_API_KEY}`) or `azure_ad_token` (or `{ENV_AD_TOKEN}`)"
+                    ))
+                    .with_param("api_key"));
+                }
+            },
+        };
+        match &auth {
+            Auth::Bearer(token) => header_safe(token, "azure_ad_token")?,
+            Auth::ApiKey(key) => header_safe(key, "api_key")?,
+        }
 
         let api_version = match (&self.api_version, self.api_shape) {
             (Some(v), _) if v.trim().is_empty() => {

@@ -2,5 +2,6 @@
 //! of one per file).
 
 mod conformance;
+mod env;
 mod errors;
 mod wire;
