@@ -195,3 +195,30 @@ async fn models_lists_the_configured_deployments() {
         .collect();
     assert_eq!(ids, ["gpt-4o", "o4-mini"]);
 }
+
+#[tokio::test]
+async fn the_catalog_builds_it_by_kind() {
+    let descriptor = switchboard_core::catalog()
+        .expect("catalog")
+        .get(switchboard_azure_openai::NAME)
+        .expect("azure-openai is linked");
+    descriptor
+        .build(
+            json!({"endpoint": "https://r.openai.azure.com", "api_key": "k"}),
+            ProviderContext::standalone("azure"),
+        )
+        .await
+        .expect("builds");
+    let err = descriptor
+        .build(
+            json!({"endpoint": "https://r.openai.azure.com", "api_key": "k", "api_shape": "v2"}),
+            ProviderContext::standalone("azure"),
+        )
+        .await
+        .err()
+        .expect("an unknown shape is refused");
+    assert!(
+        err.message().contains("api_shape") || err.message().contains("v2"),
+        "{err}"
+    );
+}

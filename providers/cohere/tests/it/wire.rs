@@ -356,3 +356,26 @@ async fn the_citation_stream_through_the_provider() {
         "Both Nsync and Backstreet Boys were"
     );
 }
+
+#[tokio::test]
+async fn the_catalog_builds_it_by_kind() {
+    let descriptor = switchboard_core::catalog()
+        .expect("catalog")
+        .get(switchboard_cohere::PROVIDER_NAME)
+        .expect("cohere is linked");
+    let provider = descriptor
+        .build(json!({"api_key": "k"}), ProviderContext::standalone("co"))
+        .await
+        .expect("builds");
+    let models = provider.models().await.expect("lists");
+    assert_eq!(models[0].id, switchboard_cohere::DEFAULT_MODEL);
+    let err = descriptor
+        .build(
+            json!({"api_key": "k", "embed_input_type": "docs"}),
+            ProviderContext::standalone("co"),
+        )
+        .await
+        .err()
+        .expect("an unknown input type is refused");
+    assert_eq!(err.param(), Some("embed_input_type"));
+}
