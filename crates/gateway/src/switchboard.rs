@@ -312,6 +312,12 @@ impl Switchboard {
         self.hub.call_extension(extension, call).await
     }
 
+    /// Whether any extension runs (callers skip building a
+    /// [`RequestContext`] when none does).
+    pub fn has_extensions(&self) -> bool {
+        !self.hub.set.load().is_empty()
+    }
+
     /// Every linked or configured extension: enabled, state, hooks,
     /// methods, dropped records.
     pub fn extension_statuses(&self) -> Vec<ExtensionStatus> {

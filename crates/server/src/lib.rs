@@ -25,6 +25,7 @@
 // into `metrics`). Also `openai` (models, embeddings), `admin` (/plugins),
 // `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
 mod admin;
+mod admin_extensions;
 mod anthropic;
 mod auth;
 mod body;
@@ -32,6 +33,8 @@ mod browser;
 mod chat;
 mod conn;
 mod error;
+mod extensions;
+mod hooked;
 mod metrics;
 mod middleware;
 mod openai;
