@@ -108,6 +108,12 @@ pub(crate) async fn handle_chat<A: InboundChatApi>(
             routed.route.clone(),
             arrival.at,
         );
+        let body = if arrival.h2 {
+            let ms = state.sb.config().server.write_timeout_ms.max(1);
+            crate::stall::watch(body, std::time::Duration::from_millis(ms))
+        } else {
+            body
+        };
         return Ok(event_stream_response(body, &routed.route));
     }
     let routed = state.sb.chat(request).await.map_err(|e| {

@@ -43,6 +43,7 @@ mod overhead;
 mod response;
 mod router;
 mod serve;
+mod stall;
 mod state;
 mod stream;
 

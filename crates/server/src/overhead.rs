@@ -28,6 +28,9 @@ pub(crate) struct Arrival {
     /// The connection's timer, which can end the measure when the answer is
     /// written (HTTP/1 via [`Server`](crate::Server) only).
     pub(crate) timer: Option<Arc<OverheadTimer>>,
+    /// Whether the request came over HTTP/2 (its streams get a send
+    /// deadline of their own: see [`stall`](crate::stall)).
+    pub(crate) h2: bool,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Arrival {
@@ -37,13 +40,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Arrival {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(parts
+        let h2 = parts.version == axum::http::Version::HTTP_2;
+        let mut arrival = parts
             .extensions
             .remove::<Arrival>()
             .unwrap_or_else(|| Arrival {
                 at: Instant::now(),
                 timer: None,
-            }))
+                h2,
+            });
+        arrival.h2 = h2;
+        Ok(arrival)
     }
 }
 

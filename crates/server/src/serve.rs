@@ -244,6 +244,7 @@ impl Connection<'_> {
                     req.extensions_mut().insert(Arrival {
                         at: wire_time::instant(read_start),
                         timer: Some(timer.clone()),
+                        h2: false,
                     });
                 }
                 // Held by this future, then by the answer's body: dropped when

@@ -35,6 +35,9 @@ pub use store::{LedgerGroup, LedgerQuery, LedgerRow, LedgerTotal, Store, utc_day
 /// What [`Extension::on_request`] decided.
 #[derive(Debug)]
 #[non_exhaustive]
+// Returned once per hook call and matched at once, never stored: boxing the
+// answer would only add an allocation to the cache-hit path.
+#[allow(clippy::large_enum_variant)]
 pub enum RequestAction {
     /// Go on (with the request as the hook left it).
     Continue,
