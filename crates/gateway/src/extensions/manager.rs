@@ -179,9 +179,8 @@ impl ExtensionManager {
 
 /// Opens the store at `path` (`:memory:` for one in memory).
 async fn open_store(path: &str) -> Result<Arc<dyn Store>, Error> {
-    Err(Error::config(format!(
-        "no store backend is available to open `{path}`"
-    )))
+    let store = switchboard_state::SqliteStore::open(path).await?;
+    Ok(Arc::new(store))
 }
 
 /// Every linked or configured extension's status.
