@@ -566,7 +566,7 @@ fn error_nested_provider_keys_have_full_paths() {
             "{f}: providers.mock.models[1].contxt_length: unknown key `contxt_length`; did you mean `context_length`?\n\
              {f}: providers.mock.fault.kind: unknown error kind `rate_limitd`; expected one of: auth, \
              permission, not_found, invalid_request, context_length_exceeded, rate_limited, timeout, \
-             unavailable, upstream, protocol, unsupported, config, cancelled",
+             unavailable, upstream, protocol, unsupported, config, cancelled, content_filter, insufficient_quota, internal",
             f = file.display()
         )
     );
@@ -788,8 +788,8 @@ fn error_odd_inputs() {
         (
             "d.toml",
             "when = 1979-05-27T07:32:00Z\n[server]\nlisten = 1979-05-27\n",
-            "{f}: when: unknown key `when`; expected one of `$schema`, `health`, `models`, \
-             `providers`, `router`, `server`\n\
+            "{f}: when: unknown key `when`; expected one of `$schema`, `extensions`, \
+             `health`, `models`, `providers`, `router`, `server`, `state`\n\
              {f}: server.listen: expected a socket address such as `127.0.0.1:8080`, found a table",
         ),
         (
