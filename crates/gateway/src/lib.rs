@@ -8,6 +8,7 @@ mod extensions;
 mod health;
 pub mod registry;
 pub mod router;
+mod routes;
 mod switchboard;
 mod validated;
 

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use switchboard_core::upstream::HttpClient;
 use switchboard_core::{
     Catalog, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
     ModelInfo, ProviderContext,
 };
 
+use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
 use switchboard_core::extension::{MethodCall, RequestContext, Store};
 
@@ -20,6 +20,7 @@ use crate::extensions::manager::{self, ExtensionManager};
 use crate::extensions::{ExtensionSet, ExtensionStatus, Hub};
 use crate::registry::{ApplyReport, Registry};
 use crate::router::{Routed, Router};
+use crate::routes::Settings;
 use crate::validated::Validated;
 
 /// Every configured provider behind one API, with routing, retries,
@@ -59,11 +60,11 @@ use crate::validated::Validated;
 ///
 /// [`reload_from_file`](Self::reload_from_file) and the registry's runtime
 /// updates are serialized (one admin lock). A reload builds every new or
-/// changed instance first; then, with no wait in between, the new
-/// configuration (client keys, admin token, aliases), the instances and the
-/// router settings are made visible: the configuration first, so a revoked
-/// client key stops working no later than anything else of the new
-/// configuration takes effect. Replaced, disabled and removed providers are
+/// changed instance first; then the new configuration (client keys, admin
+/// token, aliases), the instances, the health policy and the router
+/// settings are published as one [`Generation`](crate::registry::Generation)
+/// (one `ArcSwap` store): a request reads one generation from start to end,
+/// never half of a reload. Replaced, disabled and removed providers are
 /// drained (up to `server.shutdown_grace_ms`), then shut down and cancelled.
 ///
 /// # Background work
@@ -76,7 +77,6 @@ pub struct Switchboard {
     hub: Arc<Hub>,
     extensions: ExtensionManager,
     loader: Option<ConfigLoader>,
-    config: ArcSwap<Config>,
     probe: tokio::task::JoinHandle<()>,
 }
 
@@ -214,13 +214,17 @@ impl SwitchboardBuilder {
         for (name, error) in &report.failed {
             tracing::warn!(instance = %name, %error, "provider instance failed to start");
         }
-        let router = Router::new(registry.clone(), config.router.clone(), &config.models);
+        let router = Router::over(registry.clone());
         let hub = Arc::new(Hub {
             router,
             set: ArcSwap::from_pointee(ExtensionSet::default()),
         });
         let extensions = ExtensionManager::new(self.store, loader.as_ref().and_then(|l| l.path()));
-        if config.extensions.values().any(|e| e.enabled) {
+        let wants_extensions = config.extensions.values().any(|e| e.enabled);
+        let config = Arc::new(config);
+        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
+        registry.publish_config(config.clone(), routes);
+        if wants_extensions {
             let prepared = extensions
                 .prepare(&Arc::downgrade(&hub), &ExtensionSet::default(), &config)
                 .await?;
@@ -232,7 +236,6 @@ impl SwitchboardBuilder {
             hub,
             extensions,
             loader,
-            config: ArcSwap::from_pointee(config),
             probe,
         })
     }
@@ -371,14 +374,16 @@ impl Switchboard {
             )));
         }
         let _admin = self.registry.lock_admin().await;
-        let mut config = (*self.config()).clone();
+        let generation = self.registry.generation();
+        let mut config = (*generation.config).clone();
         change(config.extensions.entry(name.to_owned()).or_default());
         let current = self.hub.set.load_full();
         let prepared = self
             .extensions
             .prepare(&Arc::downgrade(&self.hub), &current, &config)
             .await?;
-        self.config.store(Arc::new(config));
+        self.registry
+            .publish_config(Arc::new(config), generation.routes.clone());
         let retired = ExtensionManager::commit(&self.hub, prepared);
         ExtensionManager::retire(retired).await;
         Ok(())
@@ -429,7 +434,7 @@ impl Switchboard {
 
     /// The configuration currently applied.
     pub fn config(&self) -> Arc<Config> {
-        self.config.load_full()
+        self.registry.generation().config.clone()
     }
 
     /// The config file, if the switchboard was loaded from one.
@@ -462,16 +467,14 @@ impl Switchboard {
             .prepare(&Arc::downgrade(&self.hub), &current, &config)
             .await?;
         let prepared = self.registry.prepare(&admin, &config.providers).await;
-        // From here on, no await: readers see the old state or the new one.
-        let config = Arc::new(config);
-        self.config.store(config.clone());
-        self.registry.set_health_config(&config.health);
+        // One generation: readers see the old configuration, instances and
+        // routes, or the new ones, never a mix.
         self.registry
             .set_drain_grace(Duration::from_millis(config.server.shutdown_grace_ms));
-        let report = self.registry.commit(&admin, prepared);
-        self.hub
-            .router
-            .update(config.router.clone(), &config.models);
+        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
+        let report = self
+            .registry
+            .commit_with(&admin, prepared, Some((Arc::new(config), routes)));
         let retired = ExtensionManager::commit(&self.hub, extensions);
         drop(admin);
         ExtensionManager::retire(retired).await;

@@ -24,9 +24,10 @@ use super::instance::{Instance, InstanceState, Live};
 use super::status::ApplyReport;
 use super::tracked::Tracked;
 use super::{Instances, Registry};
-use crate::config::types::InstanceConfig;
+use crate::config::types::{Config, InstanceConfig};
 use crate::config::{check_instance_durations, merge_patch, redact_text, secret_values};
-use crate::health::Health;
+use crate::health::{Health, HealthPolicy};
+use crate::routes::Settings;
 
 /// How long building one provider may take.
 const BUILD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -165,10 +166,23 @@ impl Registry {
         })
     }
 
-    fn store(&self, f: impl FnOnce(&mut Instances)) {
-        let mut next = (**self.instances.load()).clone();
-        f(&mut next);
-        self.instances.store(Arc::new(next));
+    /// Publishes a new instance map made by `f` from the current one (and,
+    /// for a reload, the new configuration and routes with it: one step).
+    fn store(&self, publish: Option<(Arc<Config>, Arc<Settings>)>, f: impl FnOnce(&mut Instances)) {
+        let current = self.state.load_full();
+        let mut instances = current.instances.clone();
+        f(&mut instances);
+        let mut next = current.with_instances(instances);
+        if let Some((config, routes)) = publish {
+            next.policy = HealthPolicy::from(&config.health);
+            next.health = Arc::new(config.health.clone());
+            next.config = config;
+            next.routes = routes;
+            self.probe_changed.notify_one();
+        }
+        // Admin operations are serialized (one lock), so no update is lost
+        // between the load above and this store.
+        self.state.store(Arc::new(next));
     }
 
     /// Drains and stops the provider `old` held, in the background: up to
@@ -216,16 +230,16 @@ impl Registry {
                 }
             }
         }
-        let current = self.instances.load_full();
+        let current = self.state.load_full();
         let mut report = ApplyReport::default();
-        for name in current.keys() {
+        for name in current.instances.keys() {
             if !wanted.contains_key(&**name) {
                 report.removed.push(name.to_string());
             }
         }
         let mut to_build = Vec::new();
         for (name, cfg) in &wanted {
-            match current.get(name.as_str()) {
+            match current.instances.get(name.as_str()) {
                 None => {
                     report.added.push(name.clone());
                     to_build.push((name.clone(), cfg.clone(), None));
@@ -261,10 +275,22 @@ impl Registry {
         }
     }
 
-    /// Makes a prepared configuration visible (no await: with the router
-    /// and config swaps that follow it, one step for readers), then retires
-    /// what it replaced.
-    pub(crate) fn commit(&self, _admin: &AdminGuard<'_>, prepared: Prepared) -> ApplyReport {
+    /// Makes a prepared configuration visible, then retires what it
+    /// replaced.
+    pub(crate) fn commit(&self, admin: &AdminGuard<'_>, prepared: Prepared) -> ApplyReport {
+        self.commit_with(admin, prepared, None)
+    }
+
+    /// Makes a prepared configuration visible — with `publish`, the new
+    /// configuration and routing table in the same
+    /// [`Generation`](super::Generation) — then
+    /// retires what it replaced.
+    pub(crate) fn commit_with(
+        &self,
+        _admin: &AdminGuard<'_>,
+        prepared: Prepared,
+        publish: Option<(Arc<Config>, Arc<Settings>)>,
+    ) -> ApplyReport {
         let Prepared {
             report,
             swaps,
@@ -276,14 +302,14 @@ impl Registry {
             let (_, old) = self.swap_live(&inst, live);
             retired.extend(old);
         }
-        let current = self.instances.load_full();
+        let current = self.state.load_full();
         for name in report.removed.iter().chain(inserts.iter().map(|(n, _)| n)) {
-            if let Some(inst) = current.get(name.as_str()) {
+            if let Some(inst) = current.instances.get(name.as_str()) {
                 let config = inst.live.load().config.clone();
                 retired.push(inst.live.swap(Arc::new(Live::gone(config))));
             }
         }
-        self.store(|map| {
+        self.store(publish, |map| {
             for name in &report.removed {
                 map.remove(name.as_str());
             }

@@ -13,6 +13,7 @@
 //! `status` the operator's views ([`InstanceStatus`], [`ApplyReport`]).
 
 mod credentials;
+mod generation;
 mod instance;
 mod lifecycle;
 mod probe;
@@ -28,11 +29,13 @@ use arc_swap::ArcSwap;
 use serde_json::Value;
 use switchboard_core::{Catalog, Error, HealthReport, ProviderContext};
 
+pub use generation::Generation;
 pub use instance::{Instance, InstanceState};
 pub use status::{ApplyReport, InstanceStatus};
 
-use crate::config::types::HealthConfig;
+use crate::config::types::{Config, HealthConfig};
 use crate::health::HealthPolicy;
+use crate::routes::Settings;
 
 type Instances = BTreeMap<Arc<str>, Arc<Instance>>;
 
@@ -40,9 +43,8 @@ type Instances = BTreeMap<Arc<str>, Arc<Instance>>;
 pub struct Registry {
     catalog: &'static Catalog,
     base_ctx: ProviderContext,
-    instances: ArcSwap<Instances>,
-    policy: ArcSwap<HealthPolicy>,
-    health_config: ArcSwap<HealthConfig>,
+    /// What requests read: instances, health policy, config and routes, as one.
+    state: ArcSwap<Generation>,
     /// Runtime config patches (`update_config`), re-applied over the file on discover.
     overrides: Mutex<BTreeMap<String, Value>>,
     admin: tokio::sync::Mutex<()>,
@@ -62,7 +64,7 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field(
                 "instances",
-                &self.instances.load().keys().collect::<Vec<_>>(),
+                &self.state.load().instances.keys().collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
@@ -79,9 +81,13 @@ impl Registry {
         Registry {
             catalog,
             base_ctx,
-            instances: ArcSwap::from_pointee(BTreeMap::new()),
-            policy: ArcSwap::from_pointee(HealthPolicy::from(health)),
-            health_config: ArcSwap::from_pointee(health.clone()),
+            state: ArcSwap::from_pointee(Generation {
+                instances: BTreeMap::new(),
+                policy: HealthPolicy::from(health),
+                health: Arc::new(health.clone()),
+                config: Arc::new(Config::default()),
+                routes: Arc::new(Settings::new(Default::default(), &BTreeMap::new())),
+            }),
             overrides: Mutex::new(BTreeMap::new()),
             admin: tokio::sync::Mutex::new(()),
             retiring: Mutex::new(Vec::new()),
@@ -97,32 +103,68 @@ impl Registry {
 
     /// The instance named `name`.
     pub fn get(&self, name: &str) -> Option<Arc<Instance>> {
-        self.instances.load().get(name).cloned()
+        self.state.load().get(name)
     }
 
     /// Every instance, sorted by name.
     pub fn instances(&self) -> Vec<Arc<Instance>> {
-        self.instances.load().values().cloned().collect()
+        self.state.load().instances()
     }
 
     /// Instance names, sorted.
     pub fn names(&self) -> Vec<String> {
-        self.instances
+        self.state
             .load()
+            .instances
             .keys()
             .map(|k| k.to_string())
             .collect()
     }
 
-    pub(crate) fn policy(&self) -> arc_swap::Guard<Arc<HealthPolicy>> {
-        self.policy.load()
+    /// The generation requests read now: load it once per request.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.state.load_full()
+    }
+
+    pub(crate) fn policy(&self) -> HealthPolicy {
+        self.state.load().policy
+    }
+
+    pub(super) fn health_config(&self) -> Arc<HealthConfig> {
+        self.state.load().health.clone()
     }
 
     /// Replaces the health thresholds and the probe interval.
     pub fn set_health_config(&self, health: &HealthConfig) {
-        self.policy.store(Arc::new(HealthPolicy::from(health)));
-        self.health_config.store(Arc::new(health.clone()));
+        self.state.rcu(|g| {
+            let mut next = g.with_instances(g.instances.clone());
+            next.policy = HealthPolicy::from(health);
+            next.health = Arc::new(health.clone());
+            next
+        });
         self.probe_changed.notify_one();
+    }
+
+    /// Publishes a configuration and its routing table (and the health
+    /// policy it sets) with the current instances, as one step.
+    pub(crate) fn publish_config(&self, config: Arc<Config>, routes: Arc<Settings>) {
+        self.state.rcu(|g| Generation {
+            instances: g.instances.clone(),
+            policy: HealthPolicy::from(&config.health),
+            health: Arc::new(config.health.clone()),
+            config: config.clone(),
+            routes: routes.clone(),
+        });
+        self.probe_changed.notify_one();
+    }
+
+    /// Replaces the routing table only (library users' [`Router::update`](crate::Router::update)).
+    pub(crate) fn publish_routes(&self, routes: Arc<Settings>) {
+        self.state.rcu(|g| {
+            let mut next = g.with_instances(g.instances.clone());
+            next.routes = routes.clone();
+            next
+        });
     }
 
     /// How long a replaced, disabled or removed provider may take to finish
@@ -163,7 +205,7 @@ impl Registry {
             Error::unavailable(format!("instance is {:?}", inst.state()))
                 .with_instance(inst.name.clone())
         })?;
-        let timeout = Duration::from_millis(self.health_config.load().check_timeout_ms)
+        let timeout = Duration::from_millis(self.health_config().check_timeout_ms)
             .min(crate::config::MAX_DURATION);
         let started = tokio::time::Instant::now();
         let result = match tokio::time::timeout(timeout, provider.health()).await {

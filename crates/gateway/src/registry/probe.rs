@@ -12,8 +12,7 @@ use crate::config::MAX_DURATION;
 impl Registry {
     /// The probe interval, if probes are on.
     fn probe_interval(&self) -> Option<Duration> {
-        self.health_config
-            .load()
+        self.health_config()
             .probe_interval_ms
             .filter(|ms| *ms > 0)
             .map(|ms| Duration::from_millis(ms).min(MAX_DURATION))

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -28,11 +27,11 @@ use tokio::time::Instant;
 
 use crate::config::types::{FallbackOn, ModelAlias, RouterConfig};
 use crate::health::HealthPolicy;
-use crate::registry::Registry;
+use crate::registry::{Generation, Registry};
+use crate::routes::Settings;
 use crate::validated::{Routable, Validated};
 use plan::Plan;
 pub use plan::Target;
-use resolve::Settings;
 use stream::TrackedStream;
 
 /// Which instance and model served a request, and what it took.
@@ -70,7 +69,6 @@ pub struct Routed<T> {
 /// Routes requests to instances of a [`Registry`].
 pub struct Router {
     registry: Arc<Registry>,
-    settings: ArcSwap<Settings>,
 }
 
 impl std::fmt::Debug for Router {
@@ -78,29 +76,41 @@ impl std::fmt::Debug for Router {
         f.debug_struct("Router")
             .field(
                 "aliases",
-                &self.settings.load().aliases.keys().collect::<Vec<_>>(),
+                &self
+                    .registry
+                    .generation()
+                    .routes
+                    .aliases
+                    .keys()
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }
 }
 
 impl Router {
-    /// A router over `registry` with `config` and model `aliases`.
+    /// A router over `registry` with `config` and model `aliases` (published
+    /// in the registry's [`Generation`](crate::registry::Generation)).
     pub fn new(
         registry: Arc<Registry>,
         config: RouterConfig,
         aliases: &BTreeMap<String, ModelAlias>,
     ) -> Self {
-        Router {
-            registry,
-            settings: ArcSwap::from_pointee(Settings::new(config, aliases)),
-        }
+        registry.publish_routes(Arc::new(Settings::new(config, aliases)));
+        Router { registry }
     }
 
-    /// Replaces the router settings and aliases (on config reload).
+    /// A router over `registry`, reading the routes published there.
+    pub(crate) fn over(registry: Arc<Registry>) -> Self {
+        Router { registry }
+    }
+
+    /// Replaces the router settings and aliases. A config reload through
+    /// [`Switchboard`](crate::Switchboard) publishes them with the
+    /// configuration and instances instead, as one step.
     pub fn update(&self, config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) {
-        self.settings
-            .store(Arc::new(Settings::new(config, aliases)));
+        self.registry
+            .publish_routes(Arc::new(Settings::new(config, aliases)));
     }
 
     /// The registry routed over.
@@ -110,7 +120,13 @@ impl Router {
 
     /// Alias names.
     pub fn aliases(&self) -> Vec<String> {
-        self.settings.load().aliases.keys().cloned().collect()
+        self.registry
+            .generation()
+            .routes
+            .aliases
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Resolves `model` into the ordered targets to try: an alias,
@@ -119,9 +135,10 @@ impl Router {
     /// cooling down after failures, unless every target is: then the least
     /// recently failed one is tried rather than refusing the request.
     pub fn resolve(&self, model: &str) -> Result<Vec<Target>, Error> {
-        self.settings
-            .load()
-            .resolve(&self.registry, model)
+        let generation = self.registry.generation();
+        generation
+            .routes
+            .resolve(&generation, model)
             .map(|(targets, _)| targets)
     }
 
@@ -137,7 +154,9 @@ impl Router {
         &self,
         request: Validated<ChatRequest>,
     ) -> Result<Routed<ChatResponse>, Error> {
-        let (mut response, route) = self.route(request, None, |p, r| p.chat(r)).await?;
+        let (mut response, route) = self
+            .route(self.registry.generation(), request, None, |p, r| p.chat(r))
+            .await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -159,8 +178,11 @@ impl Router {
         &self,
         request: Validated<ChatRequest>,
     ) -> Result<Routed<ChatStream>, Error> {
+        // One generation for the whole request: a reload meanwhile changes
+        // nothing it reads.
+        let generation = self.registry.generation();
         let (first_event_timeout, stream_timeout_ms) = {
-            let config = &self.settings.load().config;
+            let config = &generation.routes.config;
             (
                 Duration::from_millis(config.first_event_timeout_ms),
                 config.stream_timeout_ms,
@@ -169,8 +191,9 @@ impl Router {
         // The total deadline runs from the request: it bounds the routing
         // (retries and fallbacks before the first event) too.
         let stream_deadline = stream_timeout_ms.map(|ms| deadline_after(Duration::from_millis(ms)));
+        let policy = generation.policy;
         let (started, route) = self
-            .route(request, stream_deadline, |p, r| {
+            .route(generation, request, stream_deadline, |p, r| {
                 Box::pin(async move {
                     let mut stream = p.chat_stream(r).await?;
                     // Waiting for the first event is waiting on the upstream:
@@ -203,7 +226,7 @@ impl Router {
             name: route.instance.clone(),
             model: route.model.clone(),
             instance,
-            policy: *self.registry.policy().as_ref(),
+            policy,
             ttft: route.upstream_time,
             deadline: stream_deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
             stream_timeout_ms: stream_timeout_ms.unwrap_or(0),
@@ -229,7 +252,9 @@ impl Router {
         &self,
         request: Validated<EmbeddingsRequest>,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
-        let (mut response, route) = self.route(request, None, |p, r| p.embed(r)).await?;
+        let (mut response, route) = self
+            .route(self.registry.generation(), request, None, |p, r| p.embed(r))
+            .await?;
         if response.provider.is_empty() {
             response.provider = route.instance.to_string();
         }
@@ -243,15 +268,16 @@ impl Router {
     /// within the request's time budget and `deadline` if any.
     async fn route<R: Routable, T>(
         &self,
+        generation: Arc<Generation>,
         request: Validated<R>,
         deadline: Option<Instant>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
-        let (targets, fallback_on) = self
-            .settings
-            .load()
-            .resolve(&self.registry, request.get().model())?;
-        self.run(targets, fallback_on, request, deadline, op).await
+        let (targets, fallback_on) = generation
+            .routes
+            .resolve(&generation, request.get().model())?;
+        self.run(&generation, targets, fallback_on, request, deadline, op)
+            .await
     }
 
     /// The retry/fallback loop shared by chat, streams and embeddings. It
@@ -259,19 +285,20 @@ impl Router {
     /// validates it again.
     async fn run<R: Routable, T>(
         &self,
+        generation: &Generation,
         targets: Vec<Target>,
         fallback_on: FallbackOn,
         mut request: Validated<R>,
         deadline: Option<Instant>,
         op: impl for<'a> Fn(&'a dyn Provider, &'a R) -> BoxFuture<'a, Result<T, Error>>,
     ) -> Result<(T, RouteInfo), Error> {
-        let config = self.settings.load().config.clone();
-        let policy: HealthPolicy = *self.registry.policy().as_ref();
+        let config = &generation.routes.config;
+        let policy: HealthPolicy = generation.policy;
         let start = Instant::now();
         let budget = deadline_after(Duration::from_millis(config.timeout_ms));
         let deadline = deadline.map_or(budget, |d| d.min(budget));
         let budget_ms = deadline.saturating_duration_since(start).as_millis();
-        let mut plan = Plan::new(&targets, &config, fallback_on);
+        let mut plan = Plan::new(&targets, config, fallback_on);
         let mut upstream_time = Duration::ZERO;
         loop {
             let target = &targets[plan.index];

@@ -1,62 +1,17 @@
 //! [`Settings`]: the router's configuration and aliases, and how a model
 //! name resolves into the targets to try.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use switchboard_core::Error;
 
 use super::plan::Target;
-use crate::config::types::{FallbackOn, ModelAlias, RouterConfig, Strategy};
-use crate::registry::{Instance, InstanceState, Registry};
-
-/// An alias with its targets split into instance, model and weight.
-#[derive(Debug)]
-pub(super) struct Alias {
-    strategy: Strategy,
-    fallback_on: FallbackOn,
-    targets: Vec<(String, String, u32)>,
-    next: AtomicUsize,
-}
-
-/// What the router reads per request, swapped whole on reload.
-#[derive(Debug)]
-pub(super) struct Settings {
-    pub(super) config: RouterConfig,
-    pub(super) aliases: BTreeMap<String, Alias>,
-}
+use crate::config::types::{FallbackOn, Strategy};
+use crate::registry::{Generation, Instance, InstanceState};
+use crate::routes::{Alias, Settings};
 
 impl Settings {
-    /// The settings for `config`, with each alias's targets split into
-    /// instance, model and weight.
-    pub(super) fn new(config: RouterConfig, aliases: &BTreeMap<String, ModelAlias>) -> Self {
-        let aliases = aliases
-            .iter()
-            .map(|(name, alias)| {
-                let targets = alias
-                    .targets
-                    .iter()
-                    .filter_map(|t| {
-                        t.target()
-                            .split_once('/')
-                            .map(|(i, m)| (i.to_owned(), m.to_owned(), t.weight()))
-                    })
-                    .collect();
-                (
-                    name.clone(),
-                    Alias {
-                        strategy: alias.strategy,
-                        fallback_on: alias.fallback_on,
-                        targets,
-                        next: AtomicUsize::new(0),
-                    },
-                )
-            })
-            .collect();
-        Settings { config, aliases }
-    }
-
     /// Resolves `model` into the ordered targets to try and the policy for
     /// moving between them: an alias, `instance/model`, or a bare model
     /// listed by exactly one instance.
@@ -67,7 +22,7 @@ impl Settings {
     /// rather than refusing the request.
     pub(super) fn resolve(
         &self,
-        registry: &Registry,
+        registry: &Generation,
         model: &str,
     ) -> Result<(Vec<Target>, FallbackOn), Error> {
         if let Some(alias) = self.aliases.get(model) {
@@ -115,7 +70,7 @@ impl Settings {
         }
     }
 
-    fn unknown_model(&self, registry: &Registry, model: &str) -> Error {
+    fn unknown_model(&self, registry: &Generation, model: &str) -> Error {
         let mut available: Vec<String> = self.aliases.keys().cloned().collect();
         for inst in registry.instances() {
             for m in inst.models() {
@@ -147,7 +102,7 @@ fn usable(inst: &Instance) -> Result<(), Error> {
     Ok(())
 }
 
-fn resolve_alias(registry: &Registry, name: &str, alias: &Alias) -> Result<Vec<Target>, Error> {
+fn resolve_alias(registry: &Generation, name: &str, alias: &Alias) -> Result<Vec<Target>, Error> {
     let mut candidates: Vec<(Target, u32)> = Vec::with_capacity(alias.targets.len());
     let mut skipped = Vec::new();
     // The cooling target that failed longest ago, by age of its last failure.

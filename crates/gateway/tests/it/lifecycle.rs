@@ -256,3 +256,58 @@ build_delay_ms = 200
     stop.store(true, Ordering::Relaxed);
     assert_eq!(observer.await.expect("joins"), 0, "torn reads");
 }
+
+#[tokio::test]
+async fn every_generation_holds_one_configuration_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("switchboard.toml");
+    let file = |n: u32| {
+        format!(
+            "[providers.lc-gen-{n}]\nkind = \"life\"\n[models.alias-{n}]\ntargets = [\"lc-gen-{n}/m\"]\n"
+        )
+    };
+    write(&path, &file(0));
+    let sb = Switchboard::builder()
+        .catalog(catalog())
+        .loader(ConfigLoader::new().file(&path).env_vars(Vec::new()))
+        .build()
+        .await
+        .expect("builds");
+    let sb = Arc::new(sb);
+    let stop = Arc::new(AtomicBool::new(false));
+    let observer = tokio::spawn({
+        let (sb, stop) = (sb.clone(), stop.clone());
+        async move {
+            let (mut seen, mut torn) = (0u32, 0u32);
+            while !stop.load(Ordering::Relaxed) {
+                let generation = sb.registry().generation();
+                let providers: Vec<String> =
+                    generation.config().providers.keys().cloned().collect();
+                let instances: Vec<String> = generation
+                    .instances()
+                    .iter()
+                    .map(|i| i.name().to_owned())
+                    .collect();
+                let alias_target_known = generation.config().models.keys().all(|alias| {
+                    let n = alias.trim_start_matches("alias-");
+                    generation.get(&format!("lc-gen-{n}")).is_some()
+                });
+                if providers != instances || !alias_target_known {
+                    torn += 1;
+                }
+                seen += 1;
+                tokio::task::yield_now().await;
+            }
+            (seen, torn)
+        }
+    });
+    for n in 1..=20 {
+        write(&path, &file(n));
+        sb.reload_from_file().await.expect("reloads");
+        assert!(sb.router().resolve(&format!("alias-{n}")).is_ok());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (seen, torn) = observer.await.expect("joins");
+    assert!(seen > 0);
+    assert_eq!(torn, 0, "generations mixing two configurations");
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the `functions` extension, with a fake gateway and
+//! an in-memory store.
+
+mod call;
+mod define;
+mod fakes;
+mod persistence;
+mod registration;
