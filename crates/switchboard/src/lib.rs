@@ -62,6 +62,10 @@ pub use switchboard_openai as openai;
 #[cfg_attr(docsrs, doc(cfg(feature = "openai-compatible")))]
 pub use switchboard_openai_compatible as openai_compatible;
 // <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
+// Extension crates, named for the same reason (their `#[extension]` registrations).
+#[cfg(feature = "functions")]
+use switchboard_ext_functions as _;
+// <new-extension-use-marker>: `cargo xtask new-extension` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
 /// Cargo feature is on.
@@ -101,6 +105,18 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         enabled: cfg!(feature = "anthropic"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
+];
+
+/// Every extension crate of the workspace with the feature that links it
+/// (`provider` holds the extension's name). Used to tell a user which
+/// feature adds an unknown `[extensions.<name>]`.
+pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
+    ProviderFeature {
+        provider: "functions",
+        feature: "functions",
+        enabled: cfg!(feature = "functions"),
+    },
+    // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];
 
 /// The Cargo feature that would link provider `kind`, if the workspace has one.
