@@ -844,3 +844,37 @@ async fn encode_chat_stream_ends_with_message_stop_or_an_error() {
     assert_eq!(last.event_type(), "error");
     assert!(last.data.contains("api_error"));
 }
+
+#[test]
+fn unknown_usage_sends_only_the_required_output_tokens() {
+    let events = [
+        ChatEvent::Start {
+            id: "msg_1".into(),
+            model: "m".into(),
+        },
+        ChatEvent::TextDelta { text: "hi".into() },
+        ChatEvent::Finish {
+            reason: FinishReason::Stop,
+        },
+    ];
+    let body = encode_all(&events, AnthropicStreamEncoder::new());
+    let delta = sse_events(&body)
+        .into_iter()
+        .find(|e| e.event_type() == "message_delta")
+        .expect("a message_delta");
+    let delta: Value = serde_json::from_str(&delta.data).expect("json");
+    // `output_tokens` is required by the format; the optional prompt counts
+    // are absent (unchanged), never reported as zeros.
+    assert_eq!(delta["usage"], json!({"output_tokens": 0}));
+
+    let mut known = events.to_vec();
+    known.push(ChatEvent::Usage(Usage::new(7, 3)));
+    let body = encode_all(&known, AnthropicStreamEncoder::new());
+    let delta = sse_events(&body)
+        .into_iter()
+        .find(|e| e.event_type() == "message_delta")
+        .expect("a message_delta");
+    let delta: Value = serde_json::from_str(&delta.data).expect("json");
+    assert_eq!(delta["usage"]["input_tokens"], json!(7));
+    assert_eq!(delta["usage"]["output_tokens"], json!(3));
+}

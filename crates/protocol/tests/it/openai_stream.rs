@@ -763,3 +763,35 @@ fn named_error_events_are_errors() {
         Some("plain text failure")
     );
 }
+
+#[test]
+fn unknown_usage_is_left_out_not_sent_as_zeros() {
+    // A stream without any `ChatEvent::Usage`: with `include_usage` the
+    // client gets no usage chunk at all (the SDK's `usage` stays None).
+    let events = [
+        ChatEvent::Start {
+            id: "c".into(),
+            model: "m".into(),
+        },
+        ChatEvent::TextDelta { text: "hi".into() },
+        ChatEvent::Finish {
+            reason: FinishReason::Stop,
+        },
+    ];
+    let chunks = chunks_of(&encode_all(&events, true));
+    assert_eq!(chunks.last(), Some(&json!("[DONE]")));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c.get("usage").is_none_or(Value::is_null)),
+        "no chunk reports usage: {chunks:?}"
+    );
+    assert!(chunks.iter().all(|c| c.get("choices") != Some(&json!([]))));
+    // With usage, the usage chunk comes back (zeros included, when they are real).
+    let mut with_usage = events.to_vec();
+    with_usage.push(ChatEvent::Usage(Usage::new(0, 0)));
+    let chunks = chunks_of(&encode_all(&with_usage, true));
+    let usage = &chunks[chunks.len() - 2];
+    assert_eq!(usage["choices"], json!([]));
+    assert_eq!(usage["usage"]["prompt_tokens"], json!(0));
+}

@@ -11,7 +11,8 @@ use crate::anthropic::error::error_to_wire;
 use crate::anthropic::origin::tag_signature;
 use crate::anthropic::response::{delta_usage_to_wire, stop_reason_to_wire};
 use crate::anthropic::types::{
-    BlockDelta, ContentBlock, MessageDeltaBody, MessageUsage, MessagesResponse, StreamEvent,
+    BlockDelta, ContentBlock, MessageDeltaBody, MessageDeltaUsage, MessageUsage, MessagesResponse,
+    StreamEvent,
 };
 use crate::sse;
 
@@ -60,7 +61,10 @@ enum OpenBlock {
 ///   [`stop_reason_to_wire`](crate::anthropic::stop_reason_to_wire), and the usage:
 ///   the last [`ChatEvent::Usage`] seen, even one after `Finish`, with
 ///   `input_tokens` excluding cached tokens as the API counts them) and
-///   `message_stop`.
+///   `message_stop`. When the stream carried no [`ChatEvent::Usage`] the
+///   usage is unknown: `message_delta` then carries only the required
+///   `output_tokens` (0; the SDKs type it as a non-null integer) and none of
+///   the optional prompt counts, which the format reads as "unchanged".
 ///
 /// An answer that fails part-way ends with [`error_frame`](Self::error_frame)
 /// (`event: error`) instead.
@@ -345,7 +349,14 @@ impl AnthropicStreamEncoder {
         self.close(&mut buf)?;
         self.done = true;
         let reason = self.finish.clone().unwrap_or_default();
-        let usage = delta_usage_to_wire(&self.usage.unwrap_or_default());
+        // Unknown is not zero, but `output_tokens` is the one field the
+        // format requires (the SDKs type it as a non-null integer): with no
+        // usage from upstream only it is sent, and the prompt counts, which
+        // may be absent, are left out.
+        let usage = match &self.usage {
+            Some(u) => delta_usage_to_wire(u),
+            None => MessageDeltaUsage::default(),
+        };
         let delta = StreamEvent::MessageDelta {
             delta: MessageDeltaBody {
                 stop_reason: Some(Cow::Borrowed(stop_reason_to_wire(&reason, false))),

@@ -30,7 +30,9 @@ pub const FALLBACK_COMPLETION_ID: &str = "chatcmpl-switchboard";
 /// - [`ChatEvent::Finish`] sends `delta: {}` with the `finish_reason`;
 /// - [`finish`](Self::finish) sends, when `include_usage` was asked for, the
 ///   usage chunk with `choices: []` (the last [`ChatEvent::Usage`] seen, even
-///   one after `Finish`), then `data: [DONE]`.
+///   one after `Finish`), then `data: [DONE]`. When the stream carried no
+///   [`ChatEvent::Usage`] the usage is unknown, and unknown is not zero: the
+///   usage chunk is left out, so the client sees no `usage` at all.
 ///
 /// [`ChatEvent::ReasoningSignature`] and [`ChatEvent::RedactedReasoning`]
 /// have no OpenAI form and send nothing: signatures and encrypted reasoning
@@ -212,14 +214,16 @@ impl OpenAiStreamEncoder {
         }
         self.start(&mut buf)?;
         self.done = true;
-        if self.include_usage {
+        // Unknown is not zero: with no usage from upstream, the usage chunk
+        // is left out (the client sees no `usage`) rather than 0/0/0.
+        if let (true, Some(usage)) = (self.include_usage, self.usage.as_ref()) {
             let chunk = ChatCompletionChunk {
                 id: Cow::Borrowed(&self.id),
                 object: Cow::Borrowed("chat.completion.chunk"),
                 created: self.created,
                 model: Cow::Borrowed(&self.model),
                 choices: Vec::new(),
-                usage: Some(usage_to_wire(&self.usage.unwrap_or_default())),
+                usage: Some(usage_to_wire(usage)),
                 ..Default::default()
             };
             sse::encode_json_into(&mut buf, None, &chunk)?;
