@@ -14,6 +14,11 @@
 //! | `gemini` | `switchboard-gemini` |
 //! | `anthropic` | `switchboard-anthropic` |
 //!
+//! Extension crates, one feature each (`all-extensions` enables all):
+//! `functions` (`switchboard-ext-functions`), `guardrails`
+//! (`switchboard-ext-guardrails`), `request-log`
+//! (`switchboard-ext-request-log`), `usage` (`switchboard-ext-usage`).
+//!
 //! `all-providers` enables every provider; `linkme` switches the registration
 //! backend from `inventory` to `linkme`.
 //!
@@ -65,6 +70,12 @@ pub use switchboard_openai_compatible as openai_compatible;
 // Extension crates, named for the same reason (their `#[extension]` registrations).
 #[cfg(feature = "functions")]
 use switchboard_ext_functions as _;
+#[cfg(feature = "guardrails")]
+use switchboard_ext_guardrails as _;
+#[cfg(feature = "request-log")]
+use switchboard_ext_request_log as _;
+#[cfg(feature = "usage")]
+use switchboard_ext_usage as _;
 // <new-extension-use-marker>: `cargo xtask new-extension` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
@@ -115,6 +126,21 @@ pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
         provider: "functions",
         feature: "functions",
         enabled: cfg!(feature = "functions"),
+    },
+    ProviderFeature {
+        provider: "guardrails",
+        feature: "guardrails",
+        enabled: cfg!(feature = "guardrails"),
+    },
+    ProviderFeature {
+        provider: "request-log",
+        feature: "request-log",
+        enabled: cfg!(feature = "request-log"),
+    },
+    ProviderFeature {
+        provider: "usage",
+        feature: "usage",
+        enabled: cfg!(feature = "usage"),
     },
     // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];
