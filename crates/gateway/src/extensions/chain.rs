@@ -123,7 +123,7 @@ pub(crate) async fn chat(
     .await;
     let outcome = match &result {
         Ok(routed) => {
-            draft.usage = Some(routed.value.usage.clone());
+            draft.usage = Some(routed.value.usage);
             draft.output_chars = routed.value.text().chars().count() as u64;
             Outcome::Ok
         }

@@ -140,7 +140,7 @@ impl HookedStream {
                 }
                 draft.output_chars += text.chars().count() as u64;
             }
-            ChatEvent::Usage(u) => draft.usage = Some(u.clone()),
+            ChatEvent::Usage(u) => draft.usage = Some(*u),
             _ => {}
         }
     }

@@ -166,7 +166,7 @@ impl Extension for Probe {
             fallbacks: record.fallbacks,
             streamed: record.streamed,
             answered_by_extension: record.answered_by_extension,
-            usage: record.usage.clone(),
+            usage: record.usage,
             usage_partial: record.usage_partial,
             output_chars: record.output_chars,
             outcome: record.outcome.clone(),
