@@ -6,7 +6,7 @@ use std::sync::Arc;
 use switchboard_core::Error;
 use switchboard_core::extension::ClientKeyInfo;
 use switchboard_gateway::Switchboard;
-use switchboard_gateway::config::types::ClientKey;
+use switchboard_gateway::config::types::{ClientKey, Config};
 
 use crate::error::{ApiError, Format};
 
@@ -21,13 +21,28 @@ pub(crate) fn authorize(
     authorize_caller(sb, headers, format).map(|c| c.models)
 }
 
-/// Who called: the models their key may use and the key's id and metadata.
+/// Who called: the models their key may use, and which key it was.
 #[derive(Debug, Default)]
 pub(crate) struct Caller {
     /// The models the key may use (`None`: all).
     pub(crate) models: Option<Vec<String>>,
-    /// The key's id, team and metadata (never the key), if keys are configured.
-    pub(crate) key: Option<ClientKeyInfo>,
+    /// The configuration the key was checked against, and the key's index
+    /// in `server.api_keys` (none when keys are not configured).
+    matched: Option<(Arc<Config>, usize)>,
+}
+
+impl Caller {
+    /// The key's id, team and metadata (never the key), built only when
+    /// asked (extensions run), so the plain chat path allocates nothing more.
+    pub(crate) fn key_info(&self) -> Option<ClientKeyInfo> {
+        let (config, i) = self.matched.as_ref()?;
+        let key = config.server.api_keys.get(*i)?;
+        Some(ClientKeyInfo {
+            id: Arc::from(key.id_or(*i)),
+            team: key.team.as_deref().map(Arc::from),
+            metadata: key.metadata.clone(),
+        })
+    }
 }
 
 /// [`authorize`], also naming the key that matched.
@@ -63,11 +78,7 @@ pub(crate) fn authorize_caller(
     match matched {
         Some((i, key)) => Ok(Caller {
             models: (!key.models.is_empty()).then(|| key.models.clone()),
-            key: Some(ClientKeyInfo {
-                id: Arc::from(key.id_or(i)),
-                team: key.team.as_deref().map(Arc::from),
-                metadata: key.metadata.clone(),
-            }),
+            matched: Some((config.clone(), i)),
         }),
         None => Err(ApiError::new(Error::auth("invalid API key"), format)),
     }

@@ -38,7 +38,7 @@ pub(crate) fn request_context<O>(
         .map(|Extension(RequestId(id))| id)
         .unwrap_or_else(|| std::sync::Arc::from(""));
     let mut ctx = RequestContext::new(id, api);
-    ctx.client_key = caller.key;
+    ctx.client_key = caller.key_info();
     ctx.stream = inbound.stream;
     ctx.requested_model = std::sync::Arc::from(inbound.request.model.as_str());
     ctx.headers = headers

@@ -53,7 +53,10 @@ pub(crate) async fn request_context(
         Some(v) => Arc::from(v),
         None => Arc::from(state.next_request_id()),
     };
-    req.extensions_mut().insert(RequestId(id.clone()));
+    // Only extensions read it: the plain path stays as it was.
+    if state.sb.has_extensions() {
+        req.extensions_mut().insert(RequestId(id.clone()));
+    }
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();
