@@ -13,8 +13,8 @@ pub(crate) fn append(conn: &Connection, row: &LedgerRow) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO usage_ledger (at_ms, request_id, key_id, instance, model, input_tokens,
             output_tokens, cached_input_tokens, cache_write_input_tokens, reasoning_tokens,
-            cost_usd, estimated, partial)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            cost_usd, estimated, partial, cost_unknown)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut stmt| {
         stmt.execute(params![
@@ -31,6 +31,7 @@ pub(crate) fn append(conn: &Connection, row: &LedgerRow) -> Result<(), Error> {
             row.cost_usd,
             row.estimated,
             row.partial,
+            row.cost_unknown,
         ])
     })
     .map_err(|e| sql_error("appending usage", e))?;
@@ -76,7 +77,7 @@ pub(crate) fn totals(conn: &Connection, query: &LedgerQuery) -> Result<Vec<Ledge
     let sql = format!(
         "SELECT {group} AS grp, COUNT(*), SUM(input_tokens), SUM(output_tokens),
             SUM(cached_input_tokens), SUM(cache_write_input_tokens), SUM(reasoning_tokens),
-            TOTAL(cost_usd), SUM(estimated)
+            TOTAL(cost_usd), SUM(estimated), SUM(cost_unknown)
          FROM usage_ledger {filter} GROUP BY grp ORDER BY grp",
         group = group_expression(query.group_by),
     );
@@ -93,6 +94,7 @@ pub(crate) fn totals(conn: &Connection, query: &LedgerQuery) -> Result<Vec<Ledge
                     reasoning_tokens: from_sql(row.get(6)?),
                     cost_usd: row.get(7)?,
                     estimated_requests: from_sql(row.get(8)?),
+                    unpriced_requests: from_sql(row.get(9)?),
                 })
             })?
             .collect()

@@ -36,6 +36,8 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX usage_ledger_at_ms ON usage_ledger (at_ms);
     CREATE INDEX usage_ledger_key_id ON usage_ledger (key_id);",
+    // 3: requests with no known price, counted apart (unknown is not zero).
+    "ALTER TABLE usage_ledger ADD COLUMN cost_unknown INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The schema version this build writes (and the newest it can read).

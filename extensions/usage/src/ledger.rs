@@ -178,6 +178,7 @@ pub fn entry(record: &CompletionRecord, book: &PriceBook, chars_per_token: f64) 
             cache_write_input_tokens: u.cache_write_input_tokens,
             reasoning_tokens: u.reasoning_tokens,
             cost_usd: cost.unwrap_or(0.0),
+            cost_unknown: cost.is_none(),
             estimated: billed.estimated,
             partial: record.usage_partial || record.outcome == Outcome::Cancelled,
         },

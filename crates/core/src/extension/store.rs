@@ -60,8 +60,12 @@ pub struct LedgerRow {
     pub cache_write_input_tokens: u64,
     /// Output tokens spent on reasoning.
     pub reasoning_tokens: u64,
-    /// What the request cost, in US dollars.
+    /// What the request cost, in US dollars (0 when `cost_unknown`).
     pub cost_usd: f64,
+    /// Whether no price was known for the model: unknown is not zero, and
+    /// totals count these requests apart.
+    #[serde(default)]
+    pub cost_unknown: bool,
     /// Whether the token counts are an estimate (the upstream reported none).
     pub estimated: bool,
     /// Whether the counts cover only part of the answer (a cancelled stream).
@@ -119,6 +123,9 @@ pub struct LedgerTotal {
     pub cost_usd: f64,
     /// How many of the requests had estimated counts.
     pub estimated_requests: u64,
+    /// How many of the requests had no known price (not in `cost_usd`).
+    #[serde(default)]
+    pub unpriced_requests: u64,
 }
 
 impl LedgerTotal {
@@ -137,6 +144,9 @@ impl LedgerTotal {
         self.cost_usd += row.cost_usd;
         if row.estimated {
             self.estimated_requests = self.estimated_requests.saturating_add(1);
+        }
+        if row.cost_unknown {
+            self.unpriced_requests = self.unpriced_requests.saturating_add(1);
         }
     }
 }

@@ -23,6 +23,7 @@ fn row(at_ms: i64, key_id: Option<&str>, instance: &str, model: &str) -> LedgerR
         cache_write_input_tokens: 5,
         reasoning_tokens: 3,
         cost_usd: 0.25,
+        cost_unknown: false,
         estimated: false,
         partial: false,
     }
@@ -35,7 +36,8 @@ fn rows() -> Vec<LedgerRow> {
             estimated: true,
             partial: true,
             input_tokens: 7,
-            cost_usd: 1.5,
+            cost_usd: 0.0,
+            cost_unknown: true,
             ..row(LAST_MS_OF_DEC_2, None, "anthropic", "claude")
         },
         row(FIRST_MS_OF_DEC_3, Some("team-b"), "openai", "gpt-4o"),
@@ -144,7 +146,9 @@ async fn totals_for_every_group() {
         (20, 12)
     );
     assert_eq!(all[0].estimated_requests, 1);
-    assert!((all[0].cost_usd - 2.25).abs() < 1e-9);
+    assert_eq!(all[0].unpriced_requests, 1);
+    // The unpriced row adds nothing to the cost.
+    assert!((all[0].cost_usd - 0.75).abs() < 1e-9);
 
     let by_key = store
         .usage_totals(&LedgerQuery {

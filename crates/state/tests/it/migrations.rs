@@ -56,8 +56,8 @@ async fn a_version_1_file_is_migrated_and_keeps_its_rows() {
         .await
         .expect("totals");
     assert_eq!((totals[0].requests, totals[0].output_tokens), (1, 11));
-    assert_eq!(user_version(path), 2);
-    assert_eq!(switchboard_state::SCHEMA_VERSION, 2);
+    assert_eq!(user_version(path), 3);
+    assert_eq!(switchboard_state::SCHEMA_VERSION, 3);
 
     // Opening again migrates nothing and loses nothing.
     drop(store);
@@ -67,7 +67,7 @@ async fn a_version_1_file_is_migrated_and_keeps_its_rows() {
         .await
         .expect("totals");
     assert_eq!(totals[0].requests, 1);
-    assert_eq!(user_version(path), 2);
+    assert_eq!(user_version(path), 3);
 }
 
 #[tokio::test]
