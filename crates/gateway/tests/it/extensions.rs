@@ -599,3 +599,27 @@ async fn without_extensions_chat_with_is_chat() {
     let out = sb.chat_with(&mut ctx(), req("m/mock-1")).await.expect("ok");
     assert_eq!(out.value.text(), "You said: hello there");
 }
+
+#[tokio::test]
+async fn changed_settings_rebuild_the_extension() {
+    let sb = switchboard(with_probe("rebuild", "")).await;
+    sb.chat_with(&mut ctx(), req("m/mock-1")).await.expect("ok");
+    let mut settings = serde_json::Map::new();
+    settings.insert("tag".into(), json!("rebuild"));
+    settings.insert("mode".into(), json!("refuse"));
+    sb.set_extension_config("probe", settings)
+        .await
+        .expect("rebuilds");
+    let e = sb
+        .chat_with(&mut ctx(), req("m/mock-1"))
+        .await
+        .expect_err("the rebuilt extension refuses");
+    assert_eq!(e.kind(), &ErrorKind::ContentFilter);
+    let mut bad = serde_json::Map::new();
+    bad.insert("mode".into(), json!(3));
+    let e = sb
+        .set_extension_config("probe", bad)
+        .await
+        .expect_err("invalid settings change nothing");
+    assert!(e.to_string().contains("mode"), "{e}");
+}
