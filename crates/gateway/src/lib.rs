@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod extensions;
 mod health;
 pub mod registry;
 pub mod router;
@@ -11,6 +12,7 @@ mod routes;
 mod switchboard;
 mod validated;
 
+pub use extensions::ExtensionStatus;
 pub use health::{DeploymentSnapshot, Health, HealthSnapshot};
 pub use registry::{ApplyReport, Instance, InstanceState, InstanceStatus, Registry};
 pub use router::{RouteInfo, Routed, Router, Target};

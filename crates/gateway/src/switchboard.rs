@@ -10,8 +10,14 @@ use switchboard_core::{
     ModelInfo, ProviderContext,
 };
 
+use arc_swap::ArcSwap;
+use serde_json::{Map, Value};
+use switchboard_core::extension::{MethodCall, RequestContext, Store};
+
 use crate::config::types::Config;
 use crate::config::{ConfigLoader, ProviderFeature};
+use crate::extensions::manager::{self, ExtensionManager};
+use crate::extensions::{ExtensionSet, ExtensionStatus, Hub};
 use crate::registry::{ApplyReport, Registry};
 use crate::router::{Routed, Router};
 use crate::routes::Settings;
@@ -68,7 +74,8 @@ use crate::validated::Validated;
 /// switchboard is dropped.
 pub struct Switchboard {
     registry: Arc<Registry>,
-    router: Router,
+    hub: Arc<Hub>,
+    extensions: ExtensionManager,
     loader: Option<ConfigLoader>,
     probe: tokio::task::JoinHandle<()>,
 }
@@ -83,19 +90,31 @@ impl std::fmt::Debug for Switchboard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Switchboard")
             .field("registry", &self.registry)
-            .field("router", &self.router)
+            .field("router", &self.hub.router)
             .finish_non_exhaustive()
     }
 }
 
 /// Builds a [`Switchboard`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SwitchboardBuilder {
     loader: Option<ConfigLoader>,
     config: Option<Config>,
     http: Option<reqwest::Client>,
     catalog: Option<&'static Catalog>,
     known: Option<&'static [ProviderFeature]>,
+    known_extensions: Option<&'static [ProviderFeature]>,
+    store: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for SwitchboardBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchboardBuilder")
+            .field("loader", &self.loader)
+            .field("config", &self.config.is_some())
+            .field("store", &self.store.as_ref().map(|s| s.backend()))
+            .finish_non_exhaustive()
+    }
 }
 
 impl SwitchboardBuilder {
@@ -143,6 +162,21 @@ impl SwitchboardBuilder {
         self
     }
 
+    /// Extensions the build could link, for "build with `--features x`"
+    /// hints (`provider` holds the extension's name).
+    #[must_use]
+    pub fn known_extensions(mut self, known: &'static [ProviderFeature]) -> Self {
+        self.known_extensions = Some(known);
+        self
+    }
+
+    /// Give extensions this store instead of opening `[state] path`.
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Loads the configuration and builds every instance. Instances that
     /// fail to build are `failed`; the rest start normally. A configuration
     /// given as is must pass the same duration bounds as a loaded one
@@ -154,6 +188,10 @@ impl SwitchboardBuilder {
         };
         let loader = match (self.loader, self.known) {
             (Some(l), Some(k)) => Some(l.known_providers(k)),
+            (l, _) => l,
+        };
+        let loader = match (loader, self.known_extensions) {
+            (Some(l), Some(k)) => Some(l.known_extensions(k)),
             (l, _) => l,
         };
         let config = match (self.config, &loader) {
@@ -176,13 +214,27 @@ impl SwitchboardBuilder {
         for (name, error) in &report.failed {
             tracing::warn!(instance = %name, %error, "provider instance failed to start");
         }
-        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
-        registry.publish_config(Arc::new(config), routes);
         let router = Router::over(registry.clone());
+        let hub = Arc::new(Hub {
+            router,
+            set: ArcSwap::from_pointee(ExtensionSet::default()),
+        });
+        let extensions = ExtensionManager::new(self.store, loader.as_ref().and_then(|l| l.path()));
+        let wants_extensions = config.extensions.values().any(|e| e.enabled);
+        let config = Arc::new(config);
+        let routes = Arc::new(Settings::new(config.router.clone(), &config.models));
+        registry.publish_config(config.clone(), routes);
+        if wants_extensions {
+            let prepared = extensions
+                .prepare(&Arc::downgrade(&hub), &ExtensionSet::default(), &config)
+                .await?;
+            ExtensionManager::commit(&hub, prepared);
+        }
         let probe = registry.spawn_probe();
         Ok(Switchboard {
             registry,
-            router,
+            hub,
+            extensions,
             loader,
             probe,
         })
@@ -216,14 +268,125 @@ impl Switchboard {
     /// [Validation](Switchboard#validation)).
     pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
         let request = Validated::new(request)?;
-        self.router.chat_validated(request).await
+        self.hub.router.chat_validated(request).await
     }
 
     /// A streamed chat answer. Validated once, before routing, as
     /// [`chat`](Self::chat).
     pub async fn chat_stream(&self, request: ChatRequest) -> Result<Routed<ChatStream>, Error> {
         let request = Validated::new(request)?;
-        self.router.chat_stream_validated(request).await
+        self.hub.router.chat_stream_validated(request).await
+    }
+
+    /// A chat answer through the enabled extensions' hooks: `on_request` in
+    /// `order` (an extension may change, answer or refuse the request), the
+    /// router, then `on_response` in `order`; a completion record goes to
+    /// every extension with `on_complete`. `ctx` describes the caller; its
+    /// `response_headers` hold what extensions add to the answer. With no
+    /// extension enabled this is [`chat`](Self::chat).
+    pub async fn chat_with(
+        &self,
+        ctx: &mut RequestContext,
+        request: ChatRequest,
+    ) -> Result<Routed<ChatResponse>, Error> {
+        self.hub.chat_with(ctx, request).await
+    }
+
+    /// A streamed chat answer through the enabled extensions' hooks:
+    /// `on_request` (an answer is replayed as events), the router, then
+    /// `on_event` per event (an error ends the stream with it). The record
+    /// is sent when the stream ends, fails, or is dropped before its end
+    /// (`Outcome::Cancelled`, usage so far marked partial). Only response
+    /// headers set by `on_request` are in `ctx.response_headers` on return.
+    pub async fn chat_stream_with(
+        &self,
+        ctx: &mut RequestContext,
+        request: ChatRequest,
+    ) -> Result<Routed<ChatStream>, Error> {
+        self.hub.chat_stream_with(ctx, request).await
+    }
+
+    /// Calls method `call.method` of the enabled extension `extension`, its
+    /// arguments validated against the method's schema first (an
+    /// `invalid_request` naming the bad argument); an unknown extension or
+    /// method is `not_found` naming what is available; an `admin` method
+    /// needs `call.admin`.
+    pub async fn call_extension(&self, extension: &str, call: MethodCall) -> Result<Value, Error> {
+        self.hub.call_extension(extension, call).await
+    }
+
+    /// Whether any extension runs (callers skip building a
+    /// [`RequestContext`] when none does).
+    pub fn has_extensions(&self) -> bool {
+        !self.hub.set.load().is_empty()
+    }
+
+    /// Every linked or configured extension: enabled, state, hooks,
+    /// methods, dropped records.
+    pub fn extension_statuses(&self) -> Vec<ExtensionStatus> {
+        manager::statuses(&self.hub, &self.config())
+    }
+
+    /// Appends the extensions' metrics (OpenMetrics text): the
+    /// `switchboard_extension_records_dropped_total{extension}` counter and
+    /// each running extension's own. Nothing when none runs.
+    pub fn extension_metrics(&self, out: &mut String) {
+        manager::metrics(&self.hub, out);
+    }
+
+    /// Enables or disables extension `name` at runtime (until the next
+    /// reload from file). Builds it first when enabling; a failed build
+    /// changes nothing.
+    pub async fn set_extension_enabled(&self, name: &str, enabled: bool) -> Result<(), Error> {
+        self.update_extension(name, |c| c.enabled = enabled).await
+    }
+
+    /// Replaces extension `name`'s own settings at runtime (until the next
+    /// reload from file), validated by its schema; a running extension is
+    /// rebuilt, swapped only on success.
+    pub async fn set_extension_config(
+        &self,
+        name: &str,
+        settings: Map<String, Value>,
+    ) -> Result<(), Error> {
+        let catalog = switchboard_core::extension::extension_catalog()?;
+        let descriptor = catalog.get(name).ok_or_else(|| {
+            Error::not_found(format!(
+                "no extension named `{name}` is linked; linked extensions: {}",
+                catalog.names().join(", ")
+            ))
+        })?;
+        descriptor.validate(&Value::Object(settings.clone()))?;
+        self.update_extension(name, move |c| c.settings = settings)
+            .await
+    }
+
+    async fn update_extension(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut crate::config::types::ExtensionConfig),
+    ) -> Result<(), Error> {
+        let catalog = switchboard_core::extension::extension_catalog()?;
+        if catalog.get(name).is_none() {
+            return Err(Error::not_found(format!(
+                "no extension named `{name}` is linked; linked extensions: {}",
+                catalog.names().join(", ")
+            )));
+        }
+        let _admin = self.registry.lock_admin().await;
+        let generation = self.registry.generation();
+        let mut config = (*generation.config).clone();
+        change(config.extensions.entry(name.to_owned()).or_default());
+        let current = self.hub.set.load_full();
+        let prepared = self
+            .extensions
+            .prepare(&Arc::downgrade(&self.hub), &current, &config)
+            .await?;
+        self.registry
+            .publish_config(Arc::new(config), generation.routes.clone());
+        let retired = ExtensionManager::commit(&self.hub, prepared);
+        ExtensionManager::retire(retired).await;
+        Ok(())
     }
 
     /// Embeddings. Validated once, before routing, as [`chat`](Self::chat).
@@ -232,7 +395,7 @@ impl Switchboard {
         request: EmbeddingsRequest,
     ) -> Result<Routed<EmbeddingsResponse>, Error> {
         let request = Validated::new(request)?;
-        self.router.embed_validated(request).await
+        self.hub.router.embed_validated(request).await
     }
 
     /// Every model of every ready instance, with ids as `instance/model`,
@@ -249,7 +412,7 @@ impl Switchboard {
                 out.push(m);
             }
         }
-        for alias in self.router.aliases() {
+        for alias in self.hub.router.aliases() {
             out.push(ModelInfo {
                 id: alias,
                 owned_by: Some("switchboard-alias".into()),
@@ -266,7 +429,7 @@ impl Switchboard {
 
     /// The router.
     pub fn router(&self) -> &Router {
-        &self.router
+        &self.hub.router
     }
 
     /// The configuration currently applied.
@@ -298,6 +461,11 @@ impl Switchboard {
         })?;
         let admin = self.registry.lock_admin().await;
         let config = loader.load(self.registry.catalog())?.config;
+        let current = self.hub.set.load_full();
+        let extensions = self
+            .extensions
+            .prepare(&Arc::downgrade(&self.hub), &current, &config)
+            .await?;
         let prepared = self.registry.prepare(&admin, &config.providers).await;
         // One generation: readers see the old configuration, instances and
         // routes, or the new ones, never a mix.
@@ -307,6 +475,9 @@ impl Switchboard {
         let report = self
             .registry
             .commit_with(&admin, prepared, Some((Arc::new(config), routes)));
+        let retired = ExtensionManager::commit(&self.hub, extensions);
+        drop(admin);
+        ExtensionManager::retire(retired).await;
         Ok(report)
     }
 
@@ -374,6 +545,7 @@ impl Switchboard {
     /// still draining after a reload).
     pub async fn shutdown(&self) {
         self.probe.abort();
+        self.extensions.shutdown(&self.hub).await;
         self.registry.shutdown().await;
     }
 }

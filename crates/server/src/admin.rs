@@ -15,7 +15,7 @@ use crate::error::{ApiError, Format};
 use crate::response::json_response;
 use crate::state::SharedState;
 
-fn ok_json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
+pub(crate) fn ok_json(value: &impl serde::Serialize) -> Result<Response, ApiError> {
     serde_json::to_vec(value)
         .map(|body| json_response(StatusCode::OK, body))
         .map_err(|e| ApiError::openai(Error::protocol(e.to_string())))
@@ -61,7 +61,7 @@ fn instance(
 }
 
 /// The JSON body, `None` when empty; a non-empty body must say it is JSON.
-async fn json_body(
+pub(crate) async fn json_body(
     state: &SharedState,
     headers: &HeaderMap,
     body: Body,
@@ -78,11 +78,40 @@ async fn json_body(
     })
 }
 
-/// Every instance with its state, capabilities, health and redacted config.
+/// Every provider instance (`kind: "provider"`, the provider kind under
+/// `provider`) with its state, capabilities, health and redacted config,
+/// then every configured extension (`kind: "extension"`) with its state,
+/// hooks, methods and dropped records.
 #[utoipa::path(get, path = "/plugins", tag = "management", security(("admin" = [])),
     responses((status = 200, description = "Instances"), (status = 401, description = "No or wrong admin token")))]
 pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, ApiError> {
-    ok_json(&state.sb.registry().statuses())
+    let mut out: Vec<Value> = Vec::new();
+    for s in state.sb.registry().statuses() {
+        let mut v = serde_json::to_value(&s)
+            .map_err(|e| ApiError::openai(Error::internal(e.to_string())))?;
+        if let Some(o) = v.as_object_mut() {
+            // The provider kind moves to `provider`; `kind` says the plugin kind.
+            if let Some(provider) = o.remove("kind") {
+                o.insert("provider".into(), provider);
+            }
+            o.insert("kind".into(), json!("provider"));
+        }
+        out.push(v);
+    }
+    for s in state
+        .sb
+        .extension_statuses()
+        .into_iter()
+        .filter(|s| s.state != "not_configured")
+    {
+        let mut v = serde_json::to_value(&s)
+            .map_err(|e| ApiError::openai(Error::internal(e.to_string())))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("kind".into(), json!("extension"));
+        }
+        out.push(v);
+    }
+    ok_json(&out)
 }
 
 /// Every provider linked into this binary (descriptors).
@@ -241,7 +270,7 @@ pub(crate) async fn disable(
 
 /// A config the operator sent that does not validate is their mistake (400),
 /// not the server's (500).
-fn as_client_error(e: Error) -> Error {
+pub(crate) fn as_client_error(e: Error) -> Error {
     match e.kind() {
         switchboard_core::ErrorKind::Config => {
             let mut out = Error::invalid_request(e.message().to_owned());

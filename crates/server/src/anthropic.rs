@@ -31,10 +31,11 @@ use crate::state::SharedState;
 pub(crate) fn messages(
     arrival: Arrival,
     State(state): State<SharedState>,
+    request_id: Option<axum::Extension<crate::middleware::RequestId>>,
     headers: HeaderMap,
     body: Body,
 ) -> impl Future<Output = Result<Response, ApiError>> {
-    handle_chat::<AnthropicMessages>(arrival, state, headers, body)
+    handle_chat::<AnthropicMessages>(arrival, state, request_id, headers, body)
 }
 
 /// The Anthropic Messages API.
@@ -43,6 +44,8 @@ pub(crate) struct AnthropicMessages;
 
 impl InboundChatApi for AnthropicMessages {
     const METRICS_LABEL: &'static str = "anthropic";
+    const API: switchboard_core::extension::InboundApi =
+        switchboard_core::extension::InboundApi::Anthropic;
     const ERROR_FORMAT: Format = Format::Anthropic;
     type StreamOptions = ();
     type Encoder = AnthropicStreamEncoder;

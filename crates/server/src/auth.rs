@@ -1,9 +1,12 @@
 //! Client API keys: who may call the inference API, and with which models.
 
 use axum::http::{HeaderMap, header};
+use std::sync::Arc;
+
 use switchboard_core::Error;
+use switchboard_core::extension::ClientKeyInfo;
 use switchboard_gateway::Switchboard;
-use switchboard_gateway::config::types::ClientKey;
+use switchboard_gateway::config::types::{ClientKey, Config};
 
 use crate::error::{ApiError, Format};
 
@@ -15,10 +18,43 @@ pub(crate) fn authorize(
     headers: &HeaderMap,
     format: Format,
 ) -> Result<Option<Vec<String>>, ApiError> {
+    authorize_caller(sb, headers, format).map(|c| c.models)
+}
+
+/// Who called: the models their key may use, and which key it was.
+#[derive(Debug, Default)]
+pub(crate) struct Caller {
+    /// The models the key may use (`None`: all).
+    pub(crate) models: Option<Vec<String>>,
+    /// The configuration the key was checked against, and the key's index
+    /// in `server.api_keys` (none when keys are not configured).
+    matched: Option<(Arc<Config>, usize)>,
+}
+
+impl Caller {
+    /// The key's id, team and metadata (never the key), built only when
+    /// asked (extensions run), so the plain chat path allocates nothing more.
+    pub(crate) fn key_info(&self) -> Option<ClientKeyInfo> {
+        let (config, i) = self.matched.as_ref()?;
+        let key = config.server.api_keys.get(*i)?;
+        Some(ClientKeyInfo {
+            id: Arc::from(key.id_or(*i)),
+            team: key.team.as_deref().map(Arc::from),
+            metadata: key.metadata.clone(),
+        })
+    }
+}
+
+/// [`authorize`], also naming the key that matched.
+pub(crate) fn authorize_caller(
+    sb: &Switchboard,
+    headers: &HeaderMap,
+    format: Format,
+) -> Result<Caller, ApiError> {
     let config = sb.config();
     let keys = &config.server.api_keys;
     if keys.is_empty() {
-        return Ok(None);
+        return Ok(Caller::default());
     }
     // An empty key is no key: it never matches, not even an empty configured
     // one (the loader refuses those; a programmatic config may not have).
@@ -33,15 +69,17 @@ pub(crate) fn authorize(
         ));
     };
     // Compare against every key so timing does not reveal which one matched.
-    let mut matched: Option<&ClientKey> = None;
-    for key in keys {
+    let mut matched: Option<(usize, &ClientKey)> = None;
+    for (i, key) in keys.iter().enumerate() {
         if key.key.constant_time_eq(presented) && !key.key.is_empty() && matched.is_none() {
-            matched = Some(key);
+            matched = Some((i, key));
         }
     }
     match matched {
-        Some(key) if key.models.is_empty() => Ok(None),
-        Some(key) => Ok(Some(key.models.clone())),
+        Some((i, key)) => Ok(Caller {
+            models: (!key.models.is_empty()).then(|| key.models.clone()),
+            matched: Some((config.clone(), i)),
+        }),
         None => Err(ApiError::new(Error::auth("invalid API key"), format)),
     }
 }
@@ -80,5 +118,19 @@ fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
     match format {
         Format::OpenAi => bearer.or(x_api_key),
         Format::Anthropic => x_api_key.or(bearer),
+    }
+}
+
+/// Whether the request holds the admin token, or neither client keys nor an
+/// admin token are configured (the local single-user case).
+pub(crate) fn is_admin(sb: &Switchboard, headers: &HeaderMap) -> bool {
+    let config = sb.config();
+    match &config.server.admin_token {
+        None => config.server.api_keys.is_empty(),
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|p| !p.is_empty() && !token.is_empty() && token.constant_time_eq(p)),
     }
 }

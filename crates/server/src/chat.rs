@@ -7,10 +7,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use switchboard_core::{ChatRequest, ChatResponse, Error};
 
-use crate::auth::{authorize, check_model};
+use axum::Extension;
+use switchboard_core::extension::InboundApi;
+
+use crate::auth::{authorize_caller, check_model};
 use crate::body::read_body;
 use crate::browser::require_json;
 use crate::error::{ApiError, Format};
+use crate::hooked::{handle_chat_hooked, request_context};
+use crate::middleware::RequestId;
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
@@ -33,6 +38,8 @@ pub(crate) struct InboundChat<O> {
 pub(crate) trait InboundChatApi {
     /// The `api` label of its metrics.
     const METRICS_LABEL: &'static str;
+    /// The API as extensions see it.
+    const API: InboundApi;
     /// The shape of its error bodies.
     const ERROR_FORMAT: Format;
     /// What its stream encoder needs from the request.
@@ -65,14 +72,23 @@ pub(crate) trait InboundChatApi {
 pub(crate) async fn handle_chat<A: InboundChatApi>(
     arrival: Arrival,
     state: SharedState,
+    request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     require_json(&headers, A::ERROR_FORMAT)?;
-    let allowed = authorize(&state.sb, &headers, A::ERROR_FORMAT)?;
+    let caller = authorize_caller(&state.sb, &headers, A::ERROR_FORMAT)?;
     let bytes = read_body(&state.sb, body, A::ERROR_FORMAT).await?;
     let inbound = A::parse(&bytes).map_err(A::error)?;
-    check_model(allowed.as_deref(), &inbound.request.model, A::ERROR_FORMAT)?;
+    check_model(
+        caller.models.as_deref(),
+        &inbound.request.model,
+        A::ERROR_FORMAT,
+    )?;
+    if state.sb.has_extensions() {
+        let ctx = request_context(&headers, request_id, caller, A::API, &inbound);
+        return handle_chat_hooked::<A>(arrival, state, ctx, inbound).await;
+    }
     let InboundChat {
         request,
         stream,

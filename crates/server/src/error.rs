@@ -61,10 +61,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = match self.format {
-            Format::OpenAi => openai::error_body(&self.error),
-            // Anthropic's own mapping: `overloaded_error` is 529, which its SDKs retry.
-            Format::Anthropic => switchboard_protocol::anthropic::error_body(&self.error),
+        let (status, body) = match extension_error_body(&self.error, self.format) {
+            Some(b) => b,
+            None => match self.format {
+                Format::OpenAi => openai::error_body(&self.error),
+                // Anthropic's own mapping: `overloaded_error` is 529, which its SDKs retry.
+                Format::Anthropic => switchboard_protocol::anthropic::error_body(&self.error),
+            },
         };
         let status = self.status.unwrap_or_else(|| {
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -91,3 +94,38 @@ impl IntoResponse for ApiError {
 /// The error kind code of an error response, for logs and metrics.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ErrorCode(pub(crate) &'static str);
+
+/// The bodies of the kinds extensions raise (`content_filter`,
+/// `insufficient_quota`, `internal`), in each format; `None` for the rest.
+fn extension_error_body(error: &Error, format: Format) -> Option<(u16, Vec<u8>)> {
+    use switchboard_core::ErrorKind;
+    let (status, openai_type, code, anthropic_type) = match error.kind() {
+        ErrorKind::ContentFilter => (
+            400,
+            "invalid_request_error",
+            "content_filter",
+            "invalid_request_error",
+        ),
+        ErrorKind::QuotaExceeded => (
+            429,
+            "insufficient_quota",
+            "insufficient_quota",
+            "rate_limit_error",
+        ),
+        ErrorKind::Internal => (500, "api_error", "internal", "api_error"),
+        _ => return None,
+    };
+    let body = match format {
+        Format::OpenAi => serde_json::json!({"error": {
+            "message": error.message(),
+            "type": openai_type,
+            "param": error.param(),
+            "code": code,
+        }}),
+        Format::Anthropic => serde_json::json!({
+            "type": "error",
+            "error": {"type": anthropic_type, "message": error.message()},
+        }),
+    };
+    Some((status, body.to_string().into_bytes()))
+}

@@ -3,7 +3,19 @@
 //! - Inbound OpenAI API: `POST /v1/chat/completions` (stream and not),
 //!   `GET /v1/models`, `POST /v1/embeddings`.
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
-//! - Plugin management under `/plugins` (admin bearer token).
+//! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
+//!   lists provider instances (`kind: "provider"`, the provider kind under
+//!   `provider`) and configured extensions (`kind: "extension"`).
+//! - Extension management under `/extensions` (admin bearer token):
+//!   `GET /extensions`, `POST /extensions/{name}/enable|disable`,
+//!   `PUT /extensions/{name}/config` (the extension's own settings, a JSON
+//!   object), `GET /extensions/{name}/config-schema`. Runtime changes last
+//!   until the next reload from file.
+//! - Extension methods: `POST /v1/extensions/{extension}/{method}` (the
+//!   arguments as the JSON body; client-key auth; methods marked `admin`
+//!   need the admin token), and for an extension with a `mount`,
+//!   `POST {mount}/{method}` and `GET {mount}` (method `get`, the query
+//!   string as an object of strings).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus),
 //!   `GET /openapi.json`.
 //!
@@ -22,9 +34,12 @@
 // CORS) → a handler. Chat: `openai` and `anthropic`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
-// into `metrics`). Also `openai` (models, embeddings), `admin` (/plugins),
+// into `metrics`); when an extension runs it hands over to `hooked` (the
+// request context, `Switchboard::chat_with`, extension headers).
+// `extensions` serves extension methods, `admin_extensions` /extensions. Also `openai` (models, embeddings), `admin` (/plugins),
 // `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
 mod admin;
+mod admin_extensions;
 mod anthropic;
 mod auth;
 mod body;
@@ -32,6 +47,8 @@ mod browser;
 mod chat;
 mod conn;
 mod error;
+mod extensions;
+mod hooked;
 mod metrics;
 mod middleware;
 mod openai;

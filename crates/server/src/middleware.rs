@@ -32,12 +32,16 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// The request's id, for handlers (a request extension).
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub(crate) Arc<str>);
+
 /// Request id (propagated from `x-request-id` or generated), a tracing
 /// line per request, in-flight gauge, and panics turned into a 500 with the
 /// request id instead of a dropped connection.
 pub(crate) async fn request_context(
     State(state): State<SharedState>,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let id: Arc<str> = match req
@@ -49,6 +53,10 @@ pub(crate) async fn request_context(
         Some(v) => Arc::from(v),
         None => Arc::from(state.next_request_id()),
     };
+    // Only extensions read it: the plain path stays as it was.
+    if state.sb.has_extensions() {
+        req.extensions_mut().insert(RequestId(id.clone()));
+    }
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let started = Instant::now();

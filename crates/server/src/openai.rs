@@ -38,10 +38,11 @@ const EMBEDDINGS_API: &str = "openai-embeddings";
 pub(crate) fn chat_completions(
     arrival: Arrival,
     State(state): State<SharedState>,
+    request_id: Option<axum::Extension<crate::middleware::RequestId>>,
     headers: HeaderMap,
     body: Body,
 ) -> impl Future<Output = Result<Response, ApiError>> {
-    handle_chat::<OpenAiChat>(arrival, state, headers, body)
+    handle_chat::<OpenAiChat>(arrival, state, request_id, headers, body)
 }
 
 /// The OpenAI Chat Completions API.
@@ -50,6 +51,8 @@ pub(crate) struct OpenAiChat;
 
 impl InboundChatApi for OpenAiChat {
     const METRICS_LABEL: &'static str = "openai";
+    const API: switchboard_core::extension::InboundApi =
+        switchboard_core::extension::InboundApi::OpenAi;
     const ERROR_FORMAT: Format = Format::OpenAi;
     /// `stream_options.include_usage`: end the stream with a usage chunk.
     type StreamOptions = bool;

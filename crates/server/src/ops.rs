@@ -52,7 +52,11 @@ pub(crate) async fn metrics(State(state): State<SharedState>) -> Response {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
-        state.metrics.render(),
+        {
+            let mut text = state.metrics.render();
+            state.sb.extension_metrics(&mut text);
+            text
+        },
     )
         .into_response()
 }

@@ -8,7 +8,7 @@ use switchboard_core::Error;
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
-use crate::{admin, anthropic, openai, ops};
+use crate::{admin, admin_extensions, anthropic, extensions, openai, ops};
 
 /// The application: every route, the admin guard, the request-context
 /// middleware (with the browser checks), and a JSON 404 for the rest.
@@ -24,6 +24,20 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route("/plugins/{name}/reload", post(admin::reload))
         .route("/plugins/{name}/enable", post(admin::enable))
         .route("/plugins/{name}/disable", post(admin::disable))
+        .route("/extensions", get(admin_extensions::list))
+        .route("/extensions/{name}/enable", post(admin_extensions::enable))
+        .route(
+            "/extensions/{name}/disable",
+            post(admin_extensions::disable),
+        )
+        .route(
+            "/extensions/{name}/config",
+            put(admin_extensions::put_config),
+        )
+        .route(
+            "/extensions/{name}/config-schema",
+            get(admin_extensions::config_schema),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin::require_admin,
@@ -37,6 +51,7 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
+        .merge(extensions::routes())
         .merge(admin)
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(

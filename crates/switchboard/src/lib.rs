@@ -14,6 +14,11 @@
 //! | `gemini` | `switchboard-gemini` |
 //! | `anthropic` | `switchboard-anthropic` |
 //!
+//! Extension crates, one feature each (`all-extensions` enables all):
+//! `functions` (`switchboard-ext-functions`), `guardrails`
+//! (`switchboard-ext-guardrails`), `request-log`
+//! (`switchboard-ext-request-log`), `usage` (`switchboard-ext-usage`).
+//!
 //! `all-providers` enables every provider; `linkme` switches the registration
 //! backend from `inventory` to `linkme`.
 //!
@@ -62,6 +67,16 @@ pub use switchboard_openai as openai;
 #[cfg_attr(docsrs, doc(cfg(feature = "openai-compatible")))]
 pub use switchboard_openai_compatible as openai_compatible;
 // <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
+// Extension crates, named for the same reason (their `#[extension]` registrations).
+#[cfg(feature = "functions")]
+use switchboard_ext_functions as _;
+#[cfg(feature = "guardrails")]
+use switchboard_ext_guardrails as _;
+#[cfg(feature = "request-log")]
+use switchboard_ext_request_log as _;
+#[cfg(feature = "usage")]
+use switchboard_ext_usage as _;
+// <new-extension-use-marker>: `cargo xtask new-extension` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
 /// Cargo feature is on.
@@ -101,6 +116,33 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         enabled: cfg!(feature = "anthropic"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
+];
+
+/// Every extension crate of the workspace with the feature that links it
+/// (`provider` holds the extension's name). Used to tell a user which
+/// feature adds an unknown `[extensions.<name>]`.
+pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
+    ProviderFeature {
+        provider: "functions",
+        feature: "functions",
+        enabled: cfg!(feature = "functions"),
+    },
+    ProviderFeature {
+        provider: "guardrails",
+        feature: "guardrails",
+        enabled: cfg!(feature = "guardrails"),
+    },
+    ProviderFeature {
+        provider: "request-log",
+        feature: "request-log",
+        enabled: cfg!(feature = "request-log"),
+    },
+    ProviderFeature {
+        provider: "usage",
+        feature: "usage",
+        enabled: cfg!(feature = "usage"),
+    },
+    // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];
 
 /// The Cargo feature that would link provider `kind`, if the workspace has one.

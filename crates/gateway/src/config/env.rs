@@ -15,7 +15,15 @@ pub(crate) const ENV_PREFIX: &str = "SWITCHBOARD_";
 /// The top-level sections a `SWITCHBOARD_<SECTION>__...` variable may set.
 /// Other `SWITCHBOARD_*` variables (`SWITCHBOARD_PROFILE`,
 /// `SWITCHBOARD_CONFIG`, `SWITCHBOARD_LOG`) are not configuration keys.
-pub(crate) const SECTIONS: &[&str] = &["server", "router", "health", "providers", "models"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "server",
+    "router",
+    "health",
+    "providers",
+    "models",
+    "extensions",
+    "state",
+];
 
 /// One variable: its value and the `.env` file it was read from (`None`:
 /// the real environment).

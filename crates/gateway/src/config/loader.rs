@@ -38,6 +38,7 @@ pub struct ConfigLoader {
     profile: Option<String>,
     env: Option<Vec<(String, String)>>,
     known: &'static [ProviderFeature],
+    known_extensions: &'static [ProviderFeature],
 }
 
 impl fmt::Debug for ConfigLoader {
@@ -151,6 +152,14 @@ impl ConfigLoader {
     #[must_use]
     pub fn known_providers(mut self, known: &'static [ProviderFeature]) -> Self {
         self.known = known;
+        self
+    }
+
+    /// Extensions the workspace has (`provider` holding the extension's
+    /// name), for "build with `--features x`" hints.
+    #[must_use]
+    pub fn known_extensions(mut self, known: &'static [ProviderFeature]) -> Self {
+        self.known_extensions = known;
         self
     }
 
@@ -287,6 +296,7 @@ impl ConfigLoader {
         let merged = FigValue::Dict(Tag::Default, merged);
         let json = to_json(&merged);
         let mut validator = Validator::new(&figment, &merged, &infos, &env, catalog, self.known);
+        validator.known_extensions = self.known_extensions;
         validator.substitution_issues(subst_issues);
         let config = validator.config(json);
         issues.append(&mut validator.issues);

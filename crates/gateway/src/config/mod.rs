@@ -13,7 +13,7 @@
 //! 4. `SWITCHBOARD_*` environment variables, `__` separating nested keys:
 //!    `SWITCHBOARD_PROVIDERS__OPENAI__API_KEY`, `SWITCHBOARD_ROUTER__MAX_ATTEMPTS=3`.
 //!    Only variables whose first segment is a section (`server`, `router`,
-//!    `health`, `providers`, `models`) are keys, so `SWITCHBOARD_PROFILE`,
+//!    `health`, `providers`, `models`, `extensions`, `state`) are keys, so `SWITCHBOARD_PROFILE`,
 //!    `SWITCHBOARD_CONFIG` and `SWITCHBOARD_LOG` are not; segments are
 //!    lowercased;
 //! 5. runtime updates, applied in memory by the registry.
@@ -24,6 +24,15 @@
 //! (`max_attempts = "${N:-3}"`). Variables come from the environment, then
 //! from a `.env` file next to the main file, then from one in the current
 //! directory; `.env` files never change the process environment.
+//!
+//! `[extensions.<name>]` tables hold the gateway's `enabled` (default
+//! `false`) and `order` (default 0; ties by name), and the extension's own
+//! keys, checked by its config type (an unknown name lists the linked
+//! extensions and the feature that adds it). `[models.<alias>] extensions`
+//! and a client key's `extensions` narrow which enabled extensions apply.
+//! `[state] path` is the store's SQLite file (default `switchboard.db` next
+//! to the config file, in memory without one; `":memory:"` allowed), opened
+//! only when an extension is enabled.
 //!
 //! `[providers.<instance>]` tables are checked by the provider's own config
 //! type (`kind`, defaulting to the instance name, picks the provider), and

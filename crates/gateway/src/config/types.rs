@@ -53,6 +53,45 @@ pub struct Config {
     /// Model aliases routed over one or more `instance/model` targets.
     #[serde(default)]
     pub models: BTreeMap<String, ModelAlias>,
+    /// Extensions, by name (`[extensions.<name>]`).
+    #[serde(default)]
+    pub extensions: BTreeMap<String, ExtensionConfig>,
+    /// Where extensions keep durable data.
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// One `[extensions.<name>]` table: the gateway's keys (`enabled`, `order`)
+/// plus the extension's own settings, validated by its config type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtensionConfig {
+    /// Whether the extension runs. Off by default.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Where its hooks run among the enabled extensions (lowest first; ties
+    /// by name), the same order for requests and answers.
+    #[serde(default)]
+    pub order: i32,
+    /// The extension's own settings.
+    #[serde(flatten)]
+    pub settings: Map<String, Value>,
+}
+
+impl ExtensionConfig {
+    /// The gateway's reserved keys in `[extensions.<name>]`.
+    pub const RESERVED_KEYS: &'static [&'static str] = &["enabled", "order"];
+}
+
+/// `[state]`: the store extensions keep durable data in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// The SQLite file (relative to the config file's directory), or
+    /// `":memory:"`. Default: `switchboard.db` next to the config file, or
+    /// in memory without a config file. Opened only when an extension is
+    /// enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// One `[providers.<instance>]` table: the runtime's own keys plus the
@@ -182,6 +221,30 @@ pub struct ClientKey {
     /// Models (aliases or `instance/model`) this key may use; empty means all.
     #[serde(default)]
     pub models: Vec<String>,
+    /// The key's id in records, logs and usage (never the key itself);
+    /// defaults to `name`, else `key-<index>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The key's team, handed to extensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// Free-form metadata handed to extensions.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub metadata: Value,
+    /// Which enabled extensions apply to this key's requests; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Vec<String>>,
+}
+
+impl ClientKey {
+    /// The key's id: `id`, else `name`, else `key-<index>` (its position in
+    /// `server.api_keys`).
+    pub fn id_or(&self, index: usize) -> String {
+        self.id
+            .clone()
+            .or_else(|| self.name.clone())
+            .unwrap_or_else(|| format!("key-{index}"))
+    }
 }
 
 /// Retries, backoff and time budgets for one request.
@@ -296,6 +359,9 @@ pub struct ModelAlias {
     /// (before a stream's first event).
     #[serde(default)]
     pub fallback_on: FallbackOn,
+    /// Which enabled extensions apply to requests for this alias; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Vec<String>>,
 }
 
 /// Which errors of a target move a request on to the alias's next target.

@@ -788,8 +788,8 @@ fn error_odd_inputs() {
         (
             "d.toml",
             "when = 1979-05-27T07:32:00Z\n[server]\nlisten = 1979-05-27\n",
-            "{f}: when: unknown key `when`; expected one of `$schema`, `health`, `models`, \
-             `providers`, `router`, `server`\n\
+            "{f}: when: unknown key `when`; expected one of `$schema`, `extensions`, \
+             `health`, `models`, `providers`, `router`, `server`, `state`\n\
              {f}: server.listen: expected a socket address such as `127.0.0.1:8080`, found a table",
         ),
         (

@@ -4,6 +4,7 @@
 mod config;
 mod config_schema;
 mod deployment_health;
+mod extensions;
 mod fallback_policy;
 mod life;
 mod lifecycle;

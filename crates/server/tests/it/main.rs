@@ -6,6 +6,7 @@ mod anthropic_api;
 mod browser_safety;
 mod common;
 mod connections;
+mod extensions;
 mod h2_stall;
 mod health_metrics;
 mod in_flight;

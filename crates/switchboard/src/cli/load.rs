@@ -40,6 +40,7 @@ impl ConfigArgs {
             .file(file)
             .profile(self.profile.clone())
             .known_providers(switchboard::PROVIDER_FEATURES)
+            .known_extensions(switchboard::EXTENSION_FEATURES)
     }
 
     /// Builds the switchboard: from the file if there is one, else on the

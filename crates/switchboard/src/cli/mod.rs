@@ -2,6 +2,7 @@
 
 mod chat;
 mod config;
+mod extensions;
 mod load;
 mod models;
 mod providers;
@@ -32,6 +33,12 @@ enum Command {
     Chat(chat::ChatArgs),
     /// List every configured instance's models and the aliases.
     Models(models::ModelsArgs),
+    /// List the extensions linked into this binary, and which the configuration enables.
+    Extensions(extensions::ExtensionsArgs),
+    /// Call an extension method in-process: `switchboard call functions.list --json '{}'`.
+    Call(extensions::CallArgs),
+    /// Usage totals from the `usage` extension's ledger.
+    Usage(extensions::UsageArgs),
     /// Check the configuration file or print its JSON Schema.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -61,6 +68,9 @@ pub(crate) fn main() -> ExitCode {
             Command::Chat(args) => chat::run(args, &cli.config).await,
             Command::Models(args) => models::run(args, &cli.config).await,
             Command::Config(cmd) => config::run(cmd, &cli.config),
+            Command::Extensions(args) => extensions::list(args, &cli.config),
+            Command::Call(args) => extensions::call(args, &cli.config).await,
+            Command::Usage(args) => extensions::usage(args, &cli.config).await,
         }
     });
     match result {

@@ -41,7 +41,7 @@ pub(crate) fn run(args: ProvidersArgs) -> anyhow::Result<()> {
 }
 
 /// The first sentence of the first paragraph, on one line.
-fn summary(description: &str) -> String {
+pub(crate) fn summary(description: &str) -> String {
     let paragraph = description
         .split("\n\n")
         .next()

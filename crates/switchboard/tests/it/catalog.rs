@@ -53,3 +53,32 @@ fn unknown_kind_names_linked_providers_and_features() {
         assert!(msg.contains(name), "{msg}");
     }
 }
+
+#[test]
+fn enabled_extension_features_and_extension_catalog_agree() {
+    let catalog = switchboard::extension::extension_catalog()
+        .expect("no two linked extensions share a name or a mount");
+    for f in switchboard::EXTENSION_FEATURES {
+        let linked = catalog.get(f.provider).is_some();
+        assert_eq!(
+            linked,
+            f.enabled,
+            "extension `{}`: feature `{}` is {} but the extension is {} the catalog",
+            f.provider,
+            f.feature,
+            if f.enabled { "on" } else { "off" },
+            if linked { "in" } else { "missing from" },
+        );
+    }
+    for d in catalog.iter() {
+        assert!(
+            switchboard::EXTENSION_FEATURES
+                .iter()
+                .any(|f| f.provider == d.name),
+            "extension `{}` from crate `{}` is linked but has no entry in EXTENSION_FEATURES",
+            d.name,
+            d.crate_name
+        );
+        assert!(!d.description.is_empty(), "{} has no description", d.name);
+    }
+}

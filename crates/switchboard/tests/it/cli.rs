@@ -141,3 +141,38 @@ fn help_and_version_exit_zero() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("--no-stream"));
 }
+
+#[test]
+fn extensions_lists_the_linked_extensions() {
+    let o = switchboard(&["extensions"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("NAME"), "{}", stdout(&o));
+    let o = switchboard(&["extensions", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v.is_array());
+}
+
+#[test]
+fn call_needs_extension_dot_method_and_an_enabled_extension() {
+    let o = switchboard(&["call", "nodot"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`<extension>.<method>`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = switchboard(&["call", "usage.get", "--json", "{"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not valid JSON"), "{}", stderr(&o));
+    let o = switchboard(&["call", "usage.get", "--json", "{}"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no enabled extension named `usage`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = switchboard(&["usage", "--group-by", "model"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("`usage`"), "{}", stderr(&o));
+}

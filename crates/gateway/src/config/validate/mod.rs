@@ -12,6 +12,7 @@
 //! `[providers.*]`, `models` checks `[models.*]` aliases and `server`
 //! what `[server]` cannot say in types.
 
+mod extensions;
 mod models;
 mod providers;
 mod routing;
@@ -33,7 +34,9 @@ use super::diagnostics::{
 use super::env::EnvLayer;
 use super::issue::ConfigIssue;
 use super::key_path::{KeyPath, Seg};
-use super::types::{Config, HealthConfig, ProviderFeature, RouterConfig, ServerConfig};
+use super::types::{
+    Config, HealthConfig, ProviderFeature, RouterConfig, ServerConfig, StateConfig,
+};
 
 /// The figment metadata name of the `SWITCHBOARD_*` layer.
 pub(crate) const ENV_LAYER_NAME: &str = "SWITCHBOARD_* environment variables";
@@ -84,6 +87,8 @@ pub(crate) struct Validator<'a> {
     env: &'a EnvLayer,
     catalog: &'a Catalog,
     known: &'static [ProviderFeature],
+    /// Extensions the workspace has, for "build with `--features x`" hints.
+    pub(crate) known_extensions: &'static [ProviderFeature],
     /// Every problem found.
     pub(crate) issues: Vec<ConfigIssue>,
     /// Keys already reported: later problems there are consequences.
@@ -106,6 +111,7 @@ impl<'a> Validator<'a> {
             env,
             catalog,
             known,
+            known_extensions: &[],
             issues: Vec::new(),
             reported: Vec::new(),
         }
@@ -389,14 +395,20 @@ impl<'a> Validator<'a> {
         let health: HealthConfig = self.section("health", top.remove("health"));
         let (providers, instances) = self.providers(top.remove("providers"));
         let models = self.models(top.remove("models"), &instances);
-        self.issues.is_empty().then_some(Config {
+        let extensions = self.extensions(top.remove("extensions"));
+        let state: StateConfig = self.section("state", top.remove("state"));
+        let config = Config {
             schema,
             server,
             router,
             health,
             providers,
             models,
-        })
+            extensions,
+            state,
+        };
+        self.extension_narrowing(&config);
+        self.issues.is_empty().then_some(config)
     }
 }
 

@@ -75,7 +75,7 @@ impl Validator<'_> {
             self.issue(base, message);
             return None;
         };
-        const KEYS: &[&str] = &["strategy", "targets", "fallback_on"];
+        const KEYS: &[&str] = &["strategy", "targets", "fallback_on", "extensions"];
         let keys: Vec<String> = KEYS.iter().map(|k| (*k).to_owned()).collect();
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
@@ -90,6 +90,10 @@ impl Validator<'_> {
                 .unwrap_or_default(),
         };
         let fallback_on = self.fallback_on(base, &mut map);
+        let extensions = match map.remove("extensions") {
+            None | Some(Json::Null) => None,
+            Some(v) => self.typed::<Vec<String>>(&base.key("extensions"), v),
+        };
         let targets_path = base.key("targets");
         let items = match map.remove("targets") {
             None => {
@@ -155,6 +159,7 @@ impl Validator<'_> {
             strategy,
             targets,
             fallback_on,
+            extensions,
         })
     }
 

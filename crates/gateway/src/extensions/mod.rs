@@ -1,0 +1,65 @@
+//! Extensions at runtime: the enabled ones built from `[extensions.*]`
+//! ([`manager`]), held in one snapshot sorted by `order` ([`set`]), their
+//! hooks around each request ([`chain`] for complete answers, [`stream`] for
+//! streamed ones), completion records ([`record`]), methods ([`methods`]),
+//! the [`Gateway`](switchboard_core::extension::Gateway) they are handed
+//! ([`handle`]) and status views ([`status`]).
+//!
+//! With no extension enabled, a request takes the router's path directly:
+//! one atomic load and an emptiness check, no allocation.
+
+mod chain;
+mod handle;
+pub(crate) mod manager;
+mod methods;
+mod record;
+mod set;
+mod status;
+mod stream;
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use switchboard_core::extension::RequestContext;
+use switchboard_core::{ChatRequest, ChatResponse, ChatStream, Error};
+
+use crate::router::{Routed, Router};
+pub(crate) use set::ExtensionSet;
+pub use status::ExtensionStatus;
+
+/// What requests need from the switchboard: the router and the enabled
+/// extensions. Extensions reach it through a weak reference.
+pub(crate) struct Hub {
+    pub(crate) router: Router,
+    pub(crate) set: ArcSwap<ExtensionSet>,
+}
+
+impl Hub {
+    /// A complete answer through the hooks.
+    pub(crate) async fn chat_with(
+        &self,
+        ctx: &mut RequestContext,
+        request: ChatRequest,
+    ) -> Result<Routed<ChatResponse>, Error> {
+        let set = self.set.load();
+        if set.is_empty() {
+            return self.router.chat(request).await;
+        }
+        let set: Arc<ExtensionSet> = arc_swap::Guard::into_inner(set);
+        chain::chat(&self.router, &set, ctx, request).await
+    }
+
+    /// A streamed answer through the hooks.
+    pub(crate) async fn chat_stream_with(
+        &self,
+        ctx: &mut RequestContext,
+        request: ChatRequest,
+    ) -> Result<Routed<ChatStream>, Error> {
+        let set = self.set.load();
+        if set.is_empty() {
+            return self.router.chat_stream(request).await;
+        }
+        let set: Arc<ExtensionSet> = arc_swap::Guard::into_inner(set);
+        stream::chat_stream(&self.router, &set, ctx, request).await
+    }
+}

@@ -1,0 +1,91 @@
+//! Extension management under `/extensions`, behind the admin token (the
+//! same guard as `/plugins`): list, enable, disable, replace the settings,
+//! config schema. Runtime changes last until the next reload from file.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::Value;
+use switchboard_core::Error;
+use switchboard_core::extension::extension_catalog;
+
+use crate::admin::{as_client_error, json_body, ok_json};
+use crate::error::ApiError;
+use crate::state::SharedState;
+
+/// Every linked or configured extension's status.
+pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, ApiError> {
+    ok_json(&state.sb.extension_statuses())
+}
+
+fn status_of(state: &SharedState, name: &str) -> Result<Response, ApiError> {
+    let status = state
+        .sb
+        .extension_statuses()
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| ApiError::openai(Error::not_found(format!("no extension `{name}`"))))?;
+    ok_json(&status)
+}
+
+/// Enables an extension (built first; a failed build changes nothing).
+pub(crate) async fn enable(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .sb
+        .set_extension_enabled(&name, true)
+        .await
+        .map_err(|e| ApiError::openai(as_client_error(e)))?;
+    status_of(&state, &name)
+}
+
+/// Disables an extension (shut down at once).
+pub(crate) async fn disable(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .sb
+        .set_extension_enabled(&name, false)
+        .await
+        .map_err(|e| ApiError::openai(as_client_error(e)))?;
+    status_of(&state, &name)
+}
+
+/// Replaces an extension's own settings (a JSON object).
+pub(crate) async fn put_config(
+    State(state): State<SharedState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let settings = match json_body(&state, &headers, body).await? {
+        Some(Value::Object(m)) => m,
+        _ => {
+            return Err(ApiError::openai(Error::invalid_request(
+                "send the extension's settings as a JSON object",
+            )));
+        }
+    };
+    state
+        .sb
+        .set_extension_config(&name, settings)
+        .await
+        .map_err(|e| ApiError::openai(as_client_error(e)))?;
+    status_of(&state, &name)
+}
+
+/// The JSON Schema of an extension's settings.
+pub(crate) async fn config_schema(Path(name): Path<String>) -> Result<Response, ApiError> {
+    let catalog = extension_catalog().map_err(ApiError::openai)?;
+    let d = catalog.get(&name).ok_or_else(|| {
+        ApiError::openai(Error::not_found(format!(
+            "no extension `{name}` is linked; linked extensions: {}",
+            catalog.names().join(", ")
+        )))
+    })?;
+    ok_json(&d.config_schema())
+}
