@@ -27,19 +27,26 @@ pub const SIGNING_NAME: &str = "bedrock";
 pub struct Signer {
     identity: Identity,
     region: String,
+    service: &'static str,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
             .field("region", &self.region)
+            .field("service", &self.service)
             .finish_non_exhaustive()
     }
 }
 
 impl Signer {
-    /// A signer for `region` with `creds`.
+    /// A signer for Bedrock Runtime in `region` with `creds`.
     pub fn new(creds: &AwsCredentials, region: &str) -> Self {
+        Self::for_service(creds, region, SIGNING_NAME)
+    }
+
+    /// A signer for another signing name (the AWS test suite's `service`).
+    pub fn for_service(creds: &AwsCredentials, region: &str, service: &'static str) -> Self {
         let credentials = Credentials::new(
             creds.access_key_id.expose(),
             creds.secret_access_key.expose(),
@@ -50,6 +57,7 @@ impl Signer {
         Signer {
             identity: credentials.into(),
             region: region.to_owned(),
+            service,
         }
     }
 
@@ -59,7 +67,7 @@ impl Signer {
         let params = SigningParams::builder()
             .identity(&self.identity)
             .region(&self.region)
-            .name(SIGNING_NAME)
+            .name(self.service)
             .time(time)
             .settings(SigningSettings::default())
             .build()
