@@ -58,6 +58,12 @@ pub struct BedrockConfig {
     /// known reasoning switch) instead of failing with an `unsupported` error.
     #[serde(default)]
     pub drop_unsupported_params: bool,
+    /// Add prompt-cache points (`cachePoint` blocks) after the system
+    /// prompt, the tools and the last user message, so that a repeated
+    /// prefix is billed as cache reads (Claude and Nova models; cache writes
+    /// cost more than plain input).
+    #[serde(default)]
+    pub prompt_caching: bool,
     /// The timeout of one request in milliseconds. Defaults to the runtime's
     /// request timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +156,7 @@ impl fmt::Debug for BedrockConfig {
             .field("profile", &self.profile)
             .field("models", &self.models)
             .field("drop_unsupported_params", &self.drop_unsupported_params)
+            .field("prompt_caching", &self.prompt_caching)
             .field("timeout_ms", &self.timeout_ms)
             .finish()
     }

@@ -122,6 +122,7 @@ impl BedrockProvider {
             signer,
             options: RequestOptions {
                 drop_unsupported: config.drop_unsupported_params,
+                cache_points: config.prompt_caching,
             },
             source: resolved.source,
             config,

@@ -27,6 +27,15 @@ const ANSWER_TOKENS_WITH_REASONING: u32 = 4096;
 pub struct RequestOptions {
     /// Leave out parameters Converse lacks instead of failing.
     pub drop_unsupported: bool,
+    /// Add cache points after the system prompt, the tools and the last user
+    /// message (config `prompt_caching`).
+    pub cache_points: bool,
+}
+
+/// A prompt-cache checkpoint: the prefix before it is cached (source:
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/prompt-caching.html>).
+fn cache_point() -> Value {
+    json!({"cachePoint": {"type": "default"}})
 }
 
 /// The Converse (and ConverseStream: same body) request for `req`.
@@ -50,6 +59,14 @@ pub fn to_converse(req: &ChatRequest, opts: RequestOptions) -> Result<Value, Err
         match messages.last_mut() {
             Some((last, content)) if *last == role => content.extend(blocks),
             _ => messages.push((role, blocks)),
+        }
+    }
+    if opts.cache_points {
+        if let Some((_, content)) = messages.iter_mut().rev().find(|(role, _)| *role == "user") {
+            content.push(cache_point());
+        }
+        if !system.is_empty() {
+            system.push(cache_point());
         }
     }
     let messages: Vec<Value> = messages
@@ -83,7 +100,12 @@ pub fn to_converse(req: &ChatRequest, opts: RequestOptions) -> Result<Value, Err
     if !inference.is_empty() {
         body.insert("inferenceConfig".into(), Value::Object(inference));
     }
-    if let Some(tool_config) = tool_config(req) {
+    if let Some(mut tool_config) = tool_config(req) {
+        if opts.cache_points
+            && let Some(tools) = tool_config["tools"].as_array_mut()
+        {
+            tools.push(cache_point());
+        }
         body.insert("toolConfig".into(), tool_config);
     }
     if let Some(b) = budget {

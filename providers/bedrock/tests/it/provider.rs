@@ -234,3 +234,30 @@ async fn models_are_the_configured_list() {
     assert_eq!(models[0].id, "us.amazon.nova-pro-v1:0");
     assert!(models[0].capabilities.tools);
 }
+
+#[tokio::test]
+async fn prompt_caching_adds_cache_points() {
+    let server = server_with("/model/m/converse", text_answer()).await;
+    let p = provider(&server, json!({"prompt_caching": true})).await;
+    let mut req = ChatRequest::new(
+        "m",
+        vec![
+            Message::system("Long instructions."),
+            Message::user("First"),
+            Message::assistant("Answer"),
+            Message::user("Second"),
+        ],
+    );
+    req.tools = vec![Tool::new("f", "f", json!({"type": "object"}))];
+    p.chat(&req).await.expect("answers");
+    let body = sent_body(&server).await;
+    let point = json!({"cachePoint": {"type": "default"}});
+    assert_eq!(body["system"][1], point);
+    assert_eq!(body["toolConfig"]["tools"][1], point);
+    assert_eq!(body["messages"][2]["content"][1], point);
+    assert_eq!(
+        body["messages"][0]["content"].as_array().map(Vec::len),
+        Some(1),
+        "only the last user message gets one"
+    );
+}
