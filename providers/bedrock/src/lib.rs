@@ -51,9 +51,9 @@ pub fn endpoint(region: &str) -> String {
 
 /// Amazon Bedrock Runtime's Converse and ConverseStream APIs: any Bedrock
 /// chat model or inference profile, signed with SigV4 (or a Bedrock API
-/// key), with tools, images and Claude's extended thinking.
+/// key), with tools, images, JSON-schema output and Claude's extended thinking.
 #[provider(name = "bedrock", display_name = "Amazon Bedrock", config = BedrockConfig,
-           capabilities(streaming, tools, vision, reasoning))]
+           capabilities(streaming, tools, vision, json_schema, reasoning))]
 #[derive(Debug)]
 pub struct BedrockProvider {
     config: BedrockConfig,
@@ -250,6 +250,7 @@ impl Provider for BedrockProvider {
                     streaming: true,
                     tools: true,
                     vision: true,
+                    json_schema: true,
                     reasoning: true,
                     ..Capabilities::default()
                 },

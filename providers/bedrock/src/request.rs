@@ -108,6 +108,18 @@ pub fn to_converse(req: &ChatRequest, opts: RequestOptions) -> Result<Value, Err
         }
         body.insert("toolConfig".into(), tool_config);
     }
+    if let Some(ResponseFormat::JsonSchema {
+        name,
+        description,
+        schema,
+        ..
+    }) = &req.response_format
+    {
+        body.insert(
+            "outputConfig".into(),
+            output_config(name, description.as_deref(), schema),
+        );
+    }
     if let Some(b) = budget {
         body.insert(
             "additionalModelRequestFields".into(),
@@ -117,15 +129,24 @@ pub fn to_converse(req: &ChatRequest, opts: RequestOptions) -> Result<Value, Err
     Ok(Value::Object(body))
 }
 
+/// `outputConfig.textFormat` for a JSON schema: `type: "json_schema"` and the
+/// schema as a JSON **string** in `structure.jsonSchema.schema` (sources:
+/// <https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_OutputFormat.html>,
+/// <https://docs.aws.amazon.com/bedrock/latest/userguide/structured-output.html>).
+fn output_config(name: &str, description: Option<&str>, schema: &Value) -> Value {
+    let mut definition = json!({"schema": schema.to_string(), "name": name});
+    if let Some(d) = description.filter(|d| !d.is_empty()) {
+        definition["description"] = json!(d);
+    }
+    json!({"textFormat": {"type": "json_schema", "structure": {"jsonSchema": definition}}})
+}
+
 fn unsupported_params(req: &ChatRequest, opts: RequestOptions) -> Result<(), Error> {
-    match &req.response_format {
-        None | Some(ResponseFormat::Text) => {}
-        Some(_) => {
-            return Err(Error::unsupported(
-                "the bedrock provider does not support response formats (JSON mode or schema)",
-            )
-            .with_param("response_format"));
-        }
+    if let Some(ResponseFormat::JsonObject) = &req.response_format {
+        return Err(Error::unsupported(
+            "Bedrock Converse has no JSON mode without a schema; use a JSON schema response format",
+        )
+        .with_param("response_format"));
     }
     if opts.drop_unsupported {
         return Ok(());

@@ -6,7 +6,7 @@
 //! SigV4 is covered in `sigv4.rs`.
 
 use serde_json::{Value, json};
-use switchboard_core::{FinishReason, Tool, Usage};
+use switchboard_core::{FinishReason, ResponseFormat, Tool, Usage};
 use switchboard_testkit::{EndlessStream, ErrorCase, ExpectedToolCall, Recorded, Route, Scenario};
 
 use crate::support::{MODEL, MODEL_IN_PATH, data, event_frame, stream_body};
@@ -87,6 +87,32 @@ impl switchboard_testkit::WireFixtures for BedrockFixtures {
             .finish(FinishReason::ToolCalls)
     }
 
+    fn parallel_tool_calls(&self, stream: bool) -> Option<Scenario> {
+        let response = if stream {
+            Recorded::new(
+                EVENT_STREAM,
+                stream_body(data!("converse_stream_parallel_tool_use_constructed.json")),
+            )
+        } else {
+            Recorded::json(data!(
+                "converse_response_parallel_tool_use_constructed.json"
+            ))
+        };
+        Some(
+            Scenario::new(response, "I'll look up both cities.")
+                .tool(get_lat_long())
+                .tool_call(
+                    ExpectedToolCall::new("get_lat_long", json!({"place": "Paris"}))
+                        .with_id("tooluse_paris01"),
+                )
+                .tool_call(
+                    ExpectedToolCall::new("get_lat_long", json!({"place": "Berlin"}))
+                        .with_id("tooluse_berlin02"),
+                )
+                .finish(FinishReason::ToolCalls),
+        )
+    }
+
     fn image_input(&self) -> Scenario {
         // No recorded answer about an image is public; the recorded text
         // answer stands in (the kit checks the image reached the upstream).
@@ -103,13 +129,34 @@ impl switchboard_testkit::WireFixtures for BedrockFixtures {
     }
 
     fn json_schema(&self) -> Scenario {
-        // `json_schema` is not declared: this case does not run.
         Scenario::new(
-            Recorded::json(data!(
-                "converse_response_text_after_tool_result_recorded.json"
-            )),
-            MONTREAL,
+            Recorded::json(data!("converse_response_json_schema_constructed.json")),
+            r#"{"answer":42}"#,
         )
+        .response_format(ResponseFormat::JsonSchema {
+            name: "answer".into(),
+            description: None,
+            schema: json!({"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}),
+            strict: Some(true),
+        })
+    }
+
+    /// Converse takes the schema as a JSON string in
+    /// `outputConfig.textFormat.structure.jsonSchema.schema`.
+    fn schema_sent(&self, body: &Value, schema: &Value) -> Result<(), String> {
+        let format = &body["outputConfig"]["textFormat"];
+        if format["type"] != "json_schema" {
+            return Err(format!("no json_schema text format in {body}"));
+        }
+        let sent = format["structure"]["jsonSchema"]["schema"]
+            .as_str()
+            .ok_or("the schema is not a string")?;
+        let sent: Value = serde_json::from_str(sent).map_err(|e| e.to_string())?;
+        if &sent == schema {
+            Ok(())
+        } else {
+            Err(format!("sent {sent}, expected {schema}"))
+        }
     }
 
     fn error_body(&self, case: ErrorCase, message: &str) -> Recorded {

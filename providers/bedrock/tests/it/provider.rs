@@ -141,6 +141,13 @@ async fn parameters_converse_lacks_are_refused_or_dropped() {
         .await
         .expect_err("no image URLs");
     assert_eq!(err.kind(), &ErrorKind::Unsupported);
+    let mut json_mode = ChatRequest::new("m", vec![Message::user("Hi")]);
+    json_mode.response_format = Some(switchboard_core::ResponseFormat::JsonObject);
+    let err = p
+        .chat(&json_mode)
+        .await
+        .expect_err("no schema-less JSON mode");
+    assert_eq!(err.param(), Some("response_format"));
     let p = provider(&server, json!({"drop_unsupported_params": true})).await;
     p.chat(&req).await.expect("seed dropped");
     assert!(sent_body(&server).await.get("seed").is_none());
