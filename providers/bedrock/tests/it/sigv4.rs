@@ -186,3 +186,33 @@ async fn an_api_key_is_sent_as_a_bearer_token_without_signing() {
     );
     assert!(requests[0].headers.get("x-amz-date").is_none());
 }
+
+#[tokio::test]
+async fn a_session_token_echoed_in_an_error_is_scrubbed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .insert_header("x-amzn-errortype", "ExpiredTokenException")
+                .set_body_raw(
+                    r#"{"message":"The security token SESSION-TOKEN-EXAMPLE has expired"}"#,
+                    "application/json",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let env = FakeEnv::default()
+        .with("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .with("AWS_SECRET_ACCESS_KEY", "secret")
+        .with("AWS_SESSION_TOKEN", "SESSION-TOKEN-EXAMPLE");
+    let provider = build_with_env(json!({"base_url": server.uri()}), &env)
+        .await
+        .expect("builds");
+    let err = provider
+        .chat(&ChatRequest::new(MODEL, vec![Message::user("Hi")]))
+        .await
+        .expect_err("expired");
+    assert_eq!(err.kind(), &switchboard_core::ErrorKind::Auth);
+    assert!(!err.to_string().contains("SESSION-TOKEN-EXAMPLE"), "{err}");
+    assert!(err.message().contains("has expired"), "{err}");
+}
