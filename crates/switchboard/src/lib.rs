@@ -13,6 +13,9 @@
 //! | `ollama` | `switchboard-ollama` |
 //! | `gemini` | `switchboard-gemini` |
 //! | `anthropic` | `switchboard-anthropic` |
+//! | `azure-openai` | `switchboard-azure-openai` |
+//! | `bedrock` | `switchboard-bedrock` |
+//! | `cohere` | `switchboard-cohere` |
 //!
 //! Extension crates, one feature each (`all-extensions` enables all):
 //! `functions` (`switchboard-ext-functions`), `guardrails`
@@ -51,6 +54,15 @@ pub use switchboard_server as server;
 #[cfg(feature = "anthropic")]
 #[cfg_attr(docsrs, doc(cfg(feature = "anthropic")))]
 pub use switchboard_anthropic as anthropic;
+#[cfg(feature = "azure-openai")]
+#[cfg_attr(docsrs, doc(cfg(feature = "azure-openai")))]
+pub use switchboard_azure_openai as azure_openai;
+#[cfg(feature = "bedrock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bedrock")))]
+pub use switchboard_bedrock as bedrock;
+#[cfg(feature = "cohere")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cohere")))]
+pub use switchboard_cohere as cohere;
 #[cfg(feature = "gemini")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
 pub use switchboard_gemini as gemini;
@@ -114,6 +126,21 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         provider: "anthropic",
         feature: "anthropic",
         enabled: cfg!(feature = "anthropic"),
+    },
+    ProviderFeature {
+        provider: "azure-openai",
+        feature: "azure-openai",
+        enabled: cfg!(feature = "azure-openai"),
+    },
+    ProviderFeature {
+        provider: "bedrock",
+        feature: "bedrock",
+        enabled: cfg!(feature = "bedrock"),
+    },
+    ProviderFeature {
+        provider: "cohere",
+        feature: "cohere",
+        enabled: cfg!(feature = "cohere"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
 ];
