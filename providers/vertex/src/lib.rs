@@ -16,7 +16,7 @@ use http::header::AUTHORIZATION;
 use serde_json::Value;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
-    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, ModelInfo, Provider,
+    Capabilities, ChatRequest, ChatResponse, ChatStream, Error, HealthReport, ModelInfo, Provider,
     ProviderContext, ProviderInit, async_trait, provider, response_to_events,
 };
 use switchboard_protocol::sse::DecodedEventStream;
@@ -271,6 +271,25 @@ impl Provider for VertexProvider {
             }
             Publisher::Anthropic => Ok(reply.events(anthropic::chat_event_stream)),
         }
+    }
+
+    /// With a service account: an access token is obtained (or the cached
+    /// one is fresh), which checks the key and the token endpoint. A ready
+    /// token cannot be checked without a billed call, so it is reported
+    /// as is.
+    async fn health(&self) -> Result<HealthReport, Error> {
+        let start = std::time::Instant::now();
+        let detail = match &self.tokens {
+            Some(tokens) => {
+                tokens.header().await.map_err(|e| self.upstream.error(e))?;
+                "service account token ready"
+            }
+            None => "static access token (not checked)",
+        };
+        Ok(HealthReport {
+            latency: start.elapsed(),
+            detail: Some(detail.to_owned()),
+        })
     }
 
     /// The configured `models`.

@@ -208,6 +208,27 @@ async fn a_refused_assertion_is_an_auth_error_and_nothing_is_sent() {
 }
 
 #[tokio::test]
+async fn health_obtains_a_token() {
+    let tokens = token_server(token_answer("ya29.health", json!(3600))).await;
+    let api = MockServer::start().await;
+    let p = sa_provider(&api, &tokens, "global").await;
+    let report = p.health().await.expect("healthy");
+    assert_eq!(
+        report.detail.as_deref(),
+        Some("service account token ready")
+    );
+    assert_eq!(token_calls(&tokens).await.len(), 1);
+
+    let refused = ResponseTemplate::new(401).set_body_json(json!({"error": "invalid_client"}));
+    let tokens = token_server(refused).await;
+    let p = sa_provider(&api, &tokens, "global").await;
+    assert_eq!(
+        *p.health().await.expect_err("refused").kind(),
+        ErrorKind::Auth
+    );
+}
+
+#[tokio::test]
 async fn a_ready_token_is_sent_as_is() {
     let api = api_expecting("TEST_ACCESS_TOKEN").await;
     let p = token_provider(&api, "us-central1").await;
