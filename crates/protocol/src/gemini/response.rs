@@ -7,9 +7,15 @@ use switchboard_core::{ChatResponse, ContentPart, Error, FinishReason, ToolCall,
 use super::ORIGIN;
 use crate::gemini::types as wire;
 
-/// A completion id for an answer without `responseId`.
+/// A completion id for an answer without `responseId`: random per process
+/// (std's randomly keyed hasher) and distinct within it (a counter).
 pub(crate) fn new_id() -> String {
-    format!("gemini-{:016x}", fastrand::u64(..))
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("gemini-{:016x}", hasher.finish())
 }
 
 /// The id of the `index`-th function call of answer `response_id`, for
