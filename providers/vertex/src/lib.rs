@@ -117,9 +117,8 @@ impl VertexProvider {
                     .with_param("project"),
             )
         })?;
-        let mut anthropic_options =
+        let anthropic_options =
             anthropic::RequestOptions::default().default_max_tokens(config.default_max_tokens);
-        anthropic_options.drop_unsupported = false;
         Ok(VertexProvider {
             gemini_options: config.gemini_options(),
             anthropic_options,
