@@ -5,6 +5,7 @@ pub mod anthropic;
 mod base64;
 pub mod decoded;
 pub mod framing;
+pub mod gemini;
 pub mod lenient;
 pub mod ndjson;
 pub mod openai;

@@ -16,6 +16,7 @@
 //! | `azure-openai` | `switchboard-azure-openai` |
 //! | `bedrock` | `switchboard-bedrock` |
 //! | `cohere` | `switchboard-cohere` |
+//! | `vertex` | `switchboard-vertex` |
 //!
 //! Extension crates, one feature each (`all-extensions` enables all):
 //! `functions` (`switchboard-ext-functions`), `guardrails`
@@ -66,6 +67,9 @@ pub use switchboard_cohere as cohere;
 #[cfg(feature = "gemini")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
 pub use switchboard_gemini as gemini;
+#[cfg(feature = "vertex")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]
+pub use switchboard_vertex as vertex;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use switchboard_mock as mock;
@@ -141,6 +145,11 @@ pub const PROVIDER_FEATURES: &[ProviderFeature] = &[
         provider: "cohere",
         feature: "cohere",
         enabled: cfg!(feature = "cohere"),
+    },
+    ProviderFeature {
+        provider: "vertex",
+        feature: "vertex",
+        enabled: cfg!(feature = "vertex"),
     },
     // <new-provider-marker>: `cargo xtask new-provider` inserts entries above.
 ];

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use switchboard_core::{Error, Secret};
+use switchboard_protocol::gemini::RequestOptions;
+pub use switchboard_protocol::gemini::SafetySetting;
 
 /// The Gemini API's endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -55,18 +57,6 @@ pub struct GeminiConfig {
     /// each following event.
     #[serde(default)]
     pub request_timeout_secs: Option<u64>,
-}
-
-/// One `safetySettings` entry: a harm category and the threshold at which
-/// content is blocked (`BLOCK_NONE`, `BLOCK_ONLY_HIGH`, `BLOCK_MEDIUM_AND_ABOVE`,
-/// `BLOCK_LOW_AND_ABOVE`, `OFF`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SafetySetting {
-    /// The harm category, e.g. `HARM_CATEGORY_DANGEROUS_CONTENT`.
-    pub category: String,
-    /// The blocking threshold, e.g. `BLOCK_ONLY_HIGH`.
-    pub threshold: String,
 }
 
 fn default_base_url() -> String {
@@ -149,6 +139,17 @@ impl GeminiConfig {
         }
         let base = url.as_str().trim_end_matches('/');
         Ok(format!("{base}/{}", self.api_version))
+    }
+
+    /// What this configuration adds to every `generateContent` body.
+    pub fn request_options(&self) -> RequestOptions {
+        RequestOptions {
+            safety_settings: self.safety_settings.clone(),
+            generation_config: self.generation_config.clone(),
+            include_thoughts: self.include_thoughts,
+            replay_thought_signatures: self.replay_thought_signatures,
+            thought_signature_fallback: self.thought_signature_fallback,
+        }
     }
 
     pub(crate) fn timeout(&self, default: Duration) -> Duration {

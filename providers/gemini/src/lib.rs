@@ -2,11 +2,6 @@
 #![deny(missing_docs)]
 
 mod config;
-mod convert;
-mod error;
-pub mod schema;
-mod stream;
-mod wire;
 
 use std::sync::Arc;
 
@@ -16,11 +11,12 @@ use switchboard_core::{
     Error, HealthReport, ModelInfo, Provider, ProviderContext, ProviderInit, Usage, async_trait,
     provider,
 };
+use switchboard_protocol::gemini::{self as protocol, RequestOptions, types as wire};
 use switchboard_protocol::sse::DecodedEventStream;
 
 pub use crate::config::{DEFAULT_API_VERSION, DEFAULT_BASE_URL, GeminiConfig, SafetySetting};
-pub use crate::convert::{ORIGIN, SKIP_THOUGHT_SIGNATURE};
-pub use crate::schema::sanitize_schema;
+pub use switchboard_protocol::gemini::schema;
+pub use switchboard_protocol::gemini::{ORIGIN, SKIP_THOUGHT_SIGNATURE, sanitize_schema};
 
 /// The provider's name: the `kind` of `[providers.<instance>]`.
 pub const PROVIDER_NAME: &str = "gemini";
@@ -32,6 +28,8 @@ pub const PROVIDER_NAME: &str = "gemini";
 #[derive(Debug)]
 pub struct GeminiProvider {
     config: GeminiConfig,
+    /// What the config adds to every `generateContent` body.
+    options: RequestOptions,
     /// `<base_url>/<api_version>`, authenticated with `x-goog-api-key`.
     upstream: Upstream,
 }
@@ -41,7 +39,7 @@ const MAX_MODEL_PAGES: usize = 50;
 
 /// Classifies Gemini's non-2xx answers.
 fn classify(r: &ErrorResponse<'_>) -> Error {
-    error::error_from_response(r.status, r.retry_after(), r.body)
+    protocol::error_from_response(r.status, r.retry_after(), r.body)
 }
 
 impl GeminiProvider {
@@ -60,7 +58,11 @@ impl GeminiProvider {
             .timeout(config.timeout(ctx.request_timeout))
             .classify(classify)
             .build()?;
-        Ok(GeminiProvider { config, upstream })
+        Ok(GeminiProvider {
+            options: config.request_options(),
+            config,
+            upstream,
+        })
     }
 
     /// The configuration in effect.
@@ -84,7 +86,7 @@ impl GeminiProvider {
         &'a self,
         request: &'a ChatRequest,
     ) -> Result<wire::GenerateContentRequest<'a>, Error> {
-        convert::generate_request(request, &self.config).map_err(|e| self.upstream.error(e))
+        protocol::to_wire_request(request, &self.options).map_err(|e| self.upstream.error(e))
     }
 
     /// One page of `GET models`, `page_size` models after `token`.
@@ -133,14 +135,18 @@ pub mod fuzzing {
 
     /// A whole `streamGenerateContent?alt=sse` body decoded into events.
     pub fn decode_stream(body: &[u8]) -> Result<Vec<ChatEvent>, Error> {
-        switchboard_protocol::sse::decode_body(body, crate::stream::StreamDecoder::new("fuzz"))
+        switchboard_protocol::sse::decode_body(
+            body,
+            switchboard_protocol::gemini::GeminiStreamDecoder::new("fuzz"),
+        )
     }
 
     /// A whole `generateContent` answer decoded into a response.
     pub fn decode_response(body: &[u8]) -> Result<ChatResponse, Error> {
-        let answer: crate::wire::GenerateContentResponse = serde_json::from_slice(body)
-            .map_err(|e| Error::protocol(format!("not a generateContent answer: {e}")))?;
-        crate::convert::response(answer, "fuzz", "fuzz")
+        let answer: switchboard_protocol::gemini::GenerateContentResponse =
+            serde_json::from_slice(body)
+                .map_err(|e| Error::protocol(format!("not a generateContent answer: {e}")))?;
+        switchboard_protocol::gemini::from_wire_response(answer, "fuzz", "fuzz")
     }
 }
 
@@ -164,7 +170,8 @@ impl Provider for GeminiProvider {
         let path = self.model_method(&request.model, "generateContent")?;
         let reply = self.upstream.post_json(&path, &body).await?;
         let answer: wire::GenerateContentResponse = reply.json("`generateContent` answer")?;
-        convert::response(answer, &request.model, self.instance()).map_err(|e| reply.error(e))
+        protocol::from_wire_response(answer, &request.model, self.instance())
+            .map_err(|e| reply.error(e))
     }
 
     async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
@@ -173,7 +180,7 @@ impl Provider for GeminiProvider {
         let http = self
             .upstream
             .request(http::Method::POST, &format!("{path}?alt=sse"), body)?;
-        let decoder = stream::StreamDecoder::new(&request.model);
+        let decoder = protocol::GeminiStreamDecoder::new(&request.model);
         let reply = self.upstream.open(http).await?;
         Ok(reply.events(|body| DecodedEventStream::with_decoder(body, decoder)))
     }

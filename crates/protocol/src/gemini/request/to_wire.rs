@@ -7,8 +7,8 @@ use switchboard_core::{
 };
 
 use super::messages::{model_parts, text_part, tool_parts, user_parts};
-use crate::wire::{self, Content, Part};
-use crate::{GeminiConfig, schema};
+use crate::gemini::types::{self as wire, Content, Part};
+use crate::gemini::{RequestOptions, schema};
 
 /// `generationConfig` fields a request's `extra` may set directly (camelCase,
 /// or snake_case for the names marked).
@@ -64,7 +64,7 @@ const TYPED_FIELDS: &[&str] = &[
 
 /// The thinking budget used for a reasoning effort (Gemini takes a token
 /// budget): minimal 128, low 1024, medium 8192, high 24576.
-pub(crate) fn effort_budget(effort: ReasoningEffort) -> u32 {
+pub fn effort_budget(effort: ReasoningEffort) -> u32 {
     match effort {
         ReasoningEffort::Minimal => 128,
         ReasoningEffort::Low => 1024,
@@ -74,9 +74,9 @@ pub(crate) fn effort_budget(effort: ReasoningEffort) -> u32 {
 }
 
 /// Builds the `generateContent` body for `req`.
-pub(crate) fn generate_request<'a>(
+pub fn to_wire_request<'a>(
     req: &'a ChatRequest,
-    cfg: &'a GeminiConfig,
+    cfg: &'a RequestOptions,
 ) -> Result<wire::GenerateContentRequest<'a>, Error> {
     let mut system: Vec<Part<'a>> = Vec::new();
     let mut contents: Vec<Content<'a>> = Vec::new();
@@ -171,7 +171,7 @@ pub(crate) fn generate_request<'a>(
     Ok(wire)
 }
 
-fn apply_typed(gc: &mut Map<String, Value>, req: &ChatRequest, cfg: &GeminiConfig) {
+fn apply_typed(gc: &mut Map<String, Value>, req: &ChatRequest, cfg: &RequestOptions) {
     let mut set = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
             gc.insert(k.to_owned(), v);

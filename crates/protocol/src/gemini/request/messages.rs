@@ -6,9 +6,9 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 use switchboard_core::{ContentPart, Error, ImageSource, Message, Role};
 
-use super::{ORIGIN, SKIP_THOUGHT_SIGNATURE};
-use crate::GeminiConfig;
-use crate::wire::{self, Part};
+use crate::gemini::RequestOptions;
+use crate::gemini::types::{self as wire, Part};
+use crate::gemini::{ORIGIN, SKIP_THOUGHT_SIGNATURE};
 
 pub(super) fn text_part(text: &str) -> Part<'_> {
     Part {
@@ -106,7 +106,7 @@ fn image_mime_from_name(name: &str) -> Option<&'static str> {
 pub(super) fn model_parts<'a>(
     m: &'a Message,
     i: usize,
-    cfg: &GeminiConfig,
+    cfg: &RequestOptions,
 ) -> Result<Vec<Part<'a>>, Error> {
     let replay = cfg.replay_thought_signatures;
     let mut parts: Vec<Part<'a>> = Vec::with_capacity(m.content.len() + m.tool_calls.len());

@@ -1,10 +1,10 @@
 //! `streamGenerateContent?alt=sse` events → [`ChatEvent`]s.
 
+use crate::sse::{EventDecoder, SseEvent};
 use switchboard_core::{ChatEvent, Error, FinishReason, Usage};
-use switchboard_protocol::sse::{EventDecoder, SseEvent};
 
-use crate::convert;
-use crate::wire::GenerateContentResponse;
+use crate::gemini as convert;
+use crate::gemini::types::GenerateContentResponse;
 
 /// Turns the events of a Gemini stream into [`ChatEvent`]s.
 ///
@@ -18,8 +18,8 @@ use crate::wire::GenerateContentResponse;
 ///   carrier (an empty `ReasoningDelta` and its `ReasoningSignature`, after
 ///   closing an unsigned reasoning block with an empty signature) so that a
 ///   [`ResponseAccumulator`](switchboard_core::ResponseAccumulator) rebuilds
-///   the same content as a non-streamed answer (see [`crate::convert`]);
-///   every signature event has origin [`ORIGIN`](crate::ORIGIN) (`"gemini"`);
+///   the same content as a non-streamed answer (see [`crate::gemini`]);
+///   every signature event has origin [`ORIGIN`](crate::gemini::ORIGIN) (`"gemini"`);
 /// - a function call arrives whole in one event → [`ChatEvent::ToolCallStart`]
 ///   (its id, or `call_<responseId>_<n>`) and one [`ChatEvent::ToolCallDelta`]
 ///   with the complete arguments;
@@ -33,7 +33,7 @@ use crate::wire::GenerateContentResponse;
 /// - a stream that ends without a `finishReason` or block reason is a
 ///   protocol error: a cut-off answer must not look complete.
 #[derive(Debug)]
-pub(crate) struct StreamDecoder {
+pub struct GeminiStreamDecoder {
     request_model: String,
     id: Option<String>,
     started: bool,
@@ -46,9 +46,10 @@ pub(crate) struct StreamDecoder {
     done: bool,
 }
 
-impl StreamDecoder {
-    pub(crate) fn new(request_model: &str) -> Self {
-        StreamDecoder {
+impl GeminiStreamDecoder {
+    /// A decoder for a stream answering a request for `request_model`.
+    pub fn new(request_model: &str) -> Self {
+        GeminiStreamDecoder {
             request_model: request_model.to_owned(),
             id: None,
             started: false,
@@ -71,7 +72,7 @@ impl StreamDecoder {
         }
         if let Some(error) = chunk.error.take().filter(|e| !e.is_null()) {
             self.done = true;
-            return Err(crate::error::error_from_value(&error));
+            return Err(crate::gemini::error::error_from_value(&error));
         }
         if !self.started {
             self.started = true;
@@ -91,7 +92,7 @@ impl StreamDecoder {
             });
         }
         if let Some(u) = &chunk.usage_metadata {
-            self.usage = Some(convert::usage(u));
+            self.usage = Some(convert::usage_from_wire(u));
         }
         if chunk
             .prompt_feedback
@@ -179,7 +180,7 @@ impl StreamDecoder {
     }
 }
 
-impl EventDecoder for StreamDecoder {
+impl EventDecoder for GeminiStreamDecoder {
     /// Handles one SSE event.
     fn push_event(&mut self, event: &SseEvent, out: &mut Vec<ChatEvent>) -> Result<(), Error> {
         if self.done || event.data.trim().is_empty() {
@@ -229,9 +230,9 @@ impl EventDecoder for StreamDecoder {
 
 /// Decodes a whole SSE body held in memory (tests, recordings).
 #[cfg(test)]
-pub(crate) fn decode_all(body: &[u8], split: usize, model: &str) -> Result<Vec<ChatEvent>, Error> {
-    let mut sse = switchboard_protocol::sse::SseDecoder::new();
-    let mut decoder = StreamDecoder::new(model);
+fn decode_all(body: &[u8], split: usize, model: &str) -> Result<Vec<ChatEvent>, Error> {
+    let mut sse = crate::sse::SseDecoder::new();
+    let mut decoder = GeminiStreamDecoder::new(model);
     let mut out = Vec::new();
     for piece in body.chunks(split.max(1)) {
         for event in sse.feed(piece) {
@@ -248,7 +249,7 @@ pub(crate) fn decode_all(body: &[u8], split: usize, model: &str) -> Result<Vec<C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ORIGIN;
+    use crate::gemini::ORIGIN;
     use serde_json::json;
     use switchboard_core::{ContentPart, ErrorKind, ResponseAccumulator};
 
@@ -361,14 +362,19 @@ mod tests {
 
     #[test]
     fn arbitrary_input_never_panics() {
-        let mut rng = fastrand::Rng::with_seed(11);
+        // A fixed xorshift sequence: reproducible, no dependency.
+        let mut state: u64 = 11;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % n as u64).unwrap_or(0)
+        };
         let alphabet: &[u8] = b"data: {}[]\":,\n\r tfnul0123456789.-candidatescontentpartstextthoughtfunctionCallargsnamefinishReasonSTOPerrorcodeusageMetadata\xff";
         for _ in 0..2000 {
-            let len = rng.usize(0..240);
-            let body: Vec<u8> = (0..len)
-                .map(|_| alphabet[rng.usize(0..alphabet.len())])
-                .collect();
-            let _ = decode_all(&body, rng.usize(1..17), "m");
+            let len = below(240);
+            let body: Vec<u8> = (0..len).map(|_| alphabet[below(alphabet.len())]).collect();
+            let _ = decode_all(&body, 1 + below(16), "m");
         }
         for event in [
             json!({"candidates": "x"}),
@@ -386,7 +392,7 @@ mod tests {
 
     #[test]
     fn a_blocked_prompt_ends_with_content_filter() {
-        let body = include_bytes!("../tests/data/stream_raw_crlf_prompt_blocked.sse");
+        let body = include_bytes!("../../../tests/data/gemini/stream_raw_crlf_prompt_blocked.sse");
         let events = decode_all(body, 17, "gemini-pro").expect("ok");
         assert!(matches!(events[0], ChatEvent::Start { .. }));
         assert_eq!(
@@ -400,7 +406,8 @@ mod tests {
     #[test]
     fn repeated_finish_reasons_do_not_end_early() {
         // Every event of this old recording says STOP; all the text must arrive.
-        let body = include_bytes!("../tests/data/stream_raw_crlf_basic_reply_long.sse");
+        let body =
+            include_bytes!("../../../tests/data/gemini/stream_raw_crlf_basic_reply_long.sse");
         let events = decode_all(body, 64, "gemini-pro").expect("ok");
         let texts = events
             .iter()

@@ -101,7 +101,7 @@ pub fn sanitize_schema(schema: &Value) -> Result<Value, Error> {
 
 /// The `parameters` of a function declaration: the sanitized schema, or
 /// `None` for a function without parameters.
-pub(crate) fn function_parameters(schema: &Value) -> Result<Option<Value>, Error> {
+pub fn function_parameters(schema: &Value) -> Result<Option<Value>, Error> {
     let sanitized = sanitize_schema(schema)?;
     let no_properties = sanitized
         .get("properties")

@@ -8,15 +8,14 @@ use switchboard_core::{
 
 use super::response::carrier;
 use super::*;
-use crate::GeminiConfig;
-use crate::wire;
+use crate::gemini::types as wire;
 
-fn cfg() -> GeminiConfig {
-    GeminiConfig::new("k")
+fn cfg() -> RequestOptions {
+    RequestOptions::default()
 }
 
-fn body(req: &ChatRequest, cfg: &GeminiConfig) -> Value {
-    serde_json::to_value(generate_request(req, cfg).expect("maps")).expect("serializes")
+fn body(req: &ChatRequest, cfg: &RequestOptions) -> Value {
+    serde_json::to_value(to_wire_request(req, cfg).expect("maps")).expect("serializes")
 }
 
 #[test]
@@ -55,7 +54,7 @@ fn request_fields_map() {
     config
         .generation_config
         .insert("temperature".into(), json!(1.5));
-    config.safety_settings.push(crate::SafetySetting {
+    config.safety_settings.push(SafetySetting {
         category: "HARM_CATEGORY_HARASSMENT".into(),
         threshold: "BLOCK_ONLY_HIGH".into(),
     });
@@ -168,7 +167,7 @@ fn tool_turns_match_results_by_name_and_group_parallel_results() {
         "m",
         vec![Message::user("x"), Message::tool_result("zzz", "1")],
     );
-    let err = generate_request(&orphan, &cfg()).expect_err("unknown call");
+    let err = to_wire_request(&orphan, &cfg()).expect_err("unknown call");
     assert_eq!(err.param(), Some("messages[1].tool_call_id"));
     let mut named = orphan.clone();
     named.messages[1].name = Some("lookup".into());
@@ -213,7 +212,7 @@ fn images() {
         v["contents"][0]["parts"][1],
         json!({"fileData": {"fileUri": files}})
     );
-    let err = generate_request(
+    let err = to_wire_request(
         &req(ContentPart::image_url("https://example.com/cat.png")),
         &cfg(),
     )
@@ -234,7 +233,7 @@ fn signatures_are_carried_back() {
         "responseId": "resp1"
     }))
     .expect("parses");
-    let resp = response(answer, "m", "g").expect("converts");
+    let resp = from_wire_response(answer, "m", "g").expect("converts");
     assert_eq!(resp.finish_reason, FinishReason::ToolCalls);
     assert_eq!(resp.tool_calls[0].id, "call_resp1_0");
     assert_eq!(resp.tool_calls[1].id, "call_resp1_1");
@@ -365,7 +364,7 @@ fn finish_reasons_and_usage() {
     }))
     .expect("parses");
     assert_eq!(
-        usage(&u),
+        usage_from_wire(&u),
         Usage {
             input_tokens: 105,
             output_tokens: 50,
@@ -394,13 +393,13 @@ fn extra_entries() {
     let mut dup = ChatRequest::new("m", vec![Message::user("x")]);
     dup.extra.insert("contents".into(), json!([]));
     assert_eq!(
-        generate_request(&dup, &cfg()).expect_err("dup").param(),
+        to_wire_request(&dup, &cfg()).expect_err("dup").param(),
         Some("extra.contents")
     );
     let mut n = ChatRequest::new("m", vec![Message::user("x")]);
     n.extra.insert("n".into(), json!(2));
     assert_eq!(
-        generate_request(&n, &cfg()).expect_err("n").param(),
+        to_wire_request(&n, &cfg()).expect_err("n").param(),
         Some("extra.n")
     );
 }

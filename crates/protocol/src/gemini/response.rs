@@ -5,11 +5,17 @@ use serde_json::Value;
 use switchboard_core::{ChatResponse, ContentPart, Error, FinishReason, ToolCall, Usage};
 
 use super::ORIGIN;
-use crate::wire;
+use crate::gemini::types as wire;
 
-/// A completion id for an answer without `responseId`.
+/// A completion id for an answer without `responseId`: random per process
+/// (std's randomly keyed hasher) and distinct within it (a counter).
 pub(crate) fn new_id() -> String {
-    format!("gemini-{:016x}", fastrand::u64(..))
+    use std::hash::{BuildHasher as _, Hasher as _};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("gemini-{:016x}", hasher.finish())
 }
 
 /// The id of the `index`-th function call of answer `response_id`, for
@@ -27,7 +33,7 @@ pub(crate) fn tool_call_id(response_id: &str, index: usize) -> String {
 /// | `MAX_TOKENS` | `length` |
 /// | `SAFETY`, `RECITATION`, `BLOCKLIST`, `PROHIBITED_CONTENT`, `SPII`, `IMAGE_SAFETY` | `content_filter` |
 /// | `MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`, `LANGUAGE`, `OTHER`, anything else | the Gemini name, verbatim |
-pub(crate) fn finish_reason(reason: &str, has_tool_calls: bool) -> FinishReason {
+pub fn finish_reason(reason: &str, has_tool_calls: bool) -> FinishReason {
     match reason {
         "STOP" | "FINISH_REASON_UNSPECIFIED" | "" if has_tool_calls => FinishReason::ToolCalls,
         "STOP" => FinishReason::Stop,
@@ -44,7 +50,7 @@ pub(crate) fn finish_reason(reason: &str, has_tool_calls: bool) -> FinishReason 
 /// tokens include reasoning, so output = candidates + thoughts and
 /// reasoning = thoughts. Input = prompt + tool-use prompt tokens; cached =
 /// `cachedContentTokenCount`; total = `totalTokenCount` (else input + output).
-pub(crate) fn usage(u: &wire::UsageMetadata) -> Usage {
+pub fn usage_from_wire(u: &wire::UsageMetadata) -> Usage {
     // Saturating: the counts come from the network.
     let input = u
         .prompt_token_count
@@ -85,6 +91,18 @@ pub(crate) fn first_candidate(candidates: Vec<wire::Candidate>) -> Option<wire::
     iter.find(|c| c.index == Some(0)).or(Some(first))
 }
 
+/// Reads a `generateContent` answer body and converts it
+/// ([`from_wire_response`]); a body that is not one is a protocol error.
+pub fn parse_response(
+    body: &[u8],
+    request_model: &str,
+    instance: &str,
+) -> Result<ChatResponse, Error> {
+    let answer: wire::GenerateContentResponse =
+        crate::parse_upstream(body, "`generateContent` answer")?;
+    from_wire_response(answer, request_model, instance)
+}
+
 /// Converts a whole `generateContent` answer.
 ///
 /// A prompt blocked before any candidate was produced
@@ -92,13 +110,13 @@ pub(crate) fn first_candidate(candidates: Vec<wire::Candidate>) -> Option<wire::
 /// content and finish reason `content_filter`; the block reason is in
 /// `extra.blockReason` (so it reaches clients as an ordinary, filtered answer,
 /// like a blocked completion, and is not retried elsewhere).
-pub(crate) fn response(
+pub fn from_wire_response(
     mut wire: wire::GenerateContentResponse,
     request_model: &str,
     instance: &str,
 ) -> Result<ChatResponse, Error> {
     if let Some(error) = wire.error.take().filter(|e| !e.is_null()) {
-        return Err(crate::error::error_from_value(&error));
+        return Err(crate::gemini::error::error_from_value(&error));
     }
     let id = wire
         .response_id
@@ -115,7 +133,11 @@ pub(crate) fn response(
     {
         extra.insert("promptFeedback".into(), Value::Object(feedback.extra));
     }
-    let usage = wire.usage_metadata.as_ref().map(usage).unwrap_or_default();
+    let usage = wire
+        .usage_metadata
+        .as_ref()
+        .map(usage_from_wire)
+        .unwrap_or_default();
     let model = wire
         .model_version
         .clone()

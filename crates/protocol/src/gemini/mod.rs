@@ -1,4 +1,16 @@
-//! Core requests → `generateContent` bodies, and Gemini answers → core responses.
+//! The Gemini API wire format (`generateContent`,
+//! `streamGenerateContent?alt=sse`, `batchEmbedContents`, models), as
+//! Google's Gemini API and Vertex AI's `publishers/google` models speak it.
+//!
+//! [`types`] holds the serde wire types. The functions convert:
+//!
+//! | direction | used by | functions |
+//! |---|---|---|
+//! | core → wire request | providers (`gemini`, `vertex`) | [`to_wire_request`] ([`RequestOptions`]), [`effort_budget`] |
+//! | JSON Schema → Gemini's schema subset | providers | [`sanitize_schema`], [`schema::function_parameters`] |
+//! | wire → core response | providers | [`from_wire_response`], [`parse_response`], [`finish_reason`], [`usage_from_wire`] |
+//! | wire stream → events | providers | [`GeminiStreamDecoder`] (an [`EventDecoder`](crate::sse::EventDecoder)) |
+//! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`], [`error_from_value`] |
 //!
 //! # Thought signatures
 //!
@@ -44,20 +56,27 @@
 //!
 //! # Layout
 //!
-//! [`request`] builds the `generateContent` body (generation config,
-//! tools, `extra`), [`messages`] turns core messages into Gemini turns and
-//! parts, and [`response`](mod@response) reads Gemini's answers back.
+//! `request` builds the `generateContent` body (generation config, tools,
+//! `extra`; core messages into Gemini turns and parts), `response` reads
+//! Gemini's answers back, `stream` decodes streamed answers and `error`
+//! classifies Google's error bodies.
 
-mod messages;
+mod error;
 mod request;
 mod response;
+pub mod schema;
+mod stream;
 #[cfg(test)]
 mod tests;
+pub mod types;
 
-pub(crate) use self::request::generate_request;
-pub(crate) use self::response::{
-    finish_reason, first_candidate, new_id, response, tool_call_id, usage,
-};
+pub use self::error::{error_from_response, error_from_value};
+pub use self::request::{RequestOptions, effort_budget, to_wire_request};
+pub use self::response::{finish_reason, from_wire_response, parse_response, usage_from_wire};
+pub(crate) use self::response::{first_candidate, new_id, tool_call_id};
+pub use self::schema::sanitize_schema;
+pub use self::stream::GeminiStreamDecoder;
+pub use self::types::{GenerateContentRequest, GenerateContentResponse, SafetySetting};
 
 /// The origin of Gemini's reasoning parts and thought signatures
 /// ([`ContentPart::Reasoning`](switchboard_core::ContentPart::Reasoning)'s

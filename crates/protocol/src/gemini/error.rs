@@ -20,13 +20,13 @@
 
 use std::time::Duration;
 
+use crate::openai;
+use crate::retry_after::parse_retry_after;
 use serde_json::Value;
 use switchboard_core::Error;
-use switchboard_protocol::openai;
-use switchboard_protocol::retry_after::parse_retry_after;
 
 /// Classifies an HTTP error answer.
-pub(crate) fn error_from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Error {
+pub fn error_from_response(status: u16, retry_after: Option<&str>, body: &[u8]) -> Error {
     let header_delay = retry_after.and_then(parse_retry_after);
     match serde_json::from_slice::<Value>(body) {
         Ok(v) if v.get("error").is_some_and(Value::is_object) => {
@@ -46,7 +46,7 @@ pub(crate) fn error_from_response(status: u16, retry_after: Option<&str>, body: 
 
 /// Classifies an error object that arrived with HTTP 200 (inside a stream
 /// or an answer): `{"code", "message", "status"}`, or the whole `{"error": ...}`.
-pub(crate) fn error_from_value(error: &Value) -> Error {
+pub fn error_from_value(error: &Value) -> Error {
     let inner = error
         .get("error")
         .filter(|e| e.is_object())

@@ -1,0 +1,5 @@
+//! Gemini streams (`streamGenerateContent?alt=sse`) → core events.
+
+mod decode;
+
+pub use self::decode::GeminiStreamDecoder;
