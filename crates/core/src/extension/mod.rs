@@ -152,9 +152,10 @@ pub trait Extension: Send + Sync + 'static {
 )]
 #[async_trait]
 pub trait ExtensionInit: Extension + Sized {
-    /// The extension's own keys in `[extensions.<name>]` (`enabled`, `order`
-    /// and `apply_to` are the gateway's and never reach it). Every key
-    /// should have a default: `enabled = true` alone must work.
+    /// The extension's own keys in `[extensions.<name>]` (`enabled` and
+    /// `order` are the gateway's and never reach it; aliases and client keys
+    /// narrow which extensions apply with their own `extensions = [..]`).
+    /// Every key should have a default: `enabled = true` alone must work.
     type Config: serde::de::DeserializeOwned + schemars::JsonSchema + Send + 'static;
 
     /// Checks the configuration beyond what its types enforce.
