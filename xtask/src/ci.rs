@@ -78,8 +78,9 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             "switchboard/linkme",
         ],
     )?;
-    // Each provider feature alone, and none: a provider must never depend on
-    // another one being linked, and the catalog must match the features.
+    // Each provider and extension feature alone, and none: a plugin must
+    // never depend on another one being linked, and the catalogs must match
+    // the features.
     cargo(
         root,
         &[
@@ -92,7 +93,10 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
             "catalog::",
         ],
     )?;
-    for f in switchboard::PROVIDER_FEATURES {
+    for f in switchboard::PROVIDER_FEATURES
+        .iter()
+        .chain(switchboard::EXTENSION_FEATURES)
+    {
         cargo(
             root,
             &[
@@ -121,7 +125,13 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     // against the mock provider and a fake OpenAI upstream.
     cargo(
         root,
-        &["build", "-p", "switchboard", "--features", "all-providers"],
+        &[
+            "build",
+            "-p",
+            "switchboard",
+            "--features",
+            "all-providers,all-extensions",
+        ],
     )?;
     sdk_tests(root)?;
     println!(

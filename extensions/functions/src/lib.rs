@@ -179,6 +179,28 @@ impl Extension for Functions {
         all
     }
 
+    async fn method(&self, name: &str) -> Option<MethodInfo> {
+        if let Some(m) = methods::built_ins(self.registry.config().admin_only_define)
+            .into_iter()
+            .find(|m| m.name == name)
+        {
+            return Some(m);
+        }
+        if !is_valid_name(name) {
+            return None;
+        }
+        // The cache, else the store: a function another process (the CLI)
+        // defined is callable at once.
+        match self.registry.lookup(name).await {
+            Ok(Some(function)) => Some(methods::function_method(&function.definition)),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, function = name, "functions: looking a function up in the store failed");
+                None
+            }
+        }
+    }
+
     async fn call(&self, call: MethodCall) -> Result<Value, Error> {
         match call.method.as_str() {
             "define" => self.define(&call).await,

@@ -119,8 +119,16 @@ pub trait Extension: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The method named `name`, if this extension can handle it now (the
+    /// spec's `canHandle`). The default looks it up in
+    /// [`methods`](Self::methods); an extension whose methods live in the
+    /// store (defined by another process) overrides it to look there too.
+    async fn method(&self, name: &str) -> Option<MethodInfo> {
+        self.methods().into_iter().find(|m| m.name == name)
+    }
+
     /// Runs method `call.method` with arguments already validated against
-    /// its schema. Only called for a name [`methods`](Self::methods) lists.
+    /// its schema. Only called for a name [`method`](Self::method) knows.
     async fn call(&self, call: MethodCall) -> Result<Value, Error> {
         Err(Error::not_found(format!(
             "this extension has no method `{}`",

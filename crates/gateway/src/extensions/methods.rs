@@ -31,12 +31,20 @@ impl Hub {
                 }
             )));
         };
-        let methods = if e.has(Hooks::METHODS) {
-            e.ext.methods()
+        let found = if e.has(Hooks::METHODS) {
+            AssertUnwindSafe(e.ext.method(&call.method))
+                .catch_unwind()
+                .await
+                .map_err(|panic| panic_error(extension, "method", panic))?
         } else {
-            Vec::new()
+            None
         };
-        let Some(info) = methods.iter().find(|m| m.name == call.method) else {
+        let Some(info) = found else {
+            let methods = if e.has(Hooks::METHODS) {
+                e.ext.methods()
+            } else {
+                Vec::new()
+            };
             let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
             return Err(Error::not_found(format!(
                 "extension `{extension}` has no method `{}`; its methods: {}",

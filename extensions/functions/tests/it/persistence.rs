@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use switchboard_core::ErrorKind;
+use switchboard_core::Extension as _;
 use switchboard_core::extension::Store;
 use switchboard_ext_functions::{FunctionsConfig, NAMESPACE};
 
@@ -46,6 +47,12 @@ async fn a_definition_written_by_another_process_is_callable() {
         .put(NAMESPACE, "greet", &greet())
         .await
         .expect("stored");
+
+    // The gateway asks `method` before calling: it finds it in the store
+    // at once, with the function's own argument schema.
+    let info = h.functions.method("greet").await.expect("known at once");
+    assert_eq!(info.arguments, greet()["parameters"]);
+    assert!(h.functions.method("nobody").await.is_none());
 
     let result = h.call("greet", json!({"who": "Ada"})).await.expect("found");
     assert_eq!(result, json!({"text": "Hello!"}));
