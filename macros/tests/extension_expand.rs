@@ -33,6 +33,7 @@ pub struct TagConfig {
     hooks(on_request, on_complete, methods),
     mount = "/v1/tag-test"
 )]
+#[derive(Debug)]
 pub struct Tag {
     tag: String,
 }
@@ -87,6 +88,7 @@ impl Extension for Tag {
     author = "A <a@example.com>",
     homepage = "https://example.com"
 )]
+#[derive(Debug)]
 pub struct AllHooks;
 
 #[async_trait]
