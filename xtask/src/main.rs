@@ -1,6 +1,7 @@
 //! Switchboard's development tasks, run as `cargo xtask <task>`.
 //!
-//! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`.
+//! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`
+//!   and `schemas/extensions/*.schema.json`.
 //! - `cargo xtask bench-load [--quick]`: the load harness (nginx + wrk):
 //!   throughput, added latency and TTFT, RSS and startup, direct vs gateway.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
@@ -10,10 +11,13 @@
 //!   under faults, reloads and disconnects; RSS and fds before/after.
 //! - `cargo xtask new-provider <name> [--display NAME] [--base-url URL] [--model ID]`:
 //!   scaffold `providers/<name>/` and register it in the facade.
+//! - `cargo xtask new-extension <name>`: scaffold `extensions/<name>/` and
+//!   register it in the facade.
 
 mod bench_load;
 mod ci;
 mod fuzz;
+mod new_extension;
 mod new_provider;
 mod schema;
 mod soak;
@@ -33,9 +37,12 @@ tasks:
   soak [--requests N] [--concurrency C] [--quick] [--release]
                      the gateway under faults, reloads and disconnects (default
                      100k requests); fails on a lost request, RSS +10% or leaked fds
-  schema [--check]   write schemas/ from the linked providers (--check: fail if stale)
+  schema [--check]   write schemas/ from the linked providers and extensions
+                     (--check: fail if stale)
   new-provider <name> [--display NAME] [--base-url URL] [--model ID]
-                     create providers/<name>/ and register it (never overwrites)";
+                     create providers/<name>/ and register it (never overwrites)
+  new-extension <name>
+                     create extensions/<name>/ and register it (never overwrites)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,6 +62,17 @@ fn main() -> ExitCode {
             }
             Err(new_provider::UsageError(msg)) => {
                 eprintln!("error: {msg}\n\n{}", new_provider::USAGE);
+                return ExitCode::from(2);
+            }
+        },
+        ["new-extension", rest @ ..] => match new_extension::parse_args(rest) {
+            Ok(Some(name)) => new_extension::run(&workspace_root(), &name),
+            Ok(None) => {
+                println!("{}", new_extension::USAGE);
+                Ok(())
+            }
+            Err(msg) => {
+                eprintln!("error: {msg}\n\n{}", new_extension::USAGE);
                 return ExitCode::from(2);
             }
         },

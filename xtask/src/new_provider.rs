@@ -166,7 +166,7 @@ pub(crate) struct Names {
 }
 
 /// Words `pub use switchboard_x as x;` cannot use as `x`.
-const RUST_KEYWORDS: &[&str] = &[
+pub(crate) const RUST_KEYWORDS: &[&str] = &[
     "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
     "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
     "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
@@ -245,7 +245,7 @@ impl Names {
     }
 }
 
-fn capitalized(word: &str) -> String {
+pub(crate) fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     chars
         .next()
@@ -254,7 +254,11 @@ fn capitalized(word: &str) -> String {
 }
 
 /// `value`, if it can go into a Rust or TOML string literal as is.
-fn checked_text<'a>(flag: &str, value: &'a str, no_spaces: bool) -> anyhow::Result<&'a str> {
+pub(crate) fn checked_text<'a>(
+    flag: &str,
+    value: &'a str,
+    no_spaces: bool,
+) -> anyhow::Result<&'a str> {
     if value.is_empty() {
         bail!("invalid {flag}: it must not be empty");
     }
@@ -311,21 +315,21 @@ pub(crate) fn render(template: &str, vars: &[(&str, &str)]) -> anyhow::Result<St
 }
 
 /// One registration line (or block) to insert above a marker comment.
-struct Insertion {
+pub(crate) struct Insertion {
     /// The file, relative to the workspace root.
-    file: &'static str,
-    marker: &'static str,
+    pub(crate) file: &'static str,
+    pub(crate) marker: &'static str,
     /// What it registers, for the report.
-    what: String,
+    pub(crate) what: String,
     /// The lines, indented relative to the marker.
-    lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
     /// Whether a line registers this name already (in some other form when
     /// the block itself is not there: a conflict).
-    claims: Box<dyn Fn(&str) -> bool>,
+    pub(crate) claims: Box<dyn Fn(&str) -> bool>,
     /// For the facade's `pub use` lines, which rustfmt keeps sorted: the
     /// path, so the block goes into the run of `pub use` items above the
     /// marker where rustfmt would put it (else `cargo fmt --check` fails).
-    use_path: Option<String>,
+    pub(crate) use_path: Option<String>,
 }
 
 fn insertions(n: &Names) -> Vec<Insertion> {
@@ -413,7 +417,7 @@ fn insertions(n: &Names) -> Vec<Insertion> {
 /// `text` with `ins` applied above its marker, or `None` when the block is
 /// already there. Fails on a missing or repeated marker and on a conflicting
 /// registration.
-fn apply(text: &str, ins: &Insertion) -> anyhow::Result<Option<String>> {
+pub(crate) fn apply(text: &str, ins: &Insertion) -> anyhow::Result<Option<String>> {
     let lines: Vec<&str> = text.lines().collect();
     let at: Vec<usize> = (0..lines.len())
         .filter(|&i| lines[i].contains(ins.marker))
@@ -531,9 +535,19 @@ fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 /// The names of the providers registered with `#[provider(name = "...")]`
 /// anywhere under `providers/*/src`, with the file.
 fn registered_providers(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    registered_names(root, "providers", "#[provider(")
+}
+
+/// The names registered with `<attr> name = "...", ...)]` (`attr` is
+/// `#[provider(` or `#[extension(`) anywhere under `<dir>/*/src`, with the file.
+pub(crate) fn registered_names(
+    root: &Path,
+    dir: &str,
+    attr: &str,
+) -> anyhow::Result<Vec<(String, PathBuf)>> {
     let mut found = Vec::new();
     let mut stack = Vec::new();
-    if let Ok(entries) = fs::read_dir(root.join("providers")) {
+    if let Ok(entries) = fs::read_dir(root.join(dir)) {
         for entry in entries {
             stack.push(entry?.path().join("src"));
         }
@@ -550,7 +564,7 @@ fn registered_providers(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
         }
         let text =
             fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        for (start, _) in text.match_indices("#[provider(") {
+        for (start, _) in text.match_indices(attr) {
             let attr = &text[start..];
             let attr = &attr[..attr.find("]\n").unwrap_or(attr.len())];
             // `name = "..."`, not `display_name = "..."`.
@@ -575,7 +589,7 @@ fn registered_providers(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 }
 
 /// The workspace's Rust edition, for rustfmt.
-fn edition(root_manifest: &str) -> &str {
+pub(crate) fn edition(root_manifest: &str) -> &str {
     root_manifest
         .lines()
         .find_map(|l| l.trim().strip_prefix("edition = \""))
@@ -584,7 +598,7 @@ fn edition(root_manifest: &str) -> &str {
 }
 
 /// `source` as rustfmt formats it, `Ok(None)` if there is no rustfmt.
-fn rustfmt(root: &Path, edition: &str, source: &str) -> anyhow::Result<Option<String>> {
+pub(crate) fn rustfmt(root: &Path, edition: &str, source: &str) -> anyhow::Result<Option<String>> {
     let child = Command::new("rustfmt")
         .args(["--edition", edition, "--emit", "stdout"])
         .current_dir(root)
@@ -715,4 +729,4 @@ pub(crate) fn generate(root: &Path, opts: &Options) -> anyhow::Result<Generated>
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod cases;
+mod extension;
 mod fixtures;
 mod macros;
 mod runner;
@@ -12,6 +13,10 @@ pub use crate::cases::Case;
 pub use crate::cases::assertions::check_error;
 pub use crate::cases::settings::{
     CANCEL_LIMIT, IMAGE_URL, INSTANCE, SHORT_TIMEOUT, TEST_API_KEY, TINY_PNG_BASE64,
+};
+pub use crate::extension::{
+    ExtensionCheck, ExtensionReport, FakeGateway, MemoryStore, assert_extension_conforms,
+    check_extension, test_extension_context,
 };
 pub use crate::fixtures::{
     EmbeddingsScenario, EndlessStream, ErrorCase, ExpectedToolCall, ModelsScenario, Recorded,

@@ -7,10 +7,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use super::*;
 
 /// A directory under the system temp dir, removed when dropped.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
 
 impl Scratch {
-    fn new(tag: &str) -> Scratch {
+    pub(crate) fn new(tag: &str) -> Scratch {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -51,7 +51,7 @@ fn mini_workspace(tag: &str) -> Scratch {
 }
 
 /// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(path) = stack.pop() {
@@ -287,7 +287,7 @@ fn registration_is_idempotent_and_files_are_never_overwritten() {
 }
 
 /// Whether rustfmt finds `file` formatted (`None`: no rustfmt).
-fn rustfmt_clean(file: &Path) -> Option<bool> {
+pub(crate) fn rustfmt_clean(file: &Path) -> Option<bool> {
     Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])
         .arg(file)
@@ -328,7 +328,7 @@ fn use_lines_go_where_rustfmt_keeps_them() {
 /// The workspace's sources (tracked and untracked-but-not-ignored files,
 /// without `tests/sdk`), copied with their modification times so cargo
 /// can reuse the artifacts of unchanged path crates from an earlier run.
-fn copy_sources(from: &Path, to: &Path) -> usize {
+pub(crate) fn copy_sources(from: &Path, to: &Path) -> usize {
     let out = Command::new("git")
         .args([
             "ls-files",
@@ -371,7 +371,7 @@ fn copy_sources(from: &Path, to: &Path) -> usize {
 }
 
 /// Runs cargo in `dir` with `target` as the target directory.
-fn cargo_output(dir: &Path, target: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn cargo_output(dir: &Path, target: &Path, args: &[&str]) -> std::process::Output {
     let started = Instant::now();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
@@ -389,7 +389,7 @@ fn cargo_output(dir: &Path, target: &Path, args: &[&str]) -> std::process::Outpu
 }
 
 /// Runs cargo like [`cargo_output`], fails unless it succeeds; its stdout.
-fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Vec<u8> {
+pub(crate) fn cargo(dir: &Path, target: &Path, args: &[&str]) -> Vec<u8> {
     let out = cargo_output(dir, target, args);
     assert!(
         out.status.success(),

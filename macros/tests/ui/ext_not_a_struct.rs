@@ -1,0 +1,11 @@
+use switchboard_core::extension;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, schemars::JsonSchema)]
+pub struct Cfg {}
+
+#[extension(name = "e", config = Cfg)]
+pub enum E {
+    A,
+}
+
+fn main() {}
