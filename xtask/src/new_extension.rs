@@ -136,6 +136,7 @@ pub(crate) const MARKERS: &[(&str, &str)] = &[
         "crates/switchboard/src/lib.rs",
         "// <new-extension-link-marker>",
     ),
+    ("crates/switchboard/src/lib.rs", "// <new-extension-marker>"),
 ];
 
 /// A check that a TOML line defines `key` (`key = ...`).
@@ -152,6 +153,7 @@ fn insertions(n: &ExtNames) -> Vec<Insertion> {
     let krate = format!("switchboard-ext-{name}");
     let all_key = format!("\"{name}\"");
     let link_key = format!("use switchboard_ext_{snake} as _;");
+    let feature_key = format!("provider: \"{name}\",");
     vec![
         Insertion {
             file: MARKERS[0].0,
@@ -196,6 +198,21 @@ fn insertions(n: &ExtNames) -> Vec<Insertion> {
                 format!("use switchboard_ext_{snake} as _;"),
             ],
             claims: Box::new(move |line: &str| line.contains(link_key.as_str())),
+            use_path: None,
+        },
+        Insertion {
+            file: MARKERS[5].0,
+            marker: MARKERS[5].1,
+            what: format!("`EXTENSION_FEATURES` entry `{name}`"),
+            // As rustfmt writes it, so `cargo fmt --check` stays clean.
+            lines: vec![
+                "ProviderFeature {".into(),
+                format!("    provider: \"{name}\","),
+                format!("    feature: \"{name}\","),
+                format!("    enabled: cfg!(feature = \"{name}\"),"),
+                "},".into(),
+            ],
+            claims: Box::new(move |line: &str| line.contains(feature_key.as_str())),
             use_path: None,
         },
     ]

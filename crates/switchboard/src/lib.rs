@@ -92,6 +92,7 @@ use switchboard_ext_guardrails as _;
 use switchboard_ext_request_log as _;
 #[cfg(feature = "usage")]
 use switchboard_ext_usage as _;
+// <new-extension-link-marker>: `cargo xtask new-extension` inserts above.
 // <new-extension-use-marker>: `cargo xtask new-extension` inserts above.
 
 /// A provider crate this build of Switchboard knows about, and whether its
