@@ -2,6 +2,7 @@
 //! an in-memory store.
 
 mod call;
+mod conformance;
 mod define;
 mod fakes;
 mod persistence;

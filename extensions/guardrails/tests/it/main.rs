@@ -1,6 +1,7 @@
 //! Integration tests of the guardrails extension, driving its hooks
 //! directly as the gateway would.
 
+mod conformance;
 mod deny;
 mod props;
 mod redact;

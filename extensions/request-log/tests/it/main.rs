@@ -2,6 +2,7 @@
 //! directly as the gateway would and reading the files it writes.
 
 mod bodies;
+mod conformance;
 mod lines;
 mod registration;
 mod rotation;
