@@ -47,7 +47,7 @@ const STREAM_BODY: &str = r#"{"model":"gpt-4o","messages":[{"role":"system","con
 
 /// Runs the whole harness.
 fn build_release(root: &Path) -> anyhow::Result<()> {
-    println!("==> cargo build --release -p switchboard --features all-providers");
+    println!("==> cargo build --release -p switchboard --features all-providers,all-extensions");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args([
             "build",
@@ -55,7 +55,7 @@ fn build_release(root: &Path) -> anyhow::Result<()> {
             "-p",
             "switchboard",
             "--features",
-            "all-providers",
+            "all-providers,all-extensions",
         ])
         .current_dir(root)
         .status()
@@ -68,8 +68,15 @@ fn build_release(root: &Path) -> anyhow::Result<()> {
 
 pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let quick = args.contains(&"--quick");
-    if let Some(bad) = args.iter().find(|a| **a != "--quick") {
-        bail!("unknown argument `{bad}`; usage: cargo xtask bench-load [--quick]");
+    // `--with-usage`: the same run with the `usage` extension enabled (its
+    // hooks on every request, its ledger in an in-memory store), to show
+    // what an extension costs next to a run without.
+    let with_usage = args.contains(&"--with-usage");
+    if let Some(bad) = args
+        .iter()
+        .find(|a| **a != "--quick" && **a != "--with-usage")
+    {
+        bail!("unknown argument `{bad}`; usage: cargo xtask bench-load [--quick] [--with-usage]");
     }
     let durations = if quick {
         Durations {
@@ -135,10 +142,18 @@ models = ["mock-1"]
 mode = "script"
 script = ["{slow_answer}"]
 token_delay_ms = 60
-"#,
+{extensions}"#,
             slow_answer = vec!["word"; 50].join(" "),
+            extensions = if with_usage {
+                "\n[state]\npath = \":memory:\"\n\n[extensions.usage]\nenabled = true\n"
+            } else {
+                ""
+            },
         ),
     )?;
+    if with_usage {
+        println!("==> with the usage extension enabled");
+    }
 
     println!("==> starting the gateway");
     let log = std::fs::File::create(work.join("gateway.log"))?;

@@ -198,7 +198,8 @@ fn insertions(n: &ExtNames) -> Vec<Insertion> {
                 format!("use switchboard_ext_{snake} as _;"),
             ],
             claims: Box::new(move |line: &str| line.contains(link_key.as_str())),
-            use_path: None,
+            // Among the other link lines, where rustfmt sorts it.
+            use_path: Some(format!("switchboard_ext_{snake}")),
         },
         Insertion {
             file: MARKERS[5].0,

@@ -470,10 +470,11 @@ pub(crate) fn apply(text: &str, ins: &Insertion) -> anyhow::Result<Option<String
     Ok(Some(out))
 }
 
-/// The path of a `pub use <path> as <name>;` line.
+/// The path of a `pub use <path> as <name>;` (or `use <path> as _;`) line.
 fn use_path(line: &str) -> Option<&str> {
-    line.trim_start()
-        .strip_prefix("pub use ")?
+    let line = line.trim_start();
+    line.strip_prefix("pub use ")
+        .or_else(|| line.strip_prefix("use "))?
         .split([' ', ';'])
         .next()
 }

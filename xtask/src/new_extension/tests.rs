@@ -261,8 +261,9 @@ fn registration_is_idempotent_and_files_are_never_overwritten() {
         "switchboard-ext-acme = { workspace = true, optional = true }\n# <new-extension-dependency-marker>"
     ));
     let lib = fs::read_to_string(ws.0.join(lib_rs)).expect("read");
+    // Sorted among the link lines, where rustfmt keeps it.
     assert!(lib.contains(
-        "#[cfg(feature = \"acme\")]\nuse switchboard_ext_acme as _;\n// <new-extension-link-marker>"
+        "#[cfg(feature = \"acme\")]\nuse switchboard_ext_acme as _;\n#[cfg(feature = \"functions\")]"
     ));
     if was_clean == Some(true) {
         assert_eq!(
