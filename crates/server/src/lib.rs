@@ -3,6 +3,8 @@
 //! - Inbound OpenAI API: `POST /v1/chat/completions` (stream and not),
 //!   `GET /v1/models`, `POST /v1/embeddings`.
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
+//! - Inbound Gemini API: `POST /v1beta/models/{model}:generateContent` and
+//!   `:streamGenerateContent?alt=sse` (also under `/v1/models/`).
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).
@@ -48,6 +50,7 @@ mod chat;
 mod conn;
 mod error;
 mod extensions;
+mod gemini;
 mod hooked;
 mod metrics;
 mod middleware;

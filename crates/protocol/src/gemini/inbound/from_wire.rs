@@ -42,6 +42,8 @@ pub fn parse_generate_content_request(body: &[u8], model: &str) -> Result<ChatRe
 ///   with `responseJsonSchema` or `responseSchema`, else JSON object;
 ///   `thinkingConfig` → reasoning (`thinkingBudget` > 0 → budget, `0` →
 ///   minimal effort, `thinkingLevel` → effort).
+/// - Other top-level fields go to `extra`, as on the other inbound APIs
+///   (`safetySettings` is Gemini-only and dropped; `cachedContent` is refused).
 pub fn from_wire_request(wire: InRequest, model: &str) -> Result<ChatRequest, Error> {
     if wire.cached_content.is_some() {
         return Err(Error::unsupported(
@@ -63,6 +65,7 @@ pub fn from_wire_request(wire: InRequest, model: &str) -> Result<ChatRequest, Er
     let mut request = ChatRequest {
         model: model.to_owned(),
         messages,
+        extra: wire.extra,
         ..ChatRequest::default()
     };
     for (i, tool) in wire.tools.into_iter().enumerate() {
