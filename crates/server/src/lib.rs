@@ -33,7 +33,7 @@
 // Code map. Requests: `serve` (accepting, limits) and `conn` (one
 // connection's deadlines, write timeout, in-flight count) → `router` →
 // `middleware` (request id, log line, panics, and `browser`: Host, Origin,
-// CORS) → a handler. Chat: `openai` and `anthropic`
+// CORS) → a handler. Chat: `openai`, `anthropic` and `gemini`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
 // into `metrics`); when an extension runs it hands over to `hooked` (the
