@@ -217,3 +217,22 @@ def test_key_in_the_query_and_raw_error_body(keyed_gw):
     err = json.loads(raw)["error"]
     assert err["code"] == 401 and err["status"] == "UNAUTHENTICATED"
     assert "x-goog-api-key" in err["message"]
+
+
+def test_thinking_config_gives_thought_parts(mock_gw):
+    config = types.GenerateContentConfig(
+        thinking_config=types.ThinkingConfig(include_thoughts=True, thinking_budget=1024)
+    )
+    resp = client(mock_gw).models.generate_content(model=MODEL, contents="ponder", config=config)
+    parts = resp.candidates[0].content.parts
+    thoughts = [p for p in parts if p.thought]
+    assert [p.text for p in thoughts] == ["Thinking about: ponder"]
+    # The mock's signature is not Gemini's: it is not handed to a Gemini client.
+    assert all(p.thought_signature is None for p in parts)
+    assert resp.text == "You said: ponder"
+    chunks = list(
+        client(mock_gw).models.generate_content_stream(model=MODEL, contents="ponder", config=config)
+    )
+    streamed = [p for c in chunks if c.candidates[0].content for p in c.candidates[0].content.parts]
+    assert "".join(p.text for p in streamed if p.thought) == "Thinking about: ponder"
+    assert "".join(p.text for p in streamed if not p.thought) == "You said: ponder"
