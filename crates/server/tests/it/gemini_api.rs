@@ -237,3 +237,49 @@ async fn errors_are_google_shaped() {
     let last: Value = serde_json::from_str(sse_data(&body).last().expect("chunks")).expect("JSON");
     assert_eq!(last["error"]["status"], "UNAVAILABLE", "{body}");
 }
+
+/// With extensions running (the `guard` test extension of `extensions.rs`),
+/// the request is on API `gemini` and their errors are Google-shaped.
+#[tokio::test]
+async fn extensions_see_the_gemini_api_and_errors_stay_google_shaped() {
+    let spawn_guard = |mode: &'static str| {
+        spawn(json!({
+            "server": {"api_keys": [{"key": "sk-goog-client", "name": "g"}]},
+            "providers": {"m": {"kind": "mock"}},
+            "extensions": {"guard": {"enabled": true, "mode": mode}}
+        }))
+    };
+    let send = |gw: &common::Gateway, stream: bool| {
+        let path = if stream {
+            "/v1beta/models/m/mock-1:streamGenerateContent?alt=sse"
+        } else {
+            "/v1beta/models/m/mock-1:generateContent"
+        };
+        gw.http
+            .post(gw.url(path))
+            .header("x-goog-api-key", "sk-goog-client")
+            .json(&prompt("hello there"))
+            .send()
+    };
+    let gw = spawn_guard("pass").await;
+    let r = send(&gw, true).await.expect("sends");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-guard-api"], "gemini");
+    assert_eq!(r.headers()["x-guard-key"], "g");
+    let text: String = sse_data(&r.text().await.expect("body"))
+        .iter()
+        .map(|d| text_of(&serde_json::from_str(d).expect("JSON")))
+        .collect();
+    assert_eq!(text, "You said: hello there");
+    for (mode, status, name) in [
+        ("refuse", 400, "INVALID_ARGUMENT"),
+        ("quota", 429, "RESOURCE_EXHAUSTED"),
+    ] {
+        let gw = spawn_guard(mode).await;
+        let r = send(&gw, false).await.expect("sends");
+        assert_eq!(r.status(), status);
+        let v: Value = r.json().await.expect("json");
+        assert_eq!(v["error"]["code"], status, "{v}");
+        assert_eq!(v["error"]["status"], name, "{v}");
+    }
+}
