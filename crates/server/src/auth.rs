@@ -64,6 +64,7 @@ pub(crate) fn authorize_caller(
             Error::auth(match format {
                 Format::OpenAi => "missing API key: send `Authorization: Bearer <key>`",
                 Format::Anthropic => "missing API key: send `x-api-key: <key>`",
+                Format::Gemini => "missing API key: send `x-goog-api-key: <key>`",
             }),
             format,
         ));
@@ -103,8 +104,8 @@ pub(crate) fn check_model(
     }
 }
 
-/// The key the client presented: `Authorization: Bearer` or `x-api-key`,
-/// the format's own header first.
+/// The key the client presented: `Authorization: Bearer` or `x-api-key`
+/// (and for Gemini `x-goog-api-key`), the format's own header first.
 fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -118,6 +119,11 @@ fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
     match format {
         Format::OpenAi => bearer.or(x_api_key),
         Format::Anthropic => x_api_key.or(bearer),
+        Format::Gemini => headers
+            .get("x-goog-api-key")
+            .and_then(|v| v.to_str().ok())
+            .or(x_api_key)
+            .or(bearer),
     }
 }
 

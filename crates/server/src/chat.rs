@@ -69,17 +69,30 @@ pub(crate) trait InboundChatApi {
 /// (see [`Arrival::answered`]). A routing error counts as a request with its
 /// kind as status. An API's route is a plain `fn` returning this future, so
 /// the generic path adds no layer of its own.
-pub(crate) async fn handle_chat<A: InboundChatApi>(
+pub(crate) fn handle_chat<A: InboundChatApi>(
     arrival: Arrival,
     state: SharedState,
     request_id: Option<Extension<RequestId>>,
     headers: HeaderMap,
     body: Body,
+) -> impl Future<Output = Result<Response, ApiError>> {
+    handle_chat_with::<A>(arrival, state, request_id, headers, body, A::parse)
+}
+
+/// [`handle_chat`] with `parse` instead of [`InboundChatApi::parse`], for an
+/// API whose request is also in the path (Gemini: the model, streaming).
+pub(crate) async fn handle_chat_with<A: InboundChatApi>(
+    arrival: Arrival,
+    state: SharedState,
+    request_id: Option<Extension<RequestId>>,
+    headers: HeaderMap,
+    body: Body,
+    parse: impl FnOnce(&[u8]) -> Result<InboundChat<A::StreamOptions>, Error>,
 ) -> Result<Response, ApiError> {
     require_json(&headers, A::ERROR_FORMAT)?;
     let caller = authorize_caller(&state.sb, &headers, A::ERROR_FORMAT)?;
     let bytes = read_body(&state.sb, body, A::ERROR_FORMAT).await?;
-    let inbound = A::parse(&bytes).map_err(A::error)?;
+    let inbound = parse(&bytes).map_err(A::error)?;
     check_model(
         caller.models.as_deref(),
         &inbound.request.model,

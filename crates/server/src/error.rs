@@ -12,6 +12,8 @@ pub(crate) enum Format {
     OpenAi,
     /// `{"type": "error", "error": {"type", "message"}}`
     Anthropic,
+    /// `{"error": {"code", "message", "status"}}` (Google's)
+    Gemini,
 }
 
 impl Format {
@@ -20,6 +22,8 @@ impl Format {
     pub(crate) fn of_path(path: &str) -> Format {
         if path.starts_with("/v1/messages") {
             Format::Anthropic
+        } else if path.starts_with("/v1beta/") || path.starts_with("/v1/models/") {
+            Format::Gemini
         } else {
             Format::OpenAi
         }
@@ -67,6 +71,7 @@ impl IntoResponse for ApiError {
                 Format::OpenAi => openai::error_body(&self.error),
                 // Anthropic's own mapping: `overloaded_error` is 529, which its SDKs retry.
                 Format::Anthropic => switchboard_protocol::anthropic::error_body(&self.error),
+                Format::Gemini => switchboard_protocol::gemini::inbound::error_body(&self.error),
             },
         };
         let status = self.status.unwrap_or_else(|| {
@@ -115,6 +120,10 @@ fn extension_error_body(error: &Error, format: Format) -> Option<(u16, Vec<u8>)>
         ErrorKind::Internal => (500, "api_error", "internal", "api_error"),
         _ => return None,
     };
+    if format == Format::Gemini {
+        // Google's format has its own mapping of every kind.
+        return None;
+    }
     let body = match format {
         Format::OpenAi => serde_json::json!({"error": {
             "message": error.message(),
@@ -122,7 +131,7 @@ fn extension_error_body(error: &Error, format: Format) -> Option<(u16, Vec<u8>)>
             "param": error.param(),
             "code": code,
         }}),
-        Format::Anthropic => serde_json::json!({
+        Format::Anthropic | Format::Gemini => serde_json::json!({
             "type": "error",
             "error": {"type": anthropic_type, "message": error.message()},
         }),

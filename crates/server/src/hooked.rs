@@ -22,6 +22,7 @@ const SECRET_HEADERS: &[&str] = &[
     "authorization",
     "proxy-authorization",
     "x-api-key",
+    "x-goog-api-key",
     "cookie",
     "set-cookie",
 ];

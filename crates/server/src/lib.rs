@@ -3,6 +3,8 @@
 //! - Inbound OpenAI API: `POST /v1/chat/completions` (stream and not),
 //!   `GET /v1/models`, `POST /v1/embeddings`.
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
+//! - Inbound Gemini API: `POST /v1beta/models/{model}:generateContent` and
+//!   `:streamGenerateContent?alt=sse` (also under `/v1/models/`).
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).
@@ -31,7 +33,7 @@
 // Code map. Requests: `serve` (accepting, limits) and `conn` (one
 // connection's deadlines, write timeout, in-flight count) → `router` →
 // `middleware` (request id, log line, panics, and `browser`: Host, Origin,
-// CORS) → a handler. Chat: `openai` and `anthropic`
+// CORS) → a handler. Chat: `openai`, `anthropic` and `gemini`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
 // into `metrics`); when an extension runs it hands over to `hooked` (the
@@ -48,6 +50,7 @@ mod chat;
 mod conn;
 mod error;
 mod extensions;
+mod gemini;
 mod hooked;
 mod metrics;
 mod middleware;

@@ -68,6 +68,7 @@ pub(crate) async fn metrics(State(state): State<SharedState>) -> Response {
     paths(
         crate::openai::chat_completions, crate::openai::models, crate::openai::embeddings,
         crate::anthropic::messages,
+        crate::gemini::generate_content,
         crate::admin::list, crate::admin::metadata, crate::admin::health, crate::admin::discover,
         crate::admin::status, crate::admin::config_schema, crate::admin::put_config,
         crate::admin::reload, crate::admin::enable, crate::admin::disable,
@@ -76,6 +77,7 @@ pub(crate) async fn metrics(State(state): State<SharedState>) -> Response {
     tags(
         (name = "openai", description = "OpenAI-compatible inference API"),
         (name = "anthropic", description = "Anthropic-compatible inference API"),
+        (name = "gemini", description = "Gemini-compatible inference API (Google's `generateContent`)"),
         (name = "management", description = "Plugin management (admin bearer token)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

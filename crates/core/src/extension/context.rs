@@ -22,16 +22,19 @@ pub enum InboundApi {
     OpenAi,
     /// `POST /v1/messages`.
     Anthropic,
+    /// `POST /v1beta/models/{model}:generateContent` (Gemini).
+    Gemini,
     /// A library call ([`Gateway::chat`] included) or an extension method.
     Library,
 }
 
 impl InboundApi {
-    /// A stable lowercase name (`openai`, `anthropic`, `library`).
+    /// A stable lowercase name (`openai`, `anthropic`, `gemini`, `library`).
     pub fn as_str(&self) -> &'static str {
         match self {
             InboundApi::OpenAi => "openai",
             InboundApi::Anthropic => "anthropic",
+            InboundApi::Gemini => "gemini",
             InboundApi::Library => "library",
         }
     }

@@ -11,6 +11,7 @@
 //! | wire → core response | providers | [`from_wire_response`], [`parse_response`], [`finish_reason`], [`usage_from_wire`] |
 //! | wire stream → events | providers | [`GeminiStreamDecoder`] (an [`EventDecoder`](crate::sse::EventDecoder)) |
 //! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`], [`error_from_value`] |
+//! | client request → core, core → client answer/stream/error | the server's Gemini inbound API | [`inbound`] |
 //!
 //! # Thought signatures
 //!
@@ -62,6 +63,7 @@
 //! classifies Google's error bodies.
 
 mod error;
+pub mod inbound;
 mod request;
 mod response;
 pub mod schema;

@@ -6,6 +6,7 @@ mod anthropic_requests;
 mod anthropic_responses;
 mod anthropic_stream;
 mod common;
+mod gemini_inbound;
 mod openai_embeddings_models;
 mod openai_errors;
 mod openai_requests;

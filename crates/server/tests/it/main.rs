@@ -7,6 +7,7 @@ mod browser_safety;
 mod common;
 mod connections;
 mod extensions;
+mod gemini_api;
 mod h2_stall;
 mod health_metrics;
 mod in_flight;
