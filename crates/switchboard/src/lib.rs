@@ -67,9 +67,6 @@ pub use switchboard_cohere as cohere;
 #[cfg(feature = "gemini")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gemini")))]
 pub use switchboard_gemini as gemini;
-#[cfg(feature = "vertex")]
-#[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]
-pub use switchboard_vertex as vertex;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use switchboard_mock as mock;
@@ -82,6 +79,9 @@ pub use switchboard_openai as openai;
 #[cfg(feature = "openai-compatible")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openai-compatible")))]
 pub use switchboard_openai_compatible as openai_compatible;
+#[cfg(feature = "vertex")]
+#[cfg_attr(docsrs, doc(cfg(feature = "vertex")))]
+pub use switchboard_vertex as vertex;
 // <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
 // Extension crates, named for the same reason (their `#[extension]` registrations).
 #[cfg(feature = "functions")]
