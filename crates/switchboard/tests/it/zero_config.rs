@@ -29,6 +29,15 @@ async fn upstream() -> MockServer {
 
 /// Runs the binary in `dir` with only the OpenAI variables of the table set.
 fn run(dir: &Path, upstream: &MockServer, args: &[&str]) -> Output {
+    command(dir, upstream, args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs")
+}
+
+/// The binary in `dir`, its environment cleared of every variable of the
+/// table but the OpenAI key and base URL.
+fn command(dir: &Path, upstream: &MockServer, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
     cmd.args(args)
         .current_dir(dir)
@@ -47,10 +56,8 @@ fn run(dir: &Path, upstream: &MockServer, args: &[&str]) -> Output {
         }
     }
     cmd.env("OPENAI_API_KEY", SECRET)
-        .env("OPENAI_BASE_URL", format!("{}/v1", upstream.uri()))
-        .stdin(Stdio::null())
-        .output()
-        .expect("runs")
+        .env("OPENAI_BASE_URL", format!("{}/v1", upstream.uri()));
+    cmd
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -172,4 +179,44 @@ async fn the_file_instance_of_the_same_name_wins() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stdout.contains("gpt-zero-config"), "{stdout}");
     assert!(!stderr.contains("OPENAI_API_KEY"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_logs_which_variables_made_which_instance() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let upstream = upstream().await;
+    let dir = temp_dir();
+    let mut child = command(dir.path(), &upstream, &["serve", "--listen", "127.0.0.1:0"])
+        .env("SWITCHBOARD_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("utf-8");
+        let ready = line.contains("switchboard is ready");
+        log.push(line);
+        if ready || Instant::now() > deadline {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = log.join("\n");
+    let line = log
+        .lines()
+        .find(|l| l.contains("instance from environment variables"))
+        .unwrap_or_else(|| panic!("no env line in:\n{log}"));
+    assert!(line.contains("instance=openai"), "{line}");
+    assert!(line.contains("OPENAI_API_KEY, OPENAI_BASE_URL"), "{line}");
+    assert!(log.contains("switchboard is ready"), "{log}");
+    assert!(!log.contains(SECRET), "{log}");
 }
