@@ -7,7 +7,7 @@
 //!
 //! | feature | provider crate |
 //! |---|---|
-//! | `mock` (default) | `switchboard-mock` |
+//! | `mock` | `switchboard-mock` |
 //! | `openai` | `switchboard-openai` |
 //! | `openai-compatible` | `switchboard-openai-compatible` |
 //! | `ollama` | `switchboard-ollama` |
@@ -25,6 +25,15 @@
 //!
 //! `all-providers` enables every provider; `linkme` switches the registration
 //! backend from `inventory` to `linkme`.
+//!
+//! **Default features** are `all-providers` and `all-extensions`: what
+//! `cargo install switchboard` builds, a binary that reaches every service.
+//! As a library, turn them off and pick what you use:
+//!
+//! ```toml
+//! [dependencies]
+//! switchboard = { version = "0.1", default-features = false, features = ["openai"] }
+//! ```
 //!
 //! ```
 //! # #[cfg(feature = "mock")]

@@ -22,7 +22,9 @@ use crate::preset::{AuthStyle, CUSTOM, DeveloperRole, Preset, PresetName};
 pub struct OpenAiCompatibleConfig {
     /// A known service whose URL, authentication and quirks to start from:
     /// `groq`, `together`, `openrouter`, `deepinfra`, `mistral`, `deepseek`,
-    /// `vllm`, `llamacpp`, `lmstudio`. Without one, `base_url` is required and
+    /// `vllm`, `llamacpp`, `lmstudio`, `xai`, `fireworks`, `cerebras`,
+    /// `perplexity`, `nebius`, `sambanova`, `huggingface`, `azure-foundry`
+    /// (needs `base_url`). Without one, `base_url` is required and
     /// the endpoint is treated as plain OpenAI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<PresetName>,
@@ -83,7 +85,8 @@ pub struct OpenAiCompatibleConfig {
     )]
     pub headers: BTreeMap<String, String>,
     /// The models `models()` lists, for endpoints without `GET /models`; when
-    /// empty, `GET /models` is asked.
+    /// empty, `GET /models` is asked (or, for a preset without it, such as
+    /// Perplexity, the preset's list is used).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
 }
@@ -178,11 +181,17 @@ impl OpenAiCompatibleConfig {
         };
         let base_url = match (&self.base_url, self.preset) {
             (Some(url), _) => url.clone(),
+            (None, Some(_)) if preset.base_url.is_empty() => {
+                return Err(Error::config(format!(
+                    "`base_url` is required for {service} (the resource's endpoint, e.g. `https://<resource>.services.ai.azure.com/openai/v1`)"
+                ))
+                .with_param("base_url"));
+            }
             (None, Some(_)) => Url::parse(preset.base_url)
                 .map_err(|e| Error::config(format!("the preset's base URL is invalid: {e}")))?,
             (None, None) => {
                 return Err(Error::config(
-                    "`base_url` is required when no `preset` is given (known presets: groq, together, openrouter, deepinfra, mistral, deepseek, vllm, llamacpp, lmstudio)",
+                    "`base_url` is required when no `preset` is given (known presets: groq, together, openrouter, deepinfra, mistral, deepseek, vllm, llamacpp, lmstudio, xai, fireworks, cerebras, perplexity, nebius, sambanova, huggingface, azure-foundry)",
                 )
                 .with_param("base_url"));
             }
@@ -307,7 +316,15 @@ impl OpenAiCompatibleConfig {
             timeout: self.timeout_ms.map(Duration::from_millis),
             embeddings: self.embeddings.unwrap_or(preset.embeddings),
             models_endpoint: preset.models_endpoint,
-            models: self.models.clone(),
+            models: if self.models.is_empty() && !preset.models_endpoint {
+                preset
+                    .default_models
+                    .iter()
+                    .map(|m| (*m).to_owned())
+                    .collect()
+            } else {
+                self.models.clone()
+            },
         })
     }
 }

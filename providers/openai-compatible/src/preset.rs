@@ -49,6 +49,23 @@ pub enum PresetName {
     Llamacpp,
     /// A local LM Studio server.
     Lmstudio,
+    /// xAI (Grok).
+    Xai,
+    /// Fireworks AI.
+    Fireworks,
+    /// Cerebras Inference.
+    Cerebras,
+    /// Perplexity (Sonar).
+    Perplexity,
+    /// Nebius Token Factory (formerly AI Studio).
+    Nebius,
+    /// SambaNova Cloud.
+    Sambanova,
+    /// The Hugging Face Inference Providers router.
+    Huggingface,
+    /// Azure AI Foundry's OpenAI-compatible v1 endpoint (`base_url` required).
+    #[serde(rename = "azure-foundry")]
+    AzureFoundry,
 }
 
 impl PresetName {
@@ -94,6 +111,9 @@ pub struct Preset {
     pub models_endpoint: bool,
     /// Whether `POST /embeddings` exists.
     pub embeddings: bool,
+    /// What `models()` lists when the service has no `GET /models` and the
+    /// config names none.
+    pub default_models: &'static [&'static str],
     /// Where each entry comes from.
     pub sources: &'static [&'static str],
 }
@@ -113,6 +133,7 @@ pub const CUSTOM: Preset = Preset {
     send_reasoning_content: false,
     models_endpoint: true,
     embeddings: true,
+    default_models: &[],
     sources: &[],
 };
 
@@ -143,6 +164,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: false,
+        default_models: &[],
         sources: &[
             "https://console.groq.com/docs/openai (Currently Unsupported OpenAI Features)",
             "groq/groq-python src/groq/types/chat/chat_completion_chunk.py @ 2f14acf6 (x_groq.usage)",
@@ -163,6 +185,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: true,
+        default_models: &[],
         sources: &[
             "no page describing deviations was found; base URL from Together's OpenAI-compatibility docs",
         ],
@@ -186,6 +209,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: false,
+        default_models: &[],
         sources: &[
             "OpenRouterTeam/docs api_reference/streaming.mdx @ c26125a5 (SSE comments, mid-stream errors)",
             "OpenRouterTeam/docs cookbook/administration/usage-accounting.mdx @ c26125a5 (usage always included)",
@@ -208,6 +232,7 @@ pub const PRESETS: &[Preset] = &[
         models_endpoint: true,
         // "We offer OpenAI compatible API for all recent LLM models and all Embeddings Models."
         embeddings: true,
+        default_models: &[],
         sources: &["https://deepinfra.com/docs/advanced/openai_api"],
     },
     Preset {
@@ -239,6 +264,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: true,
+        default_models: &[],
         sources: &["mistralai/client-python docs/sdks/chat/README.md (chat.complete parameters)"],
     },
     Preset {
@@ -259,6 +285,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: true,
         models_endpoint: true,
         embeddings: false,
+        default_models: &[],
         sources: &["https://api-docs.deepseek.com/guides/thinking_mode"],
     },
     Preset {
@@ -278,6 +305,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: true,
+        default_models: &[],
         sources: &[
             "vllm-project/vllm vllm/entrypoints/openai/protocol.py @ 0052bed3 (StreamOptions, ErrorResponse)",
         ],
@@ -298,6 +326,7 @@ pub const PRESETS: &[Preset] = &[
         send_reasoning_content: false,
         models_endpoint: true,
         embeddings: true,
+        default_models: &[],
         sources: &["ggml-org/llama.cpp#16048 (usage chunk always sent, with `timings`)"],
     },
     Preset {
@@ -317,9 +346,219 @@ pub const PRESETS: &[Preset] = &[
         models_endpoint: true,
         // `/v1/embeddings` is among the OpenAI-compatible endpoints.
         embeddings: true,
+        default_models: &[],
         sources: &[
             "https://lmstudio.ai/docs/api/openai-api (endpoints, default port 1234)",
             "eyaltoledano/claude-task-master src/ai-providers/lmstudio.js (json_schema only; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Xai,
+        display_name: "xAI",
+        base_url: "https://api.x.ai/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // Chat Completions is xAI's legacy endpoint but takes the standard
+        // parameters. Reasoning models reject `presence_penalty`,
+        // `frequency_penalty` and `stop`; that depends on the model, so it
+        // is not in the preset (add it with `unsupported` per instance).
+        // "No reasoning content returned" on Chat Completions.
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: false,
+        default_models: &[],
+        sources: &[
+            "https://docs.x.ai/developers/model-capabilities/text/comparison.md (Chat Completions legacy, no reasoning content)",
+            "https://www.developersdigest.tech/reference/api-compatibility/xai (base URL, Bearer $XAI_API_KEY; third-party)",
+            "tetsuo-ai/grok-api-mcp src/data/chat-completions.md (reasoning models: no presencePenalty/frequencyPenalty/stop; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Fireworks,
+        display_name: "Fireworks AI",
+        // Not `/v1`: Fireworks serves the OpenAI API under `/inference/v1`.
+        base_url: "https://api.fireworks.ai/inference/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // Model ids are resource names (`accounts/fireworks/models/...`);
+        // usage arrives in the final chunk of streams as well.
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        default_models: &[],
+        sources: &[
+            "https://docs.fireworks.ai/tools-sdks/openai-compatibility",
+            "https://www.developersdigest.tech/reference/api-compatibility/fireworks (base URL, streamed usage; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Cerebras,
+        display_name: "Cerebras",
+        base_url: "https://api.cerebras.ai/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // "These fields will result in a 400 error: frequency_penalty,
+        // logit_bias, presence_penalty, parallel_tool_calls, service_tier".
+        // "Our implementation does not expose `developer` directly": system
+        // messages act at the developer level, so `developer` is sent as
+        // `system`.
+        unsupported: &[
+            "frequency_penalty",
+            "logit_bias",
+            "presence_penalty",
+            "parallel_tool_calls",
+            "service_tier",
+        ],
+        renames: &[],
+        developer_role: DeveloperRole::System,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: false,
+        default_models: &[],
+        sources: &[
+            "https://inference-docs.cerebras.ai/resources/openai (base URL, no `developer` role)",
+            "https://hexdocs.pm/req_llm/cerebras.html (Unsupported OpenAI Features, 400 errors; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Perplexity,
+        display_name: "Perplexity",
+        // No version path: `https://api.perplexity.ai/chat/completions`.
+        base_url: "https://api.perplexity.ai",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // No function calling; `stop`, `logit_bias`, `logprobs`,
+        // `top_logprobs`, `seed`, `parallel_tool_calls` and `service_tier`
+        // are not taken. No `GET /models`, no embeddings.
+        unsupported: &[
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "stop",
+            "logit_bias",
+            "logprobs",
+            "top_logprobs",
+            "seed",
+            "service_tier",
+        ],
+        renames: &[],
+        developer_role: DeveloperRole::System,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: false,
+        send_reasoning_content: false,
+        models_endpoint: false,
+        embeddings: false,
+        default_models: &[
+            "sonar",
+            "sonar-pro",
+            "sonar-reasoning-pro",
+            "sonar-deep-research",
+        ],
+        sources: &[
+            "https://docs.perplexity.ai/docs/sonar/openai-compatibility (base URL, /chat/completions alias of /v1/sonar)",
+            "https://docs.getbifrost.ai/providers/supported-providers/perplexity (no tools, dropped parameters, no list models; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Nebius,
+        display_name: "Nebius Token Factory",
+        // Renamed from AI Studio (`api.studio.nebius.com`).
+        base_url: "https://api.tokenfactory.nebius.com/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        default_models: &[],
+        sources: &["https://docs.tokenfactory.nebius.com/api-reference/introduction"],
+    },
+    Preset {
+        name: PresetName::Sambanova,
+        display_name: "SambaNova",
+        base_url: "https://api.sambanova.ai/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // SambaNova's page lists no deviation; the parameters it takes are
+        // max_tokens, response_format, seed, stop, stream, temperature,
+        // top_p, tool_choice, tools and user, so the logprob fields,
+        // `logit_bias` and `n > 1` are not sent.
+        unsupported: &["logprobs", "top_logprobs", "logit_bias", "n>1"],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        default_models: &[],
+        sources: &[
+            "https://docs.sambanova.ai/docs/en/features/openai-compatibility",
+            "BerriAI/litellm litellm/llms/sambanova/chat.py (get_supported_openai_params; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::Huggingface,
+        display_name: "Hugging Face",
+        base_url: "https://router.huggingface.co/v1",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        // One token (`HF_TOKEN`, with the "Make calls to Inference
+        // Providers" permission) routes to the host serving the model; a
+        // `:provider` suffix on the model id picks one. Chat only through
+        // the OpenAI-compatible route; `GET /v1/models` lists the models.
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        max_tokens_field: MaxTokensField::MaxTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: false,
+        default_models: &[],
+        sources: &[
+            "https://huggingface.co/docs/inference-providers/index",
+            "https://tabby.tabbyml.com/docs/references/models-http-api/huggingface/ (no embeddings through the OpenAI API; third-party)",
+        ],
+    },
+    Preset {
+        name: PresetName::AzureFoundry,
+        display_name: "Azure AI Foundry",
+        // Per resource: `https://<resource>.services.ai.azure.com/openai/v1`
+        // (or `https://<resource>.openai.azure.com/openai/v1`); no
+        // `api-version` on the v1 API. Empty: `base_url` is required.
+        base_url: "",
+        auth: AuthStyle::Bearer,
+        key_required: true,
+        unsupported: &[],
+        renames: &[],
+        developer_role: DeveloperRole::Keep,
+        // Azure OpenAI's reasoning models take only `max_completion_tokens`.
+        max_tokens_field: MaxTokensField::MaxCompletionTokens,
+        include_usage: true,
+        send_reasoning_content: false,
+        models_endpoint: true,
+        embeddings: true,
+        default_models: &[],
+        sources: &[
+            "https://learn.microsoft.com/azure/foundry/openai/api-version-lifecycle (v1 API, no api-version)",
+            "https://learn.microsoft.com/azure/foundry/foundry-models/concepts/endpoints (endpoints, deployments as model names)",
         ],
     },
 ];
@@ -340,6 +579,14 @@ mod tests {
             PresetName::Vllm,
             PresetName::Llamacpp,
             PresetName::Lmstudio,
+            PresetName::Xai,
+            PresetName::Fireworks,
+            PresetName::Cerebras,
+            PresetName::Perplexity,
+            PresetName::Nebius,
+            PresetName::Sambanova,
+            PresetName::Huggingface,
+            PresetName::AzureFoundry,
         ];
         assert_eq!(PRESETS.len(), names.len());
         for n in names {

@@ -39,6 +39,7 @@ pub struct ConfigLoader {
     env: Option<Vec<(String, String)>>,
     known: &'static [ProviderFeature],
     known_extensions: &'static [ProviderFeature],
+    env_providers: bool,
 }
 
 impl fmt::Debug for ConfigLoader {
@@ -160,6 +161,14 @@ impl ConfigLoader {
     #[must_use]
     pub fn known_extensions(mut self, known: &'static [ProviderFeature]) -> Self {
         self.known_extensions = known;
+        self
+    }
+
+    /// Adds instances from the environment's provider keys even when the
+    /// file does not set `[server] env_providers` (see [`super::env_providers`]).
+    #[must_use]
+    pub fn env_providers(mut self, on: bool) -> Self {
+        self.env_providers = on;
         self
     }
 
@@ -306,11 +315,19 @@ impl ConfigLoader {
             }));
         }
         match config {
-            Some(config) if issues.is_empty() => Ok(LoadedConfig {
-                config,
-                files,
-                env_files: vars.dotenv_files,
-            }),
+            Some(mut config) if issues.is_empty() => {
+                if self.env_providers || config.server.env_providers {
+                    let lookup = |name: &str| vars.get(name).map(str::to_owned);
+                    let linked = |kind: &str| catalog.get(kind).is_some();
+                    let found = super::env_providers::detect_env_providers(&lookup, &linked);
+                    super::env_providers::add_env_providers(&mut config, found);
+                }
+                Ok(LoadedConfig {
+                    config,
+                    files,
+                    env_files: vars.dotenv_files,
+                })
+            }
             _ => Err(ConfigError { issues }),
         }
     }

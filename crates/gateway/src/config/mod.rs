@@ -34,6 +34,12 @@
 //! to the config file, in memory without one; `":memory:"` allowed), opened
 //! only when an extension is enabled.
 //!
+//! Zero-config start: with [`ConfigLoader::env_providers`] or
+//! `[server] env_providers = true`, every provider whose conventional key
+//! variable is set (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, ...; the table is
+//! [`env_providers::ENV_PROVIDERS`]) gets an instance, unless the file
+//! already has one of that name.
+//!
 //! `[providers.<instance>]` tables are checked by the provider's own config
 //! type (`kind`, defaulting to the instance name, picks the provider), and
 //! `[models.<alias>]` targets must name configured instances. Loading
@@ -43,6 +49,7 @@
 
 mod diagnostics;
 mod env;
+pub mod env_providers;
 mod issue;
 mod json_schema;
 mod key_path;

@@ -176,6 +176,10 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// Reload the configuration when the file changes.
     pub watch_config: bool,
+    /// Also create an instance for every linked provider whose conventional
+    /// environment variable is set (`OPENAI_API_KEY`, ...), as a start
+    /// without a file does; the file's own instances win on a name clash.
+    pub env_providers: bool,
 }
 
 impl Default for ServerConfig {
@@ -193,6 +197,7 @@ impl Default for ServerConfig {
             cors: CorsConfig::default(),
             shutdown_grace_ms: 30_000,
             watch_config: false,
+            env_providers: false,
         }
     }
 }

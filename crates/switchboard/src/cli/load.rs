@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use switchboard::Switchboard;
 use switchboard::gateway::config::ConfigLoader;
+use switchboard::gateway::config::env_providers::{
+    EnvProviderFound, add_env_providers, detect_env_providers,
+};
 use switchboard::gateway::config::types::{Config, InstanceConfig};
 
 /// The global configuration options.
@@ -23,6 +26,12 @@ pub(crate) struct ConfigArgs {
     /// Configuration profile: also loads `<file-stem>.<profile>.<ext>` over the file.
     #[arg(long, global = true, env = "SWITCHBOARD_PROFILE")]
     pub(crate) profile: Option<String>,
+    /// With a configuration file, also create an instance for every linked
+    /// provider whose key variable is set (`OPENAI_API_KEY`, ...), as a start
+    /// without a file does (`[server] env_providers = true` in the file does
+    /// the same).
+    #[arg(long, global = true)]
+    pub(crate) env_providers: bool,
 }
 
 impl ConfigArgs {
@@ -41,10 +50,12 @@ impl ConfigArgs {
             .profile(self.profile.clone())
             .known_providers(switchboard::PROVIDER_FEATURES)
             .known_extensions(switchboard::EXTENSION_FEATURES)
+            .env_providers(self.env_providers)
     }
 
     /// Builds the switchboard: from the file if there is one, else on the
-    /// built-in mock provider (slowed a little so streaming is visible).
+    /// built-in mock provider (slowed a little so streaming is visible) plus
+    /// an instance for each linked provider whose key variable is set.
     pub(crate) async fn switchboard(&self) -> anyhow::Result<Switchboard> {
         match self.file() {
             Some(file) => {
@@ -55,10 +66,28 @@ impl ConfigArgs {
                     .await
                     .with_context(|| format!("cannot load {}", file.display()))
             }
-            None => Switchboard::from_config(builtin_config()?)
-                .await
-                .context("cannot start the built-in mock provider"),
+            None => {
+                let mut config = builtin_config()?;
+                add_env_providers(&mut config, env_found()?);
+                Switchboard::from_config(config)
+                    .await
+                    .context("cannot start the built-in configuration")
+            }
         }
+    }
+
+    /// The running instances that came from environment variables (names of
+    /// the variables only): all that the environment gives when there is no
+    /// file or env providers are on, and the file did not define the name.
+    pub(crate) fn env_instances(&self, sb: &Switchboard) -> anyhow::Result<Vec<EnvProviderFound>> {
+        let config = sb.config();
+        if self.has_file() && !self.env_providers && !config.server.env_providers {
+            return Ok(Vec::new());
+        }
+        let mut found = env_found()?;
+        // An instance of the same name from the file is not the environment's.
+        found.retain(|f| config.providers.get(&f.instance) == Some(&f.config));
+        Ok(found)
     }
 
     /// Whether a configuration file is in use.
@@ -87,4 +116,21 @@ pub(crate) fn builtin_config() -> anyhow::Result<Config> {
         },
     );
     Ok(config)
+}
+
+/// The instances the process environment gives, for the linked providers.
+pub(crate) fn env_found() -> anyhow::Result<Vec<EnvProviderFound>> {
+    let catalog = switchboard::catalog()?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let linked = |kind: &str| catalog.get(kind).is_some();
+    Ok(detect_env_providers(&lookup, &linked))
+}
+
+/// `instance (VAR, VAR)` for each, joined with `, `; never a value.
+pub(crate) fn describe(found: &[EnvProviderFound]) -> String {
+    found
+        .iter()
+        .map(|f| format!("{} ({})", f.instance, f.vars.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

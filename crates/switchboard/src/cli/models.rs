@@ -16,6 +16,13 @@ pub(crate) struct ModelsArgs {
 
 pub(crate) async fn run(args: ModelsArgs, config: &ConfigArgs) -> anyhow::Result<()> {
     let sb = config.switchboard().await?;
+    let from_env = config.env_instances(&sb)?;
+    if !from_env.is_empty() {
+        eprintln!(
+            "instances from environment variables: {}",
+            super::load::describe(&from_env)
+        );
+    }
     let models = sb.models();
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -61,6 +61,14 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
     let started = Instant::now();
     let _log_guard = init_logging(args.log_format);
     let sb = Arc::new(config.switchboard().await?);
+    for found in config.env_instances(&sb)? {
+        tracing::info!(
+            instance = %found.instance,
+            kind = %found.kind,
+            from = %found.vars.join(", "),
+            "instance from environment variables"
+        );
+    }
     let listen = args.listen.unwrap_or(sb.config().server.listen);
     let server = Server::bind(sb.clone(), listen)
         .await

@@ -6,3 +6,4 @@ mod cli;
 mod cli_config;
 mod fault_matrix;
 mod serve;
+mod zero_config;

@@ -2,5 +2,6 @@
 //! of one per file).
 
 mod conformance;
+mod hosted_presets;
 mod local_server;
 mod presets;

@@ -14,22 +14,22 @@ use switchboard_openai_compatible::{
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const KEY: &str = "gsk-test-SECRET-5555";
+pub(crate) const KEY: &str = "gsk-test-SECRET-5555";
 
-fn data(name: &str) -> String {
+pub(crate) fn data(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR")))
         .expect("fixture exists")
 }
 
-fn json_ok(body: String) -> ResponseTemplate {
+pub(crate) fn json_ok(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "application/json")
 }
 
-fn sse_ok(body: String) -> ResponseTemplate {
+pub(crate) fn sse_ok(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "text/event-stream")
 }
 
-async fn mock(route: &str, response: ResponseTemplate) -> MockServer {
+pub(crate) async fn mock(route: &str, response: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(route))
@@ -39,27 +39,27 @@ async fn mock(route: &str, response: ResponseTemplate) -> MockServer {
     server
 }
 
-async fn build(config: Value, instance: &str) -> Arc<dyn Provider> {
+pub(crate) async fn build(config: Value, instance: &str) -> Arc<dyn Provider> {
     OpenAiCompatible::DESCRIPTOR
         .build(config, ProviderContext::standalone(instance))
         .await
         .unwrap_or_else(|e| panic!("valid config: {e}"))
 }
 
-async fn requests(server: &MockServer) -> Vec<Request> {
+pub(crate) async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }
 
-async fn last_body(server: &MockServer) -> Value {
+pub(crate) async fn last_body(server: &MockServer) -> Value {
     let all = requests(server).await;
     serde_json::from_slice(&all.last().expect("a request").body).expect("JSON body")
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn hello(model: &str) -> ChatRequest {
+pub(crate) fn hello(model: &str) -> ChatRequest {
     ChatRequest::new(model, vec![Message::user("Hello!")])
 }
 
