@@ -97,6 +97,8 @@ pub use switchboard_vertex as vertex;
 use switchboard_ext_functions as _;
 #[cfg(feature = "guardrails")]
 use switchboard_ext_guardrails as _;
+#[cfg(feature = "model-override")]
+use switchboard_ext_model_override as _;
 #[cfg(feature = "request-log")]
 use switchboard_ext_request_log as _;
 #[cfg(feature = "usage")]
@@ -187,6 +189,11 @@ pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
         provider: "usage",
         feature: "usage",
         enabled: cfg!(feature = "usage"),
+    },
+    ProviderFeature {
+        provider: "model-override",
+        feature: "model-override",
+        enabled: cfg!(feature = "model-override"),
     },
     // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];
