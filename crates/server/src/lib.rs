@@ -3,6 +3,8 @@
 //! - Inbound OpenAI API: `POST /v1/chat/completions` (stream and not),
 //!   `GET /v1/models`, `POST /v1/embeddings`.
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
+//! - Inbound OpenAI Responses API: `POST /v1/responses` (stream and not),
+//!   `GET` and `DELETE /v1/responses/{id}`.
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).
@@ -55,6 +57,8 @@ mod openai;
 mod ops;
 mod overhead;
 mod response;
+mod responses;
+mod responses_store;
 mod router;
 mod serve;
 mod stall;
