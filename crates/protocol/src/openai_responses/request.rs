@@ -5,8 +5,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchboard_core::{self as sb, ChatRequest, ContentPart, Error, Message, Role, ToolCall};
 
-/// The fields of a `POST /v1/responses` body the gateway reads. Unknown
-/// fields (`include`, `truncation`, `service_tier`, ...) are accepted and ignored.
+/// The fields of a `POST /v1/responses` body the gateway reads. The
+/// Responses-only fields in [`IGNORED`] are accepted and dropped; other
+/// unknown fields go to [`ChatRequest::extra`], as on Chat Completions.
 #[derive(Debug, Deserialize)]
 struct WireRequest {
     model: String,
@@ -40,7 +41,26 @@ struct WireRequest {
     stream: Option<bool>,
     #[serde(default)]
     previous_response_id: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
+
+/// Responses-only request fields that have no core meaning and are not
+/// passed to providers.
+const IGNORED: &[&str] = &[
+    "include",
+    "truncation",
+    "service_tier",
+    "background",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "safety_identifier",
+    "stream_options",
+    "max_tool_calls",
+    "top_logprobs",
+    "conversation",
+    "prompt",
+];
 
 /// A Responses request received by the gateway: the core request (its
 /// `messages` hold only `instructions` and this turn's input; a
@@ -149,7 +169,7 @@ fn from_wire(wire: WireRequest) -> Result<InboundResponsesRequest, Error> {
         "text".into(),
         wire.text
             .clone()
-            .unwrap_or_else(|| serde_json::json!({"format": {"type": "text"}})),
+            .unwrap_or_else(|| serde_json::json!({"format": {"type": "text"}, "verbosity": "medium"})),
     );
     echo.insert(
         "tool_choice".into(),
@@ -167,7 +187,10 @@ fn from_wire(wire: WireRequest) -> Result<InboundResponsesRequest, Error> {
         serde_json::to_value(wire.metadata.clone().unwrap_or_default()).unwrap_or_default(),
     );
 
+    let mut extra = wire.extra;
+    extra.retain(|k, _| !IGNORED.contains(&k.as_str()));
     let request = ChatRequest {
+        extra,
         model: wire.model,
         messages,
         temperature: wire.temperature,
