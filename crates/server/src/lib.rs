@@ -4,7 +4,10 @@
 //!   `GET /v1/models`, `POST /v1/embeddings`.
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
 //! - Inbound OpenAI Responses API: `POST /v1/responses` (stream and not),
-//!   `GET` and `DELETE /v1/responses/{id}`.
+//!   `GET` and `DELETE /v1/responses/{id}`. Finished responses (unless
+//!   `store: false`) are kept 30 days for `previous_response_id`: in the
+//!   extension store's `responses` namespace when one is open, else the
+//!   1000 newest in memory.
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).

@@ -63,7 +63,7 @@ pub(crate) async fn create(
     };
     let mut items = earlier;
     items.append(&mut inbound.input_items);
-    let keep = inbound.store.then(|| (owner, items));
+    let keep = inbound.store.then_some((owner, items));
     let mut ctx = state.sb.has_extensions().then(|| {
         let chat = InboundChat {
             request: inbound.request.clone(),

@@ -66,10 +66,13 @@ impl StoredResponse {
     }
 }
 
+/// The records by id, and the ids oldest first.
+type Records = (HashMap<String, Arc<StoredResponse>>, VecDeque<String>);
+
 /// The in-memory fallback: the [`MAX_IN_MEMORY`] newest responses.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryResponses {
-    inner: Mutex<(HashMap<String, Arc<StoredResponse>>, VecDeque<String>)>,
+    inner: Mutex<Records>,
 }
 
 impl MemoryResponses {
@@ -152,5 +155,48 @@ pub(crate) async fn delete(state: &SharedState, id: &str) -> Result<bool, Error>
     match state.sb.store() {
         Some(store) => store.delete(NAMESPACE, id).await,
         None => Ok(state.responses.delete(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(owner: &str) -> StoredResponse {
+        StoredResponse {
+            owner: owner.into(),
+            created_at: unix_now(),
+            items: vec![json!({"role": "user", "content": "hi"})],
+            response: json!({"output": [{"type": "message"}]}),
+        }
+    }
+
+    #[test]
+    fn memory_keeps_the_newest_up_to_the_bound() {
+        let memory = MemoryResponses::default();
+        for i in 0..=MAX_IN_MEMORY {
+            memory.put(format!("resp_{i}"), record(""));
+        }
+        assert!(memory.get("resp_0").is_none(), "the oldest went first");
+        assert!(memory.get("resp_1").is_some());
+        assert!(memory.get(&format!("resp_{MAX_IN_MEMORY}")).is_some());
+        assert!(memory.delete("resp_1"));
+        assert!(!memory.delete("resp_1"));
+        let inner = memory.inner.lock().expect("not poisoned");
+        assert_eq!(inner.0.len(), inner.1.len(), "map and order agree");
+    }
+
+    #[test]
+    fn records_round_trip_and_expire() {
+        let r = record("key-1");
+        let back = StoredResponse::from_value(&r.to_value()).expect("reads back");
+        assert_eq!(back.owner, "key-1");
+        assert_eq!(back.conversation().len(), 2, "input then output");
+        assert!(!back.expired());
+        let old = StoredResponse {
+            created_at: unix_now() - RETENTION_SECS - 1,
+            ..back
+        };
+        assert!(old.expired());
     }
 }

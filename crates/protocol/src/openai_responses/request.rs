@@ -167,9 +167,9 @@ fn from_wire(wire: WireRequest) -> Result<InboundResponsesRequest, Error> {
     );
     echo.insert(
         "text".into(),
-        wire.text
-            .clone()
-            .unwrap_or_else(|| serde_json::json!({"format": {"type": "text"}, "verbosity": "medium"})),
+        wire.text.clone().unwrap_or_else(
+            || serde_json::json!({"format": {"type": "text"}, "verbosity": "medium"}),
+        ),
     );
     echo.insert(
         "tool_choice".into(),
