@@ -319,3 +319,41 @@ async fn errors_in_openai_shape_and_mid_stream() {
     assert_eq!(ev[n - 1].0, "response.failed");
     assert_eq!(ev[n - 1].1["response"]["status"], "failed");
 }
+
+#[tokio::test]
+async fn reasoning_items_with_summaries() {
+    let gw = gateway().await;
+    let body = json!({"model": "m/mock-1", "input": "why", "reasoning": {"effort": "low", "summary": "auto"}});
+    let (status, v) = create(&gw, body.clone()).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["output"][0]["type"], "reasoning");
+    assert!(
+        v["output"][0]["id"]
+            .as_str()
+            .expect("id")
+            .starts_with("rs_")
+    );
+    assert_eq!(v["output"][0]["summary"][0]["type"], "summary_text");
+    assert_eq!(v["output"][0]["summary"][0]["text"], "Thinking about: why");
+    assert_eq!(v["output"][1]["type"], "message");
+    assert_eq!(v["reasoning"]["effort"], "low");
+    let mut body = body;
+    body["stream"] = json!(true);
+    let r = gw
+        .http
+        .post(gw.url("/v1/responses"))
+        .json(&body)
+        .send()
+        .await
+        .expect("sends");
+    let ev = events(&r.text().await.expect("body"));
+    let summary: String = ev
+        .iter()
+        .filter(|(e, _)| e == "response.reasoning_summary_text.delta")
+        .map(|(_, d)| d["delta"].as_str().expect("delta"))
+        .collect();
+    assert_eq!(summary, "Thinking about: why");
+    let done = &ev.last().expect("last").1["response"];
+    assert_eq!(done["output"][0]["summary"][0]["text"], summary.as_str());
+    assert_eq!(output_text(done), output_text(&v));
+}
