@@ -275,6 +275,15 @@ async fn get_delete_and_404() {
         body,
         json!({"error": {"message": format!("Response with id '{id}' not found."), "type": "invalid_request_error", "param": null, "code": null}})
     );
+    // The shape OpenAI answers (recorded), message aside.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../protocol/tests/data/openai_responses/error_404_response_not_found_recorded.json"
+    );
+    let mut recorded: Value =
+        serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("json");
+    recorded["error"]["message"] = body["error"]["message"].clone();
+    assert_eq!(body, recorded);
     assert_eq!(
         gw.http.delete(&url).send().await.expect("sends").status(),
         404
