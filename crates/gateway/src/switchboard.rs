@@ -321,6 +321,12 @@ impl Switchboard {
         !self.hub.set.load().is_empty()
     }
 
+    /// The extension store, when one is open (given to the builder, or
+    /// opened for an extension); `None` otherwise.
+    pub fn store(&self) -> Option<Arc<dyn Store>> {
+        self.extensions.opened_store()
+    }
+
     /// Every linked or configured extension: enabled, state, hooks,
     /// methods, dropped records.
     pub fn extension_statuses(&self) -> Vec<ExtensionStatus> {

@@ -9,6 +9,7 @@ pub mod gemini;
 pub mod lenient;
 pub mod ndjson;
 pub mod openai;
+pub mod openai_responses;
 pub mod retry_after;
 pub mod sse;
 

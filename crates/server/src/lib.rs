@@ -5,6 +5,11 @@
 //! - Inbound Anthropic API: `POST /v1/messages` (stream and not).
 //! - Inbound Gemini API: `POST /v1beta/models/{model}:generateContent` and
 //!   `:streamGenerateContent?alt=sse` (also under `/v1/models/`).
+//! - Inbound OpenAI Responses API: `POST /v1/responses` (stream and not),
+//!   `GET` and `DELETE /v1/responses/{id}`. Finished responses (unless
+//!   `store: false`) are kept 30 days for `previous_response_id`: in the
+//!   extension store's `responses` namespace when one is open, else the
+//!   1000 newest in memory.
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).
@@ -58,6 +63,8 @@ mod openai;
 mod ops;
 mod overhead;
 mod response;
+mod responses;
+mod responses_store;
 mod router;
 mod serve;
 mod stall;

@@ -8,7 +8,7 @@ use switchboard_core::Error;
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
-use crate::{admin, admin_extensions, anthropic, extensions, gemini, openai, ops};
+use crate::{admin, admin_extensions, anthropic, extensions, gemini, openai, ops, responses};
 
 /// The application: every route, the admin guard, the request-context
 /// middleware (with the browser checks), and a JSON 404 for the rest.
@@ -49,6 +49,11 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route("/v1/messages", post(anthropic::messages))
         .route("/v1beta/models/{*method}", post(gemini::generate_content))
         .route("/v1/models/{*method}", post(gemini::generate_content))
+        .route("/v1/responses", post(responses::create))
+        .route(
+            "/v1/responses/{id}",
+            get(responses::retrieve).delete(responses::delete),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -23,6 +23,8 @@ pub(crate) struct AppState {
     /// Whether the connections count requests into the in-flight gauge
     /// (see `conn`); otherwise the request-context middleware does.
     pub(crate) counted_by_connection: bool,
+    /// Stored Responses API responses when no extension store is open.
+    pub(crate) responses: crate::responses_store::MemoryResponses,
     request_ids: AtomicU64,
     id_prefix: u32,
 }
@@ -50,6 +52,7 @@ impl AppState {
             ready: AtomicBool::new(true),
             listen,
             counted_by_connection,
+            responses: Default::default(),
             request_ids: AtomicU64::new(1),
             id_prefix: fastrand::u32(..),
         }

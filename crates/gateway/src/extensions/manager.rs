@@ -50,6 +50,11 @@ impl ExtensionManager {
         }
     }
 
+    /// The store if it is open (never opens it; `None` while it is being opened).
+    pub(crate) fn opened_store(&self) -> Option<Arc<dyn Store>> {
+        self.store.try_lock().ok().and_then(|slot| slot.clone())
+    }
+
     /// The store, opened on first use.
     async fn store(&self, state: &StateConfig) -> Result<Arc<dyn Store>, Error> {
         let mut slot = self.store.lock().await;

@@ -11,6 +11,7 @@ mod openai_embeddings_models;
 mod openai_errors;
 mod openai_requests;
 mod openai_responses;
+mod openai_responses_api;
 mod openai_stream;
 mod openai_wire_options;
 mod proptest_round_trips;

@@ -13,6 +13,7 @@ mod health_metrics;
 mod in_flight;
 mod openai_api;
 mod overhead_metric;
+mod responses_api;
 mod robustness;
 mod slow_clients;
 mod upstream_cancel;
