@@ -4,7 +4,8 @@
 //! completion. `direct` sends the same request straight to the upstream, so
 //! `through-gateway − direct` is what the gateway adds (client, server and
 //! upstream share one runtime here; `cargo xtask bench-load` measures
-//! separate processes).
+//! separate processes). `through-gateway+usage` is the same with the
+//! `usage` extension enabled (an in-memory store): what its hooks cost.
 
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -37,14 +38,18 @@ async fn upstream() -> SocketAddr {
     addr
 }
 
-async fn gateway(upstream: SocketAddr) -> SocketAddr {
-    let config: Config = serde_json::from_value(serde_json::json!({
+async fn gateway(upstream: SocketAddr, usage: bool) -> SocketAddr {
+    let mut config = serde_json::json!({
         "providers": {
             "up": {"kind": "openai", "api_key": "sk-bench", "base_url": format!("http://{upstream}/v1")},
             "ups": {"kind": "openai", "api_key": "sk-bench", "base_url": format!("http://{upstream}/stream/v1")}
         }
-    }))
-    .expect("valid config");
+    });
+    if usage {
+        config["state"] = serde_json::json!({"path": ":memory:"});
+        config["extensions"] = serde_json::json!({"usage": {"enabled": true}});
+    }
+    let config: Config = serde_json::from_value(config).expect("valid config");
     let sb = Arc::new(Switchboard::from_config(config).await.expect("builds"));
     let server = switchboard::server::Server::bind(sb, ([127, 0, 0, 1], 0).into())
         .await
@@ -68,9 +73,13 @@ fn body(model: &str, stream: bool) -> Vec<u8> {
 
 fn end_to_end(c: &mut Criterion) {
     let rt = runtime();
-    let (upstream, gateway) = rt.block_on(async {
+    let (upstream, gateway, with_usage) = rt.block_on(async {
         let upstream = upstream().await;
-        (upstream, gateway(upstream).await)
+        (
+            upstream,
+            gateway(upstream, false).await,
+            gateway(upstream, true).await,
+        )
     });
     let client = reqwest::Client::new();
     let send = |url: String, body: Vec<u8>| {
@@ -102,6 +111,12 @@ fn end_to_end(c: &mut Criterion) {
             false,
         ),
         (
+            "chat/through-gateway+usage",
+            format!("http://{with_usage}/v1/chat/completions"),
+            "up/gpt-4o",
+            false,
+        ),
+        (
             "stream/direct",
             format!("http://{upstream}/stream/v1/chat/completions"),
             "gpt-4o",
@@ -110,6 +125,12 @@ fn end_to_end(c: &mut Criterion) {
         (
             "stream/through-gateway",
             format!("http://{gateway}/v1/chat/completions"),
+            "ups/gpt-4o",
+            true,
+        ),
+        (
+            "stream/through-gateway+usage",
+            format!("http://{with_usage}/v1/chat/completions"),
             "ups/gpt-4o",
             true,
         ),

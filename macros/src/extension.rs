@@ -29,6 +29,7 @@ const HOOKS: &[(&str, &str)] = &[
     ("on_event", "EVENT"),
     ("on_complete", "COMPLETE"),
     ("methods", "METHODS"),
+    ("on_models", "MODELS"),
 ];
 
 enum Arg {

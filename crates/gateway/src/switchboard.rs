@@ -405,7 +405,8 @@ impl Switchboard {
     }
 
     /// Every model of every ready instance, with ids as `instance/model`,
-    /// followed by the aliases.
+    /// followed by the aliases; then every enabled extension's `on_models`
+    /// (the `usage` extension fills in prices).
     pub fn models(&self) -> Vec<ModelInfo> {
         let mut out = Vec::new();
         for inst in self.registry.instances() {
@@ -425,6 +426,7 @@ impl Switchboard {
                 ..Default::default()
             });
         }
+        self.hub.on_models(&mut out);
         out
     }
 

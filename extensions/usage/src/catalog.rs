@@ -7,6 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Error, ModelInfo};
 
+use crate::model_id;
+
 /// The checked-in catalog, embedded at build time.
 pub const CATALOG_JSON: &str = include_str!("../prices.json");
 
@@ -125,7 +127,7 @@ pub enum PriceOrigin {
         /// When.
         date: String,
     },
-    /// The catalog's default for every model of an instance named like a provider kind.
+    /// The catalog's default for every model of an instance of a provider kind.
     ProviderDefault {
         /// The provider kind.
         provider: String,
@@ -176,14 +178,30 @@ impl PriceBook {
         })
     }
 
-    /// The price of `model` on `instance`: the config's `instance/model`,
-    /// then `instance/*`, then `model`; then the catalog (first the provider
-    /// kind named like the instance, its models then its default; then every
-    /// provider's models). A model matches a catalog name exactly, after
-    /// dropping a `models/` prefix, or as that name plus a snapshot suffix
-    /// (`-latest`, `-YYYYMMDD`, `-YYYY-MM-DD`, `-NNN`). `None`: unknown.
+    /// The price of `model` on `instance`, for an instance whose provider
+    /// kind is unknown: [`lookup_kind`](Self::lookup_kind) with the instance
+    /// name as the kind.
     pub fn lookup(&self, instance: &str, model: &str) -> Option<ResolvedPrice> {
-        let model = model.strip_prefix("models/").unwrap_or(model);
+        self.lookup_kind(instance, None, model)
+    }
+
+    /// The price of `model` on `instance` of provider kind `kind`: the
+    /// config's `instance/model`, then `instance/*`, then `model`; then the
+    /// catalog: first the provider `kind` (then the provider named like the
+    /// instance), its models then its default; then every provider's
+    /// models. A model matches a catalog name exactly or as that name plus
+    /// a snapshot suffix (`-latest`, `-YYYYMMDD`, `-YYYY-MM-DD`, `-NNN`,
+    /// `@YYYYMMDD`), under its own id or the id reduced as clouds spell it
+    /// (`models/` dropped; Bedrock's profile prefix, vendor and `-v1:0`
+    /// dropped). `None`: unknown.
+    pub fn lookup_kind(
+        &self,
+        instance: &str,
+        kind: Option<&str>,
+        model: &str,
+    ) -> Option<ResolvedPrice> {
+        let names = model_id::lookup_names(model);
+        let model = names[0].unwrap_or(model);
         for key in [format!("{instance}/{model}"), format!("{instance}/*")] {
             if let Some(p) = self.overrides.get(&key) {
                 return Some(config_price(key, *p));
@@ -192,8 +210,13 @@ impl PriceBook {
         if let Some(p) = self.overrides.get(model) {
             return Some(config_price(model.to_owned(), *p));
         }
-        if let Some(own) = self.providers.iter().find(|p| p.kind == instance) {
-            if let Some(found) = find_model(own, model) {
+        let find = |p: &CatalogProvider| names.iter().flatten().find_map(|n| find_model(p, n));
+        let own = [kind, Some(instance)]
+            .into_iter()
+            .flatten()
+            .find_map(|k| self.providers.iter().find(|p| p.kind == k));
+        if let Some(own) = own {
+            if let Some(found) = find(own) {
                 return Some(found);
             }
             if let Some(d) = own.default {
@@ -205,19 +228,27 @@ impl PriceBook {
                 });
             }
         }
-        self.providers.iter().find_map(|p| find_model(p, model))
+        self.providers.iter().find_map(find)
     }
 
-    /// Fills `model`'s input and output prices where the provider left them
-    /// empty and a price is known (for `GET /v1/models`; the gateway has no
-    /// hook for it yet, so this is for a caller that has a `PriceBook`).
-    pub fn fill_model_info(&self, model: &mut ModelInfo) {
-        if model.input_price_per_million.is_some() && model.output_price_per_million.is_some() {
-            return;
-        }
-        if let Some(p) = self.lookup(&model.provider, &model.id) {
-            model.input_price_per_million.get_or_insert(p.price.input);
-            model.output_price_per_million.get_or_insert(p.price.output);
+    /// The price of every model in `models` whose provider left it empty,
+    /// where one is known (`kind_of` gives an instance's provider kind).
+    /// Ids are `instance/model` with `provider` the instance, as the gateway
+    /// lists them; aliases (no `provider`) are left alone.
+    pub fn fill_models(
+        &self,
+        models: &mut [ModelInfo],
+        kind_of: impl Fn(&str) -> Option<&'static str>,
+    ) {
+        for m in models.iter_mut().filter(|m| !m.provider.is_empty()) {
+            let bare =
+                m.id.strip_prefix(m.provider.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .unwrap_or(&m.id);
+            if let Some(p) = self.lookup_kind(&m.provider, kind_of(&m.provider), bare) {
+                m.input_price_per_million.get_or_insert(p.price.input);
+                m.output_price_per_million.get_or_insert(p.price.output);
+            }
         }
     }
 
@@ -265,10 +296,10 @@ fn find_model(provider: &CatalogProvider, model: &str) -> Option<ResolvedPrice> 
     })
 }
 
-/// `-latest`, `-YYYYMMDD`, `-YYYY-MM-DD` or `-NNN` (a dated or numbered
-/// snapshot of the same model, priced like it).
+/// `-latest`, `-YYYYMMDD`, `-YYYY-MM-DD`, `-NNN` or Vertex AI's `@YYYYMMDD`
+/// (a dated or numbered snapshot of the same model, priced like it).
 fn is_snapshot_suffix(rest: &str) -> bool {
-    let Some(rest) = rest.strip_prefix('-') else {
+    let Some(rest) = rest.strip_prefix('-').or_else(|| rest.strip_prefix('@')) else {
         return false;
     };
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
@@ -383,26 +414,83 @@ mod tests {
     #[test]
     fn model_info_prices_are_filled_where_empty() {
         let b = book(&[]);
-        let mut m = ModelInfo {
-            id: "gpt-4o-mini".into(),
-            provider: "openai".into(),
-            output_price_per_million: Some(9.0),
+        let listed = |id: &str, provider: &str| ModelInfo {
+            id: id.into(),
+            provider: provider.into(),
             ..ModelInfo::default()
         };
-        b.fill_model_info(&mut m);
-        assert_eq!(m.input_price_per_million, Some(0.15));
+        let mut models = [
+            ModelInfo {
+                output_price_per_million: Some(9.0),
+                ..listed("work/gpt-4o-mini", "work")
+            },
+            listed("work/nope", "work"),
+            listed("east/amazon.nova-pro-v1:0", "east"),
+            listed("east/us.anthropic.claude-sonnet-4-20250514-v1:0", "east"),
+            listed("fast", ""),
+        ];
+        b.fill_models(&mut models, |i| (i == "east").then_some("bedrock"));
+        let prices: Vec<_> = models
+            .iter()
+            .map(|m| (m.input_price_per_million, m.output_price_per_million))
+            .collect();
         assert_eq!(
-            m.output_price_per_million,
-            Some(9.0),
-            "the provider's own price stays"
+            prices,
+            [
+                // The provider's own price stays.
+                (Some(0.15), Some(9.0)),
+                (None, None),
+                (Some(0.8), Some(3.2)),
+                (Some(3.0), Some(15.0)),
+                // An alias is not priced.
+                (None, None),
+            ]
         );
-        let mut unknown = ModelInfo {
-            id: "nope".into(),
-            provider: "openai".into(),
-            ..ModelInfo::default()
+    }
+
+    #[test]
+    fn cloud_spellings_find_the_catalog_price() {
+        let b = book(&[]);
+        let origin = |i: &str, k: Option<&str>, m: &str| match b.lookup_kind(i, k, m) {
+            Some(ResolvedPrice {
+                origin:
+                    PriceOrigin::Catalog {
+                        provider, model, ..
+                    },
+                ..
+            }) => Some(format!("{provider}/{model}")),
+            _ => None,
         };
-        b.fill_model_info(&mut unknown);
-        assert_eq!(unknown.input_price_per_million, None);
+        let bedrock = Some("bedrock");
+        assert_eq!(
+            origin("east", bedrock, "amazon.nova-lite-v1:0").as_deref(),
+            Some("bedrock/nova-lite")
+        );
+        assert_eq!(
+            origin(
+                "east",
+                bedrock,
+                "eu.anthropic.claude-3-5-haiku-20241022-v1:0"
+            )
+            .as_deref(),
+            Some("anthropic/claude-3-5-haiku")
+        );
+        assert_eq!(
+            origin("vx", Some("vertex"), "claude-opus-4-1@20250805").as_deref(),
+            Some("anthropic/claude-opus-4-1")
+        );
+        assert_eq!(
+            origin("co", Some("cohere"), "command-a-03-2025").as_deref(),
+            Some("cohere/command-a-03-2025")
+        );
+        // The kind wins over the instance name: an `ollama`-kind instance
+        // named `lab` is free.
+        assert_eq!(
+            b.lookup_kind("lab", Some("ollama"), "llama3.2")
+                .map(|r| r.price.input),
+            Some(0.0)
+        );
+        assert_eq!(b.lookup_kind("lab", None, "llama3.2"), None);
     }
 
     #[test]

@@ -131,8 +131,14 @@ pub struct Entry {
 
 /// The ledger entry of a finished request, or `None` when nothing was
 /// billed: no provider answered (refused, answered by an extension), or the
-/// request failed with neither usage nor any answer received.
-pub fn entry(record: &CompletionRecord, book: &PriceBook, chars_per_token: f64) -> Option<Entry> {
+/// request failed with neither usage nor any answer received. `kind` is the
+/// answering instance's provider kind, when known (for the price lookup).
+pub fn entry(
+    record: &CompletionRecord,
+    book: &PriceBook,
+    kind: Option<&str>,
+    chars_per_token: f64,
+) -> Option<Entry> {
     if record.answered_by_extension {
         return None;
     }
@@ -158,7 +164,7 @@ pub fn entry(record: &CompletionRecord, book: &PriceBook, chars_per_token: f64) 
         chars_per_token,
     );
     let cost = book
-        .lookup(instance, &model)
+        .lookup_kind(instance, kind, &model)
         .map(|p| cost_usd(&billed.usage, &p.price));
     let at_ms = record
         .started_at

@@ -11,7 +11,10 @@
 //!   failed stream: what was received) rows flagged;
 //! - **metrics**: `switchboard_cost_usd_total` and `switchboard_tokens_total`
 //!   by instance, model and client key;
-//! - **`GET /v1/usage`** (method `get`): totals by key, model, instance or day.
+//! - **`GET /v1/usage`** (method `get`): totals by key, model, instance or day;
+//! - **model prices**: the models the gateway lists (`/v1/models`,
+//!   `switchboard models`) get the catalog's input and output prices where
+//!   their provider gave none.
 //!
 //! Unknown is not zero: usage the upstream did not report is estimated and
 //! flagged, and a model without a price has cost `unknown` in the header and
@@ -23,6 +26,7 @@ mod config;
 mod cost;
 mod ledger;
 mod metrics;
+mod model_id;
 mod query;
 
 use std::sync::Arc;
@@ -30,11 +34,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
 use switchboard_core::extension::{
-    CompletionRecord, ExtensionContext, MethodCall, MethodInfo, RequestContext, Store,
+    CompletionRecord, ExtensionContext, Gateway, MethodCall, MethodInfo, RequestContext, Store,
 };
 use switchboard_core::{
-    ChatEvent, ChatRequest, ChatResponse, Error, Extension, ExtensionInit, RequestAction,
-    async_trait, extension,
+    ChatEvent, ChatRequest, ChatResponse, Error, Extension, ExtensionInit, ModelInfo,
+    RequestAction, async_trait, extension,
 };
 
 pub use catalog::{CATALOG_JSON, Price, PriceBook, PriceOrigin, ResolvedPrice};
@@ -56,13 +60,16 @@ pub const UNKNOWN_COST: &str = "unknown";
 #[extension(
     name = "usage",
     config = UsageConfig,
-    hooks(on_request, on_response, on_event, on_complete, methods),
+    hooks(on_request, on_response, on_event, on_complete, methods, on_models),
     mount = "/v1/usage"
 )]
 pub struct UsageExtension {
     book: PriceBook,
     chars_per_token: f64,
     store: Arc<dyn Store>,
+    /// Tells an instance's provider kind, for the catalog lookup (absent
+    /// when built with [`new`](Self::new): instance names stand in).
+    gateway: Option<Arc<dyn Gateway>>,
     metrics: UsageMetrics,
     ledger_errors: AtomicU64,
 }
@@ -84,6 +91,7 @@ impl UsageExtension {
             book: PriceBook::new(config.prices)?,
             chars_per_token: config.estimate_chars_per_token,
             store,
+            gateway: None,
             metrics: UsageMetrics::new(config.max_metric_series),
             ledger_errors: AtomicU64::new(0),
         })
@@ -92,6 +100,17 @@ impl UsageExtension {
     /// The prices in use (catalog and overrides).
     pub fn prices(&self) -> &PriceBook {
         &self.book
+    }
+
+    /// The price of `model` on instance `instance`, the instance's provider
+    /// kind asked of the gateway.
+    pub fn price(&self, instance: &str, model: &str) -> Option<ResolvedPrice> {
+        self.book
+            .lookup_kind(instance, self.provider_kind(instance), model)
+    }
+
+    fn provider_kind(&self, instance: &str) -> Option<&'static str> {
+        self.gateway.as_ref()?.provider_kind(instance)
     }
 }
 
@@ -105,7 +124,9 @@ impl ExtensionInit for UsageExtension {
     }
 
     async fn init(config: UsageConfig, ctx: ExtensionContext) -> Result<Self, Error> {
-        UsageExtension::new(config, ctx.store)
+        let mut usage = UsageExtension::new(config, ctx.store)?;
+        usage.gateway = Some(ctx.gateway);
+        Ok(usage)
     }
 }
 
@@ -135,7 +156,7 @@ impl Extension for UsageExtension {
             answer_chars,
             self.chars_per_token,
         );
-        let cost = match self.book.lookup(&response.provider, &response.model) {
+        let cost = match self.price(&response.provider, &response.model) {
             Some(p) => format_usd(cost_usd(&billed.usage, &p.price)),
             None => UNKNOWN_COST.to_owned(),
         };
@@ -158,7 +179,11 @@ impl Extension for UsageExtension {
     }
 
     async fn on_complete(&self, record: &CompletionRecord) {
-        let Some(e) = entry(record, &self.book, self.chars_per_token) else {
+        let kind = record
+            .instance
+            .as_deref()
+            .and_then(|i| self.provider_kind(i));
+        let Some(e) = entry(record, &self.book, kind, self.chars_per_token) else {
             return;
         };
         let r = &e.row;
@@ -176,6 +201,10 @@ impl Extension for UsageExtension {
         if self.store.append_usage(&e.row).await.is_err() {
             self.ledger_errors.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    fn on_models(&self, models: &mut [ModelInfo]) {
+        self.book.fill_models(models, |i| self.provider_kind(i));
     }
 
     fn methods(&self) -> Vec<MethodInfo> {

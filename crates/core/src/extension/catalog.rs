@@ -37,13 +37,16 @@ impl Hooks {
     pub const COMPLETE: Hooks = Hooks(1 << 3);
     /// [`Extension::methods`] and [`Extension::call`].
     pub const METHODS: Hooks = Hooks(1 << 4);
+    /// [`Extension::on_models`].
+    pub const MODELS: Hooks = Hooks(1 << 5);
 
-    const NAMES: [(Hooks, &'static str); 5] = [
+    const NAMES: [(Hooks, &'static str); 6] = [
         (Hooks::REQUEST, "request"),
         (Hooks::RESPONSE, "response"),
         (Hooks::EVENT, "event"),
         (Hooks::COMPLETE, "complete"),
         (Hooks::METHODS, "methods"),
+        (Hooks::MODELS, "models"),
     ];
 
     /// Both sets.
@@ -57,7 +60,8 @@ impl Hooks {
         self.0 & other.0 == other.0
     }
 
-    /// The hooks' names (`request`, `response`, `event`, `complete`, `methods`).
+    /// The hooks' names (`request`, `response`, `event`, `complete`, `methods`,
+    /// `models`).
     pub fn names(self) -> Vec<&'static str> {
         Self::NAMES
             .iter()

@@ -181,6 +181,13 @@ pub trait Gateway: Send + Sync + 'static {
     /// A complete answer, routed like any client request (aliases,
     /// retries, fallbacks, and every enabled extension's hooks).
     async fn chat(&self, ctx: RequestContext, request: ChatRequest) -> Result<ChatResponse, Error>;
+
+    /// The provider kind (`openai`, `bedrock`, …) of instance `instance`,
+    /// when it is configured now. Cheap: no allocation, no lock.
+    fn provider_kind(&self, instance: &str) -> Option<&'static str> {
+        let _ = instance;
+        None
+    }
 }
 
 /// What the runtime hands an extension when it builds it.

@@ -19,7 +19,7 @@ mod store;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{ChatEvent, ChatRequest, ChatResponse, Error};
+use crate::{ChatEvent, ChatRequest, ChatResponse, Error, ModelInfo};
 
 #[doc(hidden)]
 pub use catalog::backend as catalog_backend;
@@ -111,6 +111,16 @@ pub trait Extension: Send + Sync + 'static {
     /// per extension, and are dropped (and counted) when it is full.
     async fn on_complete(&self, record: &CompletionRecord) {
         let _ = record;
+    }
+
+    /// The models the gateway lists (`GET /v1/models`, `switchboard models`,
+    /// the management API), before they are shown: may fill in what the
+    /// providers left empty (prices, say). Each id is `instance/model` with
+    /// `provider` set to the instance; aliases have an empty `provider`.
+    /// Called when models are listed, never on the request path; it must not
+    /// block.
+    fn on_models(&self, models: &mut [ModelInfo]) {
+        let _ = models;
     }
 
     /// The methods this extension offers now (they may change at runtime:

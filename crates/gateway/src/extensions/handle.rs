@@ -26,4 +26,8 @@ impl Gateway for GatewayHandle {
             .ok_or_else(|| Error::unavailable("the gateway is shutting down"))?;
         hub.chat_with(&mut ctx, request).await.map(|r| r.value)
     }
+
+    fn provider_kind(&self, instance: &str) -> Option<&'static str> {
+        self.0.upgrade()?.router.registry().provider_kind(instance)
+    }
 }

@@ -20,8 +20,8 @@ mod stream;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use switchboard_core::extension::RequestContext;
-use switchboard_core::{ChatRequest, ChatResponse, ChatStream, Error};
+use switchboard_core::extension::{Hooks, RequestContext};
+use switchboard_core::{ChatRequest, ChatResponse, ChatStream, Error, ModelInfo};
 
 use crate::router::{Routed, Router};
 pub(crate) use set::ExtensionSet;
@@ -61,5 +61,17 @@ impl Hub {
         }
         let set: Arc<ExtensionSet> = arc_swap::Guard::into_inner(set);
         stream::chat_stream(&self.router, &set, ctx, request).await
+    }
+
+    /// Every enabled extension's `on_models`, in order; a panic is logged
+    /// and the listing goes on without the rest of that extension's changes.
+    pub(crate) fn on_models(&self, models: &mut [ModelInfo]) {
+        let set = self.set.load();
+        for (_, e) in set.entries.iter().filter(|(_, e)| e.has(Hooks::MODELS)) {
+            let run = std::panic::AssertUnwindSafe(|| e.ext.on_models(models));
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(extension = %e.name, "on_models panicked");
+            }
+        }
     }
 }

@@ -126,6 +126,17 @@ impl Registry {
         self.state.load_full()
     }
 
+    /// The provider kind of instance `name` in the current generation (no
+    /// allocation: the generation is only borrowed).
+    pub fn provider_kind(&self, name: &str) -> Option<&'static str> {
+        self.state
+            .load()
+            .instances
+            .get(name)
+            .and_then(|i| i.descriptor())
+            .map(|d| d.name)
+    }
+
     pub(crate) fn policy(&self) -> HealthPolicy {
         self.state.load().policy
     }

@@ -71,6 +71,20 @@ fn to_wire_model(m: &ModelInfo) -> Model<'_> {
     if let Some(n) = m.context_length {
         extra.insert("context_length".into(), Value::from(n));
     }
+    // Not in OpenAI's model object (clients ignore it): a `pricing` object
+    // as OpenRouter's model list has, here in US dollars per million tokens.
+    if m.input_price_per_million.is_some() || m.output_price_per_million.is_some() {
+        let mut pricing = Map::new();
+        for (key, price) in [
+            ("input_per_million_usd", m.input_price_per_million),
+            ("output_per_million_usd", m.output_price_per_million),
+        ] {
+            if let Some(p) = price {
+                pricing.insert(key.into(), Value::from(p));
+            }
+        }
+        extra.insert("pricing".into(), Value::Object(pricing));
+    }
     Model {
         id: Cow::Borrowed(&m.id),
         object: Cow::Borrowed("model"),

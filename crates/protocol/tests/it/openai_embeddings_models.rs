@@ -207,6 +207,8 @@ fn model_list_extensions_and_fallbacks() {
         ModelInfo {
             provider: "groq".into(),
             context_length: Some(8192),
+            input_price_per_million: Some(0.05),
+            output_price_per_million: Some(0.08),
             ..ModelInfo::new("groq/llama")
         },
         ModelInfo::new("mock-1"),
@@ -215,7 +217,8 @@ fn model_list_extensions_and_fallbacks() {
     assert_eq!(
         v,
         json!({"object": "list", "data": [
-            {"id": "groq/llama", "object": "model", "created": 0, "owned_by": "groq", "context_length": 8192},
+            {"id": "groq/llama", "object": "model", "created": 0, "owned_by": "groq", "context_length": 8192,
+             "pricing": {"input_per_million_usd": 0.05, "output_per_million_usd": 0.08}},
             {"id": "mock-1", "object": "model", "created": 0, "owned_by": "switchboard"}
         ]})
     );

@@ -130,3 +130,42 @@ fn models_and_config_check() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON schema");
     assert!(schema["properties"]["providers"].is_object());
 }
+
+/// With `usage` on, `switchboard models` shows the catalog's prices for
+/// models whose provider gave none: here the mock's documented test price,
+/// found by the instance's kind (`a` is a `mock`), not its name.
+#[test]
+#[cfg(feature = "usage")]
+fn models_get_prices_from_the_usage_extension() {
+    let guard = temp_dir("models-prices");
+    let dir = guard.path().to_path_buf();
+    let config = "[providers.a]\nkind = \"mock\"\nmodels = [\"small\"]\n\n\
+                  [state]\npath = \":memory:\"\n\n[extensions.usage]\nenabled = true\n";
+    std::fs::write(dir.join("switchboard.toml"), config).expect("write config");
+    let out = run(&dir, &["models", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let models: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let small = models
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == "a/small"))
+        .expect("a/small is listed");
+    assert_eq!(small["input_price_per_million"], 1.0, "{small}");
+    assert_eq!(small["output_price_per_million"], 2.0, "{small}");
+
+    // Without the extension, no price is invented.
+    std::fs::write(
+        dir.join("switchboard.toml"),
+        "[providers.a]\nkind = \"mock\"\nmodels = [\"small\"]\n",
+    )
+    .expect("write config");
+    let out = run(&dir, &["models", "--json"]);
+    let models: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        models[0].get("input_price_per_million").is_none(),
+        "{models}"
+    );
+}

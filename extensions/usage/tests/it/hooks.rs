@@ -119,6 +119,7 @@ async fn registered_with_its_hooks_mount_and_schema() {
         Hooks::EVENT,
         Hooks::COMPLETE,
         Hooks::METHODS,
+        Hooks::MODELS,
     ] {
         assert!(d.hooks.contains(h));
     }
@@ -436,4 +437,58 @@ async fn a_complete_answer_without_usage_is_estimated_in_the_ledger_too() {
     assert_eq!((r.input_tokens, r.output_tokens), (100, 10));
     assert!(r.estimated);
     assert!((r.cost_usd - 0.000_35).abs() < 1e-12);
+}
+
+/// A gateway whose instance `east` is a Bedrock instance.
+struct BedrockEast;
+
+#[async_trait]
+impl Gateway for BedrockEast {
+    async fn chat(&self, _: RequestContext, _: ChatRequest) -> Result<ChatResponse, Error> {
+        Err(Error::unavailable("no gateway in this test"))
+    }
+
+    fn provider_kind(&self, instance: &str) -> Option<&'static str> {
+        (instance == "east").then_some("bedrock")
+    }
+}
+
+#[tokio::test]
+async fn prices_follow_the_instance_kind_for_answers_and_model_lists() {
+    let d = registered_extensions()
+        .find(|d| d.name == "usage")
+        .expect("registered");
+    let ctx = ExtensionContext {
+        name: Arc::from("usage"),
+        store: Arc::new(MemoryStore::default()),
+        gateway: Arc::new(BedrockEast),
+        cancel: CancellationToken::new(),
+    };
+    let ext = d.build(json!({}), ctx).await.expect("builds");
+    // 1M input and 1M output tokens of Nova Pro: $0.80 + $3.20.
+    let usage = Usage {
+        input_tokens: 1_000_000,
+        output_tokens: 1_000_000,
+        total_tokens: 2_000_000,
+        ..Default::default()
+    };
+    let mut rctx = RequestContext::new("r1", InboundApi::OpenAi);
+    let mut req = request("hi");
+    ext.on_request(&mut rctx, &mut req)
+        .await
+        .expect("continues");
+    let mut answer = response("east", "us.amazon.nova-pro-v1:0", "hello", usage);
+    ext.on_response(&mut rctx, &mut answer)
+        .await
+        .expect("priced");
+    assert_eq!(header(&rctx, COST_HEADER), Some("4"));
+
+    let mut models = vec![switchboard_core::ModelInfo {
+        id: "east/amazon.nova-lite-v1:0".into(),
+        provider: "east".into(),
+        ..Default::default()
+    }];
+    ext.on_models(&mut models);
+    assert_eq!(models[0].input_price_per_million, Some(0.06));
+    assert_eq!(models[0].output_price_per_million, Some(0.24));
 }
