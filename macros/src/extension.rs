@@ -30,6 +30,7 @@ const HOOKS: &[(&str, &str)] = &[
     ("on_complete", "COMPLETE"),
     ("methods", "METHODS"),
     ("on_models", "MODELS"),
+    ("authenticate", "AUTH"),
 ];
 
 enum Arg {

@@ -12,7 +12,7 @@ use switchboard_core::{
 
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
-use switchboard_core::extension::{MethodCall, RequestContext, Store};
+use switchboard_core::extension::{KeyGrant, MethodCall, RequestContext, Store};
 
 use crate::config::types::Config;
 use crate::config::{ConfigLoader, ProviderFeature};
@@ -313,6 +313,18 @@ impl Switchboard {
     /// needs `call.admin`.
     pub async fn call_extension(&self, extension: &str, call: MethodCall) -> Result<Value, Error> {
         self.hub.call_extension(extension, call).await
+    }
+
+    /// Whether an enabled extension authenticates client keys (then a
+    /// request without a key is refused even with no static keys).
+    pub fn has_authenticator(&self) -> bool {
+        self.hub.has_authenticator()
+    }
+
+    /// Asks the enabled extensions with `authenticate` about a client key
+    /// the static keys did not match: `Ok(None)` when none knows it.
+    pub async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, Error> {
+        self.hub.authenticate(key).await
     }
 
     /// Whether any extension runs (callers skip building a

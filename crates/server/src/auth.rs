@@ -13,12 +13,14 @@ use crate::error::{ApiError, Format};
 /// Checks the client's key, when keys are configured, and returns the
 /// models that key may use (`None`: all). Errors are in `format`, which also
 /// says which header is looked at first.
-pub(crate) fn authorize(
+pub(crate) async fn authorize(
     sb: &Switchboard,
     headers: &HeaderMap,
     format: Format,
 ) -> Result<Option<Vec<String>>, ApiError> {
-    authorize_caller(sb, headers, format).map(|c| c.models)
+    authorize_caller(sb, headers, format)
+        .await
+        .map(|c| c.models)
 }
 
 /// Who called: the models their key may use, and which key it was.
@@ -26,34 +28,54 @@ pub(crate) fn authorize(
 pub(crate) struct Caller {
     /// The models the key may use (`None`: all).
     pub(crate) models: Option<Vec<String>>,
-    /// The configuration the key was checked against, and the key's index
-    /// in `server.api_keys` (none when keys are not configured).
-    matched: Option<(Arc<Config>, usize)>,
+    /// Which key matched.
+    key: MatchedKey,
+}
+
+/// The key a caller presented, as it was recognised.
+#[derive(Debug, Default)]
+enum MatchedKey {
+    /// No keys are configured: anyone may call.
+    #[default]
+    Open,
+    /// `server.api_keys[i]` of the configuration it was checked against.
+    Static(Arc<Config>, usize),
+    /// A key an extension recognised (`authenticate`: virtual keys).
+    Extension(ClientKeyInfo),
 }
 
 impl Caller {
-    /// The key's id, team and metadata (never the key), built only when
-    /// asked (extensions run), so the plain chat path allocates nothing more.
+    /// The key's id, team and metadata (never the key). A static key's is
+    /// built only when asked (extensions run), so the plain chat path
+    /// allocates nothing more.
     pub(crate) fn key_info(&self) -> Option<ClientKeyInfo> {
-        let (config, i) = self.matched.as_ref()?;
-        let key = config.server.api_keys.get(*i)?;
-        Some(ClientKeyInfo {
-            id: Arc::from(key.id_or(*i)),
-            team: key.team.as_deref().map(Arc::from),
-            metadata: key.metadata.clone(),
-        })
+        match &self.key {
+            MatchedKey::Open => None,
+            MatchedKey::Static(config, i) => {
+                let key = config.server.api_keys.get(*i)?;
+                Some(ClientKeyInfo {
+                    id: Arc::from(key.id_or(*i)),
+                    team: key.team.as_deref().map(Arc::from),
+                    metadata: key.metadata.clone(),
+                })
+            }
+            MatchedKey::Extension(info) => Some(info.clone()),
+        }
     }
 }
 
-/// [`authorize`], also naming the key that matched.
-pub(crate) fn authorize_caller(
+/// [`authorize`], also naming the key that matched. The static
+/// `server.api_keys` are checked first; a key they do not know goes to the
+/// extensions that authenticate keys (virtual keys), when one is enabled.
+pub(crate) async fn authorize_caller(
     sb: &Switchboard,
     headers: &HeaderMap,
     format: Format,
 ) -> Result<Caller, ApiError> {
     let config = sb.config();
     let keys = &config.server.api_keys;
-    if keys.is_empty() {
+    let extension_keys = sb.has_authenticator();
+    if keys.is_empty() && !extension_keys {
         return Ok(Caller::default());
     }
     // An empty key is no key: it never matches, not even an empty configured
@@ -76,13 +98,25 @@ pub(crate) fn authorize_caller(
             matched = Some((i, key));
         }
     }
-    match matched {
-        Some((i, key)) => Ok(Caller {
+    if let Some((i, key)) = matched {
+        return Ok(Caller {
             models: (!key.models.is_empty()).then(|| key.models.clone()),
-            matched: Some((config.clone(), i)),
-        }),
-        None => Err(ApiError::new(Error::auth("invalid API key"), format)),
+            key: MatchedKey::Static(config.clone(), i),
+        });
     }
+    if extension_keys {
+        match sb.authenticate(presented).await {
+            Ok(Some(grant)) => {
+                return Ok(Caller {
+                    models: grant.models,
+                    key: MatchedKey::Extension(grant.key),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(ApiError::new(e, format)),
+        }
+    }
+    Err(ApiError::new(Error::auth("invalid API key"), format))
 }
 
 /// Rejects a model the client's key may not use.
@@ -127,12 +161,13 @@ fn client_key(headers: &HeaderMap, format: Format) -> Option<&str> {
     }
 }
 
-/// Whether the request holds the admin token, or neither client keys nor an
-/// admin token are configured (the local single-user case).
+/// Whether the request holds the admin token, or neither client keys (static
+/// or from an extension) nor an admin token are configured (the local
+/// single-user case).
 pub(crate) fn is_admin(sb: &Switchboard, headers: &HeaderMap) -> bool {
     let config = sb.config();
     match &config.server.admin_token {
-        None => config.server.api_keys.is_empty(),
+        None => config.server.api_keys.is_empty() && !sb.has_authenticator(),
         Some(token) => headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())

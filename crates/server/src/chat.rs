@@ -90,7 +90,7 @@ pub(crate) async fn handle_chat_with<A: InboundChatApi>(
     parse: impl FnOnce(&[u8]) -> Result<InboundChat<A::StreamOptions>, Error>,
 ) -> Result<Response, ApiError> {
     require_json(&headers, A::ERROR_FORMAT)?;
-    let caller = authorize_caller(&state.sb, &headers, A::ERROR_FORMAT)?;
+    let caller = authorize_caller(&state.sb, &headers, A::ERROR_FORMAT).await?;
     let bytes = read_body(&state.sb, body, A::ERROR_FORMAT).await?;
     let inbound = parse(&bytes).map_err(A::error)?;
     check_model(

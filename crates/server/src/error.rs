@@ -39,6 +39,9 @@ pub(crate) struct ApiError {
     format: Format,
     /// A status other than the kind's (413, 408: transport-level problems).
     status: Option<StatusCode>,
+    /// Headers extensions set before the request was refused
+    /// (`x-ratelimit-*`, say); empty (no allocation) otherwise.
+    headers: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -48,7 +51,14 @@ impl ApiError {
             error,
             format,
             status: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Also sends `headers` (names and values that are not valid are skipped).
+    pub(crate) fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers = headers;
+        self
     }
 
     /// `error`, to be answered in the OpenAI format.
@@ -83,6 +93,14 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        for (name, value) in &self.headers {
+            if let (Ok(n), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(n, v);
+            }
+        }
         if let Some(retry_after) = openai::retry_after_header(&self.error)
             && let Ok(v) = HeaderValue::from_str(&retry_after)
         {

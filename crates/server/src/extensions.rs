@@ -107,7 +107,9 @@ async fn call(
     let client_key = if admin {
         None
     } else {
-        authorize_caller(&state.sb, headers, crate::error::Format::OpenAi)?.key_info()
+        authorize_caller(&state.sb, headers, crate::error::Format::OpenAi)
+            .await?
+            .key_info()
     };
     let call = MethodCall {
         method,

@@ -81,7 +81,7 @@ pub(crate) async fn handle_chat_hooked<A: InboundChatApi>(
             .await
             .map_err(|e| {
                 state.metrics.request(A::METRICS_LABEL, e.kind().code());
-                A::error(e)
+                A::error(e).with_headers(std::mem::take(&mut ctx.response_headers))
             })?;
         state.metrics.route(&routed.route);
         let body = sse_body(
@@ -98,7 +98,7 @@ pub(crate) async fn handle_chat_hooked<A: InboundChatApi>(
     }
     let routed = state.sb.chat_with(&mut ctx, request).await.map_err(|e| {
         state.metrics.request(A::METRICS_LABEL, e.kind().code());
-        A::error(e)
+        A::error(e).with_headers(std::mem::take(&mut ctx.response_headers))
     })?;
     let body = A::response_body(&routed.value).map_err(A::error)?;
     arrival.answered(

@@ -83,7 +83,7 @@ pub(crate) async fn models(
     State(state): State<SharedState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi).await?;
     let mut models = state.sb.models();
     if let Some(allowed) = allowed {
         models.retain(|m| allowed.iter().any(|a| a == &m.id));
@@ -105,7 +105,7 @@ pub(crate) async fn embeddings(
     body: Body,
 ) -> Result<Response, ApiError> {
     require_json(&headers, Format::OpenAi)?;
-    let allowed = authorize(&state.sb, &headers, Format::OpenAi)?;
+    let allowed = authorize(&state.sb, &headers, Format::OpenAi).await?;
     let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let inbound = openai::parse_embeddings_request(&bytes).map_err(ApiError::openai)?;
     check_model(allowed.as_deref(), &inbound.request.model, Format::OpenAi)?;

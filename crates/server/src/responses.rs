@@ -40,7 +40,7 @@ pub(crate) async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     require_json(&headers, Format::OpenAi)?;
-    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi)?;
+    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi).await?;
     let bytes = read_body(&state.sb, body, Format::OpenAi).await?;
     let mut inbound = wire::parse_responses_request(&bytes).map_err(ApiError::openai)?;
     check_model(
@@ -150,7 +150,7 @@ pub(crate) async fn retrieve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi)?;
+    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi).await?;
     match store::get(&state, &id, &owner(&caller))
         .await
         .map_err(ApiError::openai)?
@@ -169,7 +169,7 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi)?;
+    let caller = authorize_caller(&state.sb, &headers, Format::OpenAi).await?;
     let found = store::get(&state, &id, &owner(&caller))
         .await
         .map_err(ApiError::openai)?;

@@ -97,6 +97,8 @@ pub use switchboard_vertex as vertex;
 use switchboard_ext_functions as _;
 #[cfg(feature = "guardrails")]
 use switchboard_ext_guardrails as _;
+#[cfg(feature = "keys")]
+use switchboard_ext_keys as _;
 #[cfg(feature = "model-override")]
 use switchboard_ext_model_override as _;
 #[cfg(feature = "request-log")]
@@ -194,6 +196,11 @@ pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
         provider: "model-override",
         feature: "model-override",
         enabled: cfg!(feature = "model-override"),
+    },
+    ProviderFeature {
+        provider: "keys",
+        feature: "keys",
+        enabled: cfg!(feature = "keys"),
     },
     // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];

@@ -39,14 +39,17 @@ impl Hooks {
     pub const METHODS: Hooks = Hooks(1 << 4);
     /// [`Extension::on_models`].
     pub const MODELS: Hooks = Hooks(1 << 5);
+    /// [`Extension::authenticate`].
+    pub const AUTH: Hooks = Hooks(1 << 6);
 
-    const NAMES: [(Hooks, &'static str); 6] = [
+    const NAMES: [(Hooks, &'static str); 7] = [
         (Hooks::REQUEST, "request"),
         (Hooks::RESPONSE, "response"),
         (Hooks::EVENT, "event"),
         (Hooks::COMPLETE, "complete"),
         (Hooks::METHODS, "methods"),
         (Hooks::MODELS, "models"),
+        (Hooks::AUTH, "authenticate"),
     ];
 
     /// Both sets.
@@ -61,7 +64,7 @@ impl Hooks {
     }
 
     /// The hooks' names (`request`, `response`, `event`, `complete`, `methods`,
-    /// `models`).
+    /// `models`, `authenticate`).
     pub fn names(self) -> Vec<&'static str> {
         Self::NAMES
             .iter()

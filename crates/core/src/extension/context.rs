@@ -54,6 +54,16 @@ pub struct ClientKeyInfo {
     pub metadata: Value,
 }
 
+/// A client key an extension recognised ([`Extension::authenticate`](super::Extension::authenticate)):
+/// who it is, and what it may use.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyGrant {
+    /// The key's id, team and metadata (never the key).
+    pub key: ClientKeyInfo,
+    /// The models and aliases it may use (`None`: all).
+    pub models: Option<Vec<String>>,
+}
+
 /// A typed map for extensions to pass data along one request (from
 /// `on_request` to `on_event` or `on_complete`, or between extensions): one
 /// value per type, so each extension keys it with a type of its own.

@@ -27,7 +27,9 @@ pub use catalog::{
     ExtensionBuildFuture, ExtensionCatalog, ExtensionDescriptor, Hooks, extension_catalog,
     registered_extensions,
 };
-pub use context::{ClientKeyInfo, ExtensionContext, Gateway, InboundApi, RequestContext, Scratch};
+pub use context::{
+    ClientKeyInfo, ExtensionContext, Gateway, InboundApi, KeyGrant, RequestContext, Scratch,
+};
 pub use method::{MethodCall, MethodInfo};
 pub use record::{CompletionRecord, Outcome};
 pub use store::{LedgerGroup, LedgerQuery, LedgerRow, LedgerTotal, Store, utc_day};
@@ -121,6 +123,18 @@ pub trait Extension: Send + Sync + 'static {
     /// block.
     fn on_models(&self, models: &mut [ModelInfo]) {
         let _ = models;
+    }
+
+    /// A client key the static `server.api_keys` did not match: `Ok(Some)`
+    /// if it is one of this extension's valid keys, `Ok(None)` if it is not
+    /// one of its keys, `Err` (an `auth` error: revoked, expired) if it is
+    /// one that may no longer be used. Runs before every request that
+    /// presents such a key, in `order`, until one answers; with an extension
+    /// of this hook enabled, a request without a key is refused. Keep it
+    /// fast (cache what the store holds).
+    async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, Error> {
+        let _ = key;
+        Ok(None)
     }
 
     /// The methods this extension offers now (they may change at runtime:

@@ -20,7 +20,7 @@ mod stream;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use switchboard_core::extension::{Hooks, RequestContext};
+use switchboard_core::extension::{Hooks, KeyGrant, RequestContext};
 use switchboard_core::{ChatRequest, ChatResponse, ChatStream, Error, ModelInfo};
 
 use crate::router::{Routed, Router};
@@ -61,6 +61,36 @@ impl Hub {
         }
         let set: Arc<ExtensionSet> = arc_swap::Guard::into_inner(set);
         stream::chat_stream(&self.router, &set, ctx, request).await
+    }
+
+    /// Whether an enabled extension authenticates client keys.
+    pub(crate) fn has_authenticator(&self) -> bool {
+        self.set
+            .load()
+            .entries
+            .iter()
+            .any(|(_, e)| e.has(Hooks::AUTH))
+    }
+
+    /// Asks each enabled extension with `authenticate`, in order, about
+    /// `key` until one knows it. A panic is an `internal` error.
+    pub(crate) async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, Error> {
+        let set = arc_swap::Guard::into_inner(self.set.load());
+        for (_, e) in set.entries.iter().filter(|(_, e)| e.has(Hooks::AUTH)) {
+            let run = std::panic::AssertUnwindSafe(e.ext.authenticate(key));
+            match futures::FutureExt::catch_unwind(run).await {
+                Ok(Ok(None)) => continue,
+                Ok(found) => return found,
+                Err(_) => {
+                    tracing::error!(extension = %e.name, "authenticate panicked");
+                    return Err(Error::internal(format!(
+                        "extension `{}` failed while checking the key",
+                        e.name
+                    )));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Every enabled extension's `on_models`, in order; a panic is logged

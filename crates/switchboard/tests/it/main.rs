@@ -6,4 +6,5 @@ mod cli;
 mod cli_config;
 mod fault_matrix;
 mod serve;
+mod virtual_keys;
 mod zero_config;

@@ -31,7 +31,7 @@ fn ask(addr: &str) -> String {
 }
 
 /// Starts the server and returns it with the address it logged.
-fn start(config: &std::path::Path) -> (Child, String) {
+pub(crate) fn start(config: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)

@@ -1,0 +1,347 @@
+//! `keys`: virtual API keys, with per-key models, expiry, request and token
+//! limits, parallel requests and budgets.
+//!
+//! - **Keys** (`sk-sb-…`, 256 random bits) are made by the `create` method
+//!   (`switchboard call keys.create`, `POST /v1/extensions/keys/create`,
+//!   admin only) and shown once; the store keeps only their SHA-256 and a
+//!   short prefix. `list`, `get`, `update` and `revoke` manage them.
+//! - **Authentication** (the `authenticate` hook): a key the static
+//!   `server.api_keys` do not know is looked up here; a revoked or expired
+//!   key is refused with a clear 401. With this extension enabled, requests
+//!   without a key are refused.
+//! - **Limits** (`on_request`, before routing): requests per minute, tokens
+//!   per minute (estimated from the request, reconciled with the real usage
+//!   after) over a sliding window, and requests at once. A refusal is a 429
+//!   with `retry-after`; every answer carries `x-ratelimit-limit-*`,
+//!   `x-ratelimit-remaining-*` and `x-ratelimit-reset-*`.
+//! - **Budgets** from the usage ledger (the `usage` extension writes it):
+//!   past the hard limit a 429 `insufficient_quota`, past the soft limit a
+//!   `x-switchboard-budget-warning` header.
+
+mod limits;
+mod methods;
+pub mod record;
+mod registry;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchboard_core::extension::{
+    ClientKeyInfo, CompletionRecord, ExtensionContext, KeyGrant, MethodCall, MethodInfo,
+    RequestContext,
+};
+use switchboard_core::{
+    ChatRequest, Error, Extension, ExtensionInit, RequestAction, async_trait, extension,
+};
+
+pub use limits::{InFlight, Slot, Verdict, WINDOW, Windows};
+use record::{KEY_PREFIX, KeyRecord, hash_key, now_secs};
+pub use registry::{Registry, period_start};
+
+/// The header a key over its soft budget gets on every answer.
+pub const BUDGET_WARNING_HEADER: &str = "x-switchboard-budget-warning";
+
+/// The keys of `[extensions.keys]` (besides `enabled` and `order`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysConfig {
+    /// How long a key read from the store is trusted before it is read
+    /// again, in milliseconds: a revoke made on another node sharing the
+    /// store takes effect within it (on this node, at once). Also how long
+    /// a key's spending is cached for its budget.
+    #[schemars(range(min = 0, max = 60_000))]
+    pub cache_ttl_ms: u64,
+    /// The most keys kept in the cache.
+    #[schemars(range(min = 1))]
+    pub cache_capacity: usize,
+    /// Characters per token when a request's tokens are estimated for the
+    /// tokens-per-minute limit.
+    pub estimate_chars_per_token: f64,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        KeysConfig {
+            cache_ttl_ms: 1000,
+            cache_capacity: 10_000,
+            estimate_chars_per_token: 4.0,
+        }
+    }
+}
+
+/// Virtual API keys: made, listed, changed and revoked through methods,
+/// checked on every request, with per-key models, expiry, rate and token
+/// limits, parallel requests and budgets.
+#[extension(
+    name = "keys",
+    config = KeysConfig,
+    hooks(authenticate, on_request, on_complete, methods)
+)]
+#[derive(Debug)]
+pub struct Keys {
+    registry: Registry,
+    requests: Windows,
+    tokens: Windows,
+    in_flight: InFlight,
+    chars_per_token: f64,
+    refused_rate: AtomicU64,
+    refused_budget: AtomicU64,
+    refused_auth: AtomicU64,
+}
+
+/// What `on_request` leaves for `on_complete`: the slot held while the
+/// request runs, and the tokens counted before it.
+#[derive(Debug, Default)]
+struct Admitted {
+    _slot: Option<Slot>,
+    estimated_tokens: u64,
+}
+
+#[async_trait]
+impl ExtensionInit for Keys {
+    type Config = KeysConfig;
+
+    fn validate(config: &KeysConfig) -> Result<(), Error> {
+        if config.cache_ttl_ms > 60_000 {
+            return Err(
+                Error::config("`cache_ttl_ms` is at most 60000 (one minute)")
+                    .with_param("cache_ttl_ms"),
+            );
+        }
+        if !(config.estimate_chars_per_token.is_finite() && config.estimate_chars_per_token > 0.0) {
+            return Err(Error::config("`estimate_chars_per_token` must be above 0")
+                .with_param("estimate_chars_per_token"));
+        }
+        Ok(())
+    }
+
+    async fn init(config: KeysConfig, ctx: ExtensionContext) -> Result<Self, Error> {
+        Self::validate(&config)?;
+        Ok(Keys {
+            registry: Registry::new(
+                ctx.store,
+                Duration::from_millis(config.cache_ttl_ms),
+                config.cache_capacity,
+            ),
+            requests: Windows::default(),
+            tokens: Windows::default(),
+            in_flight: InFlight::default(),
+            chars_per_token: config.estimate_chars_per_token,
+            refused_rate: AtomicU64::new(0),
+            refused_budget: AtomicU64::new(0),
+            refused_auth: AtomicU64::new(0),
+        })
+    }
+}
+
+impl Keys {
+    /// The registry of keys (the store behind the methods).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn estimate_tokens(&self, request: &ChatRequest) -> u64 {
+        let chars = serde_json::to_vec(&request.messages).map_or(0, |b| b.len()) as f64;
+        (chars / self.chars_per_token).ceil() as u64
+    }
+
+    fn refuse_rate(&self, what: &str, key: &KeyRecord, limit: u64, v: &Verdict) -> Error {
+        self.refused_rate.fetch_add(1, Ordering::Relaxed);
+        let wait = v.reset.as_secs().max(1);
+        Error::rate_limited(
+            Some(Duration::from_secs(wait)),
+            format!(
+                "rate limit of API key `{}`: {limit} {what} per minute; retry in {wait}s",
+                key.id
+            ),
+        )
+    }
+
+    async fn check_budget(&self, ctx: &mut RequestContext, key: &KeyRecord) -> Result<(), Error> {
+        let Some(budget) = &key.budget else {
+            return Ok(());
+        };
+        // Fails closed: a budget that cannot be read refuses the request.
+        let spent = self
+            .registry
+            .spent(&key.id, budget.period, now_secs())
+            .await?;
+        if spent >= budget.amount_usd {
+            self.refused_budget.fetch_add(1, Ordering::Relaxed);
+            return Err(Error::quota_exceeded(format!(
+                "API key `{}` has spent its budget: ${spent:.4} of ${:.4} per {}",
+                key.id,
+                budget.amount_usd,
+                period_name(budget.period)
+            )));
+        }
+        if let Some(soft) = budget.soft_amount_usd
+            && spent >= soft
+        {
+            ctx.set_response_header(
+                BUDGET_WARNING_HEADER,
+                format!(
+                    "spent ${spent:.4} of ${:.4} (soft limit ${soft:.4})",
+                    budget.amount_usd
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn period_name(p: record::BudgetPeriod) -> &'static str {
+    match p {
+        record::BudgetPeriod::Day => "day",
+        record::BudgetPeriod::Month => "month",
+        record::BudgetPeriod::Total => "key lifetime",
+    }
+}
+
+fn rate_headers(ctx: &mut RequestContext, what: &str, v: &Verdict) {
+    ctx.set_response_header(format!("x-ratelimit-limit-{what}"), v.limit.to_string());
+    ctx.set_response_header(
+        format!("x-ratelimit-remaining-{what}"),
+        v.remaining.to_string(),
+    );
+    ctx.set_response_header(
+        format!("x-ratelimit-reset-{what}"),
+        format!("{}s", v.reset.as_secs()),
+    );
+}
+
+#[async_trait]
+impl Extension for Keys {
+    async fn authenticate(&self, key: &str) -> Result<Option<KeyGrant>, Error> {
+        if !key.starts_with(KEY_PREFIX) {
+            return Ok(None);
+        }
+        let Some(record) = self.registry.by_hash(&hash_key(key)).await? else {
+            return Ok(None);
+        };
+        if let Some(refusal) = record.refusal(now_secs()) {
+            self.refused_auth.fetch_add(1, Ordering::Relaxed);
+            return Err(refusal);
+        }
+        Ok(Some(KeyGrant {
+            key: ClientKeyInfo {
+                id: Arc::from(record.id.as_str()),
+                team: record.team.as_deref().map(Arc::from),
+                metadata: record.metadata.clone(),
+            },
+            models: (!record.models.is_empty()).then(|| record.models.clone()),
+        }))
+    }
+
+    async fn on_request(
+        &self,
+        ctx: &mut RequestContext,
+        request: &mut ChatRequest,
+    ) -> Result<RequestAction, Error> {
+        let Some(id) = ctx.client_key.as_ref().map(|k| k.id.clone()) else {
+            return Ok(RequestAction::Continue);
+        };
+        // Only this extension's keys have limits (static keys have none).
+        let Some(key) = self.registry.cached(&id) else {
+            return Ok(RequestAction::Continue);
+        };
+        let now = Instant::now();
+        let slot = match key.max_parallel {
+            Some(max) => match self.in_flight.acquire(&key.id, max) {
+                Some(slot) => Some(slot),
+                None => {
+                    self.refused_rate.fetch_add(1, Ordering::Relaxed);
+                    return Err(Error::rate_limited(
+                        Some(Duration::from_secs(1)),
+                        format!(
+                            "API key `{}` already has {max} requests running (max_parallel)",
+                            key.id
+                        ),
+                    ));
+                }
+            },
+            None => None,
+        };
+        if let Some(rpm) = key.rpm {
+            let v = self.requests.check(&key.id, now, u64::from(rpm), 1);
+            rate_headers(ctx, "requests", &v);
+            if !v.admitted {
+                return Err(self.refuse_rate("requests", &key, u64::from(rpm), &v));
+            }
+        }
+        let mut estimated_tokens = 0;
+        if let Some(tpm) = key.tpm {
+            estimated_tokens = self.estimate_tokens(request).min(tpm);
+            let v = self.tokens.check(&key.id, now, tpm, estimated_tokens);
+            rate_headers(ctx, "tokens", &v);
+            if !v.admitted {
+                return Err(self.refuse_rate("tokens", &key, tpm, &v));
+            }
+        }
+        self.check_budget(ctx, &key).await?;
+        ctx.scratch.insert(Admitted {
+            _slot: slot,
+            estimated_tokens,
+        });
+        Ok(RequestAction::Continue)
+    }
+
+    async fn on_complete(&self, record: &CompletionRecord) {
+        let (Some(key), Some(usage)) = (&record.client_key, &record.usage) else {
+            return;
+        };
+        let Some(admitted) = record.scratch.get::<Admitted>() else {
+            return;
+        };
+        if self
+            .registry
+            .cached(&key.id)
+            .is_some_and(|k| k.tpm.is_some())
+        {
+            let used = usage.input_tokens.saturating_add(usage.output_tokens);
+            let extra = used.saturating_sub(admitted.estimated_tokens);
+            self.tokens.add(&key.id, Instant::now(), extra);
+        }
+    }
+
+    fn methods(&self) -> Vec<MethodInfo> {
+        methods::infos()
+    }
+
+    async fn call(&self, call: MethodCall) -> Result<Value, Error> {
+        methods::call(&self.registry, call).await
+    }
+
+    fn metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            out,
+            "# TYPE switchboard_keys_refused counter\n\
+             # HELP switchboard_keys_refused Requests the keys extension refused, by reason."
+        );
+        for (reason, n) in [
+            ("rate_limit", &self.refused_rate),
+            ("budget", &self.refused_budget),
+            ("revoked_or_expired", &self.refused_auth),
+        ] {
+            let _ = writeln!(
+                out,
+                "switchboard_keys_refused_total{{reason=\"{reason}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
+    }
+
+    fn status(&self) -> Value {
+        json!({
+            "refused": {
+                "rate_limit": self.refused_rate.load(Ordering::Relaxed),
+                "budget": self.refused_budget.load(Ordering::Relaxed),
+                "revoked_or_expired": self.refused_auth.load(Ordering::Relaxed),
+            }
+        })
+    }
+}
