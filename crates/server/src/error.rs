@@ -40,8 +40,8 @@ pub(crate) struct ApiError {
     /// A status other than the kind's (413, 408: transport-level problems).
     status: Option<StatusCode>,
     /// Headers extensions set before the request was refused
-    /// (`x-ratelimit-*`, say); empty (no allocation) otherwise.
-    headers: Vec<(String, String)>,
+    /// (`x-ratelimit-*`, say); boxed so errors stay small.
+    headers: Option<Box<[(String, String)]>>,
 }
 
 impl ApiError {
@@ -51,13 +51,13 @@ impl ApiError {
             error,
             format,
             status: None,
-            headers: Vec::new(),
+            headers: None,
         }
     }
 
     /// Also sends `headers` (names and values that are not valid are skipped).
     pub(crate) fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
-        self.headers = headers;
+        self.headers = (!headers.is_empty()).then(|| headers.into_boxed_slice());
         self
     }
 
@@ -93,7 +93,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter().flat_map(|h| h.iter()) {
             if let (Ok(n), Ok(v)) = (
                 axum::http::HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(value),

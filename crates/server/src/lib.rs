@@ -47,6 +47,7 @@
 // `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
 mod admin;
 mod admin_extensions;
+mod admin_keys;
 mod anthropic;
 mod auth;
 mod body;

@@ -8,7 +8,9 @@ use switchboard_core::Error;
 use crate::error::ApiError;
 use crate::middleware::request_context;
 use crate::state::SharedState;
-use crate::{admin, admin_extensions, anthropic, extensions, gemini, openai, ops, responses};
+use crate::{
+    admin, admin_extensions, admin_keys, anthropic, extensions, gemini, openai, ops, responses,
+};
 
 /// The application: every route, the admin guard, the request-context
 /// middleware (with the browser checks), and a JSON 404 for the rest.
@@ -37,6 +39,13 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route(
             "/extensions/{name}/config-schema",
             get(admin_extensions::config_schema),
+        )
+        .route("/keys", post(admin_keys::create).get(admin_keys::list))
+        .route(
+            "/keys/{id}",
+            get(admin_keys::show)
+                .patch(admin_keys::update)
+                .delete(admin_keys::revoke),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

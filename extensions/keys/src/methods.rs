@@ -52,10 +52,10 @@ fn id_schema(extra: Option<Value>) -> Value {
         "required": ["id"],
         "properties": {"id": {"type": "string", "minLength": 1}}
     });
-    if let Some(Value::Object(settings)) = extra.and_then(|mut s| s["properties"].take().into()) {
-        if let Some(props) = schema["properties"].as_object_mut() {
-            props.extend(settings);
-        }
+    if let Some(Value::Object(settings)) = extra.map(|mut s| s["properties"].take())
+        && let Some(props) = schema["properties"].as_object_mut()
+    {
+        props.extend(settings);
     }
     schema
 }

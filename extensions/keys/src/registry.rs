@@ -18,12 +18,15 @@ const BY_ID: &str = "keys";
 /// Key ids by key hash.
 const BY_HASH: &str = "keys.hash";
 
+/// Key hash → the key (`None`: not a key) and when it was read.
+type HashCache = HashMap<String, (Option<Arc<KeyRecord>>, Instant)>;
+
 /// The keys, in the store, with a cache.
 pub struct Registry {
     store: Arc<dyn Store>,
     ttl: Duration,
     capacity: usize,
-    by_hash: Mutex<HashMap<String, (Option<Arc<KeyRecord>>, Instant)>>,
+    by_hash: Mutex<HashCache>,
     /// The keys last authenticated, by id (for their limits).
     by_id: Mutex<HashMap<String, Arc<KeyRecord>>>,
     spent: Mutex<HashMap<String, (f64, Instant)>>,
@@ -162,9 +165,7 @@ impl Registry {
         self.by_id.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, (Option<Arc<KeyRecord>>, Instant)>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashCache> {
         self.by_hash.lock().unwrap_or_else(|p| p.into_inner())
     }
 

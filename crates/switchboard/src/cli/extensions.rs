@@ -95,7 +95,7 @@ pub(crate) struct CallArgs {
 }
 
 /// Calls one extension method in-process (with admin rights) and returns its result.
-async fn call_method(
+pub(crate) async fn call_method(
     config: &ConfigArgs,
     extension: &str,
     method: &str,

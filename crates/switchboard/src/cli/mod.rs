@@ -3,6 +3,7 @@
 mod chat;
 mod config;
 mod extensions;
+mod keys;
 mod load;
 mod models;
 mod providers;
@@ -39,6 +40,9 @@ enum Command {
     Call(extensions::CallArgs),
     /// Usage totals from the `usage` extension's ledger.
     Usage(extensions::UsageArgs),
+    /// Virtual keys (the `keys` extension): create, list, show, update, revoke.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Check the configuration file or print its JSON Schema.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -71,6 +75,7 @@ pub(crate) fn main() -> ExitCode {
             Command::Extensions(args) => extensions::list(args, &cli.config),
             Command::Call(args) => extensions::call(args, &cli.config).await,
             Command::Usage(args) => extensions::usage(args, &cli.config).await,
+            Command::Keys(cmd) => keys::run(cmd, &cli.config).await,
         }
     });
     match result {

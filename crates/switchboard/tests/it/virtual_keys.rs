@@ -177,6 +177,110 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
     assert_eq!(status, 200);
     assert!(!listed.to_string().contains(&key[6..]), "{listed}");
 
+    // The REST face under the management API.
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://{addr}{path}");
+    let made = client
+        .post(url("/keys"))
+        .header("authorization", &admin)
+        .json(&json!({"name": "rest", "rpm": 100}))
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(made.status().as_u16(), 201);
+    let made: Value = made.json().await.expect("json");
+    let rest_key = made["key"].as_str().expect("key").to_owned();
+    let id = made["id"].as_str().expect("id").to_owned();
+    let wrong = client
+        .get(url("/keys"))
+        .header("authorization", "Bearer wrong")
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(wrong.status().as_u16(), 401);
+    let patched: Value = client
+        .patch(url(&format!("/keys/{id}")))
+        .header("authorization", &admin)
+        .json(&json!({"rpm": 7}))
+        .send()
+        .await
+        .expect("sends")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(patched["rpm"], 7, "{patched}");
+    let shown: Value = client
+        .get(url(&format!("/keys/{id}")))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .expect("sends")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(shown["name"], "rest");
+    assert!(shown.get("key").is_none(), "{shown}");
+    let (status, headers, _) = post(
+        &addr,
+        "/v1/chat/completions",
+        &[("authorization", &format!("Bearer {rest_key}"))],
+        chat("a/mock-1"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-ratelimit-limit-requests"], "7");
+    let gone = client
+        .delete(url(&format!("/keys/{id}")))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(gone.status().as_u16(), 200);
+    let missing = client
+        .get(url("/keys/key_nope"))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .expect("sends");
+    assert_eq!(missing.status().as_u16(), 404);
+
+    // The CLI writes the same store while the gateway runs.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--config"])
+        .arg(&config)
+        .args([
+            "keys", "create", "--name", "from-cli", "--models", "a/mock-1",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cli_key = made["key"].as_str().expect("key");
+    let (status, _, body) = post(
+        &addr,
+        "/v1/chat/completions",
+        &[("authorization", &format!("Bearer {cli_key}"))],
+        chat("a/mock-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["--config"])
+        .arg(&config)
+        .args(["keys", "list"])
+        .output()
+        .expect("runs");
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("from-cli") && table.contains("revoked"),
+        "{table}"
+    );
+    assert!(!table.contains(&cli_key[6..]), "{table}");
+
     let _ = child.kill();
     let _ = child.wait();
 }
