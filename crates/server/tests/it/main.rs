@@ -1,6 +1,7 @@
 //! The integration tests of this crate, as one test binary (one link instead
 //! of one per file).
 
+mod access_log;
 mod admin;
 mod anthropic_api;
 mod browser_safety;
