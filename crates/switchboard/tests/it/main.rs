@@ -5,5 +5,6 @@ mod catalog;
 mod cli;
 mod cli_config;
 mod fault_matrix;
+mod logging;
 mod serve;
 mod zero_config;
