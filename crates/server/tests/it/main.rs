@@ -17,4 +17,5 @@ mod overhead_metric;
 mod responses_api;
 mod robustness;
 mod slow_clients;
+mod stream_fidelity;
 mod upstream_cancel;
