@@ -18,6 +18,11 @@ pub enum ChatEvent {
         id: String,
         /// The model producing the answer.
         model: String,
+        /// When the provider says the answer was created (Unix seconds), so
+        /// that the edge can repeat it; `None` when it did not say (the edge
+        /// then uses its own clock).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created: Option<u64>,
     },
     /// More answer text.
     TextDelta {
@@ -92,6 +97,7 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
     events.push(ChatEvent::Start {
         id: resp.id.clone(),
         model: resp.model.clone(),
+        created: (resp.created > 0).then_some(resp.created),
     });
     for part in &resp.content {
         match part {
@@ -168,9 +174,12 @@ impl ResponseAccumulator {
     pub fn push(&mut self, event: &ChatEvent) {
         let resp = &mut self.response;
         match event {
-            ChatEvent::Start { id, model } => {
+            ChatEvent::Start { id, model, created } => {
                 resp.id.clone_from(id);
                 resp.model.clone_from(model);
+                if let Some(created) = created {
+                    resp.created = *created;
+                }
             }
             ChatEvent::TextDelta { text } => match resp.content.last_mut() {
                 Some(ContentPart::Text { text: t }) => t.push_str(text),

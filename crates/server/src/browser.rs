@@ -44,11 +44,10 @@ pub(crate) enum Admission {
     Answer(Response),
 }
 
-/// The `Host` and `Origin` checks and preflights; run by the request-context
-/// middleware before the handler (one middleware layer, not two).
-pub(crate) fn admit(state: &SharedState, req: &Request) -> Admission {
-    let config = state.sb.config();
-    let server = &config.server;
+/// The `Host` and `Origin` checks and preflights under `server` (the
+/// configuration the request-context middleware already holds); run by
+/// that middleware before the handler (one middleware layer, not two).
+pub(crate) fn admit(state: &SharedState, server: &ServerConfig, req: &Request) -> Admission {
     if state.listen.ip().is_loopback()
         && let Some(host) = request_host(req)
         && !host_allowed(host, server, state.listen.ip())

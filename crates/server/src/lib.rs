@@ -37,14 +37,15 @@
 
 // Code map. Requests: `serve` (accepting, limits) and `conn` (one
 // connection's deadlines, write timeout, in-flight count) → `router` →
-// `middleware` (request id, log line, panics, and `browser`: Host, Origin,
-// CORS) → a handler. Chat: `openai`, `anthropic` and `gemini`
+// `middleware` (request id, the `access_log` line, panics, and `browser`:
+// Host, Origin, CORS) → a handler. Chat: `openai`, `anthropic` and `gemini`
 // implement `chat::InboundChatApi`; `chat::handle_chat` is the one path,
 // using `auth`, `body`, `response`, `stream` (SSE) and `overhead` (timing
 // into `metrics`); when an extension runs it hands over to `hooked` (the
 // request context, `Switchboard::chat_with`, extension headers).
 // `extensions` serves extension methods, `admin_extensions` /extensions. Also `openai` (models, embeddings), `admin` (/plugins),
 // `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
+mod access_log;
 mod admin;
 mod admin_extensions;
 mod admin_keys;

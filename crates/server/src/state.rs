@@ -25,6 +25,8 @@ pub(crate) struct AppState {
     pub(crate) counted_by_connection: bool,
     /// Stored Responses API responses when no extension store is open.
     pub(crate) responses: crate::responses_store::MemoryResponses,
+    /// Counts successful requests for the sampled access log.
+    pub(crate) access_log: crate::access_log::Sampler,
     request_ids: AtomicU64,
     id_prefix: u32,
 }
@@ -53,6 +55,7 @@ impl AppState {
             listen,
             counted_by_connection,
             responses: Default::default(),
+            access_log: Default::default(),
             request_ids: AtomicU64::new(1),
             id_prefix: fastrand::u32(..),
         }

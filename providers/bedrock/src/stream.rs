@@ -63,6 +63,7 @@ impl ConverseDecoder {
             out.push(ChatEvent::Start {
                 id: self.id.clone(),
                 model: self.model.clone(),
+                created: None,
             });
         }
     }

@@ -72,6 +72,7 @@ impl StreamDecoder {
             "message-start" => out.push(ChatEvent::Start {
                 id: str_at(Some(event), "id").unwrap_or_default(),
                 model: self.model.clone(),
+                created: None,
             }),
             "content-start" | "content-delta" => {
                 let content = message.and_then(|m| m.get("content"));

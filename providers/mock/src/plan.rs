@@ -58,6 +58,7 @@ pub(crate) fn plan(input: PlanInput<'_>) -> Vec<Step> {
         ChatEvent::Start {
             id: input.id,
             model: input.model,
+            created: Some(crate::MOCK_CREATED),
         },
     );
     if let Some(reasoning) = &input.reasoning {

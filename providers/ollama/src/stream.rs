@@ -67,6 +67,7 @@ impl ChatDecoder {
             out.push(ChatEvent::Start {
                 id: self.id.clone(),
                 model: model.clone(),
+                created: None,
             });
         }
         if let Some(message) = chunk.message.take() {

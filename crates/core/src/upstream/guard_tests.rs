@@ -24,6 +24,7 @@ fn stalled_behind_keep_alives() -> impl Stream<Item = Result<ChatEvent, Error>> 
         Ok(ChatEvent::Start {
             id: "c".into(),
             model: "m".into(),
+            created: None,
         })
     };
     let head = futures::stream::iter([start(), text("a"), text("b")]);
@@ -90,7 +91,8 @@ fn what_counts_as_progress() {
     let ev = |e: ChatEvent| is_progress(&e);
     assert!(!ev(ChatEvent::Start {
         id: "c".into(),
-        model: "m".into()
+        model: "m".into(),
+        created: None,
     }));
     assert!(!ev(ChatEvent::TextDelta { text: "".into() }));
     assert!(ev(ChatEvent::TextDelta { text: " ".into() }));

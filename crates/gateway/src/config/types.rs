@@ -180,6 +180,17 @@ pub struct ServerConfig {
     /// environment variable is set (`OPENAI_API_KEY`, ...), as a start
     /// without a file does; the file's own instances win on a name clash.
     pub env_providers: bool,
+    /// Which requests write a line to the access log (tracing target
+    /// `switchboard::access`; level INFO, WARN for a 5xx): `off`; `errors`,
+    /// only requests answered with an error status (4xx, 5xx); `sampled`,
+    /// every error and `access_log_sample` of the other requests; `all`.
+    /// A streamed answer is logged when its head is sent, with its status.
+    pub access_log: AccessLog,
+    /// The fraction of successful requests logged with
+    /// `access_log = "sampled"`, from 0 (none) to 1 (all): 0.01 is one
+    /// request in a hundred, spread evenly (a counter, not a random draw).
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub access_log_sample: f64,
 }
 
 impl Default for ServerConfig {
@@ -198,8 +209,25 @@ impl Default for ServerConfig {
             shutdown_grace_ms: 30_000,
             watch_config: false,
             env_providers: false,
+            access_log: AccessLog::default(),
+            access_log_sample: 0.01,
         }
     }
+}
+
+/// Which requests write an access-log line (`server.access_log`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessLog {
+    /// No access log.
+    Off,
+    /// Only requests answered with an error status (4xx or 5xx).
+    Errors,
+    /// Every error, and `server.access_log_sample` of the other requests.
+    #[default]
+    Sampled,
+    /// Every request.
+    All,
 }
 
 /// Cross-origin (browser) access. A request carrying an `Origin` header that

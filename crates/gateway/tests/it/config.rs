@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 use switchboard_core::{Catalog, ErrorKind};
-use switchboard_gateway::config::types::{Strategy, TargetSpec};
+use switchboard_gateway::config::types::{AccessLog, Strategy, TargetSpec};
 use switchboard_gateway::config::{ConfigError, ConfigLoader, LoadedConfig, ProviderFeature};
 use switchboard_mock as _;
 
@@ -586,6 +586,40 @@ fn error_unknown_top_level_and_section_keys() {
              {f}: router.max_atempts: unknown key `max_atempts`; did you mean `max_attempts`?",
             f = file.display()
         )
+    );
+}
+
+#[test]
+fn access_log_settings() {
+    let defaults = ok(ConfigLoader::new().env_vars(Vec::new())).config;
+    assert_eq!(defaults.server.access_log, AccessLog::Sampled);
+    assert_eq!(defaults.server.access_log_sample, 0.01);
+
+    let dir = TempDir::new();
+    let file = dir.write(
+        "switchboard.toml",
+        "[server]\naccess_log = \"errors\"\naccess_log_sample = 0.5\n",
+    );
+    let c = ok(loader(&file)).config;
+    assert_eq!(c.server.access_log, AccessLog::Errors);
+    assert_eq!(c.server.access_log_sample, 0.5);
+    let from_env = ok(loader(&file).env_vars(vars(&[("SWITCHBOARD_SERVER__ACCESS_LOG", "off")])));
+    assert_eq!(from_env.config.server.access_log, AccessLog::Off);
+
+    let file = dir.write("bad.toml", "[server]\naccess_log = \"some\"\n");
+    assert_eq!(
+        err(loader(&file)),
+        format!(
+            "{}: server.access_log: unknown value \"some\", expected one of `off`, `errors`, \
+             `sampled`, `all`",
+            file.display()
+        )
+    );
+    let file = dir.write("worse.toml", "[server]\naccess_log_sample = 2\n");
+    let text = err(loader(&file));
+    assert!(
+        text.contains("server.access_log_sample: 2 is not a fraction"),
+        "{text}"
     );
 }
 

@@ -79,6 +79,7 @@ impl Provider for Life {
         let start = ChatEvent::Start {
             id: "life".into(),
             model: request.model.clone(),
+            created: None,
         };
         // One event, then nothing until the consumer drops the stream.
         Ok(Box::pin(

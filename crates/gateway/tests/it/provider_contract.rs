@@ -73,6 +73,7 @@ impl Provider for Probe {
         let mut items = vec![Ok(ChatEvent::Start {
             id: "probe".into(),
             model: request.model.clone(),
+            created: None,
         })];
         if self.settings["stream_error"].as_bool() == Some(true) {
             items.push(Err(self.error(Error::upstream(502, "stream broke"))));

@@ -107,6 +107,7 @@ impl Provider for Scripted {
             Ok(ChatEvent::Start {
                 id: "scripted".into(),
                 model: request.model.clone(),
+                created: None,
             }),
             Ok(ChatEvent::TextDelta {
                 text: self.text(&request.model),

@@ -133,6 +133,7 @@ fn docs_text_stream() {
             ChatEvent::Start {
                 id: "msg_1nZdL29xx5MUA1yADyHTEsnR8uuvGzszyY".into(),
                 model: "claude-sonnet-4-5-20250929".into(),
+                created: None,
             },
             ChatEvent::TextDelta {
                 text: "Hello".into()
@@ -157,7 +158,8 @@ fn recorded_text_stream_with_padding() {
         events[0],
         ChatEvent::Start {
             id: "msg_013nnniYDrJDocdy5nrMU7cH".into(),
-            model: "claude-sonnet-4-5-20250929".into()
+            model: "claude-sonnet-4-5-20250929".into(),
+            created: None,
         }
     );
 }
@@ -290,6 +292,7 @@ fn another_familys_signatures_are_tagged_in_the_stream() {
         ChatEvent::Start {
             id: "r".into(),
             model: "gemini-3-pro".into(),
+            created: None,
         },
         ChatEvent::ReasoningDelta {
             text: "Need weather.".into(),
@@ -517,7 +520,8 @@ fn malformed_events_are_protocol_errors() {
         vec![
             ChatEvent::Start {
                 id: String::new(),
-                model: String::new()
+                model: String::new(),
+                created: None,
             },
             ChatEvent::Finish {
                 reason: FinishReason::Stop
@@ -701,6 +705,7 @@ fn usage_after_finish_and_late_events() {
         ChatEvent::Start {
             id: "chatcmpl-1".into(),
             model: "gpt-4o".into(),
+            created: None,
         },
         ChatEvent::TextDelta { text: "Hi".into() },
         ChatEvent::Finish {
@@ -721,7 +726,8 @@ fn usage_after_finish_and_late_events() {
         vec![
             ChatEvent::Start {
                 id: "msg_fixed".into(),
-                model: "alias".into()
+                model: "alias".into(),
+                created: None,
             },
             ChatEvent::TextDelta { text: "Hi".into() },
             ChatEvent::Usage(Usage::new(5, 7)),
@@ -851,6 +857,7 @@ fn unknown_usage_sends_only_the_required_output_tokens() {
         ChatEvent::Start {
             id: "msg_1".into(),
             model: "m".into(),
+            created: None,
         },
         ChatEvent::TextDelta { text: "hi".into() },
         ChatEvent::Finish {

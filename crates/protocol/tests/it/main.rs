@@ -13,5 +13,6 @@ mod openai_requests;
 mod openai_responses;
 mod openai_responses_api;
 mod openai_stream;
+mod openai_stream_fields;
 mod openai_wire_options;
 mod proptest_round_trips;

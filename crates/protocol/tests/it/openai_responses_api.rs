@@ -272,6 +272,7 @@ fn text_stream_matches_the_recorded_event_sequence() {
     let mut events = vec![ChatEvent::Start {
         id: "x".into(),
         model: "gpt-4o-mini-2024-07-18".into(),
+        created: None,
     }];
     for (_, d) in &recorded {
         if d["type"] == "response.output_text.delta" {

@@ -53,7 +53,8 @@ fn text_stream() {
         events[0],
         ChatEvent::Start {
             id: "chatcmpl-ABfw031mOJeYCSHe4yI2ZjOA6kMJL".into(),
-            model: "gpt-4o-2024-08-06".into()
+            model: "gpt-4o-2024-08-06".into(),
+            created: Some(1727346168),
         }
     );
     let s = summarize(&events);
@@ -169,7 +170,8 @@ fn openrouter_comments_usage_chunk_and_no_done() {
         events[0],
         ChatEvent::Start {
             id: "gen-1".into(),
-            model: "openai/gpt-4o".into()
+            model: "openai/gpt-4o".into(),
+            created: Some(1),
         }
     );
     assert_eq!(summarize(&events).text, "Hi");
@@ -293,7 +295,8 @@ fn azure_style_empty_first_chunk_does_not_start_the_answer() {
         vec![
             ChatEvent::Start {
                 id: "az-1".into(),
-                model: "gpt-4o".into()
+                model: "gpt-4o".into(),
+                created: None,
             },
             ChatEvent::TextDelta { text: "x".into() },
             ChatEvent::Finish {
@@ -465,6 +468,7 @@ fn sample_events() -> Vec<ChatEvent> {
         ChatEvent::Start {
             id: "chatcmpl-1".into(),
             model: "gpt-4o".into(),
+            created: Some(1_700_000_000),
         },
         ChatEvent::ReasoningDelta { text: "hmm".into() },
         ChatEvent::TextDelta {
@@ -568,6 +572,13 @@ fn encoder_chunks_have_openai_shape() {
         json!({"role": "assistant", "content": ""})
     );
     assert_eq!(rest[0]["choices"][0]["finish_reason"], Value::Null);
+    // Each choice has what OpenAI's chunk schema requires, and nothing the
+    // events did not carry (no `logprobs: null`).
+    for c in &rest[..rest.len() - 1] {
+        let choice = c["choices"][0].as_object().expect("a choice");
+        let keys: Vec<&str> = choice.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["delta", "finish_reason", "index"], "{c}");
+    }
     assert_eq!(
         rest[1]["choices"][0]["delta"],
         json!({"reasoning_content": "hmm"})
@@ -612,6 +623,7 @@ fn encoder_overrides_fallbacks_and_late_usage() {
         ChatEvent::Start {
             id: "upstream-id".into(),
             model: "upstream-model".into(),
+            created: None,
         },
         ChatEvent::TextDelta { text: "x".into() },
         ChatEvent::Finish {
@@ -641,7 +653,9 @@ fn encoder_overrides_fallbacks_and_late_usage() {
         vec![
             ChatEvent::Start {
                 id: "chatcmpl-gw".into(),
-                model: "my-alias".into()
+                model: "my-alias".into(),
+                // No `created` from upstream: the encoder's own.
+                created: Some(5),
             },
             ChatEvent::TextDelta { text: "x".into() },
             ChatEvent::Usage(Usage::new(1, 1)),
@@ -683,6 +697,7 @@ fn a_whole_response_survives_events_chunks_events() {
         }],
         finish_reason: FinishReason::ToolCalls,
         usage: Usage::new(10, 20),
+        created: 1_650_000_000,
         ..Default::default()
     };
     let body = encode_all(&response_to_events(&resp), true);
@@ -714,6 +729,7 @@ async fn encoded_streams_end_with_done_or_an_error_frame() {
         Ok(ChatEvent::Start {
             id: "i".into(),
             model: "m".into(),
+            created: None,
         }),
         Ok(ChatEvent::TextDelta { text: "par".into() }),
         Err(Error::rate_limited(None, "slow down")),
@@ -772,6 +788,7 @@ fn unknown_usage_is_left_out_not_sent_as_zeros() {
         ChatEvent::Start {
             id: "c".into(),
             model: "m".into(),
+            created: None,
         },
         ChatEvent::TextDelta { text: "hi".into() },
         ChatEvent::Finish {

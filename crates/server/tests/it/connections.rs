@@ -141,6 +141,7 @@ impl Provider for Firehose {
         let first = futures::stream::iter([Ok(ChatEvent::Start {
             id: "f".into(),
             model: "firehose".into(),
+            created: None,
         })]);
         let text = "x".repeat(16 * 1024);
         let rest = futures::stream::unfold(DropFlag, move |guard| {

@@ -49,6 +49,7 @@ impl Provider for Trickle {
         let first = futures::stream::iter([Ok(ChatEvent::Start {
             id: "t".into(),
             model: "trickle".into(),
+            created: None,
         })]);
         let text = "y".repeat(4 * 1024);
         let rest = futures::stream::unfold(DropFlag, move |guard| {

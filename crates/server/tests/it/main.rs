@@ -1,6 +1,7 @@
 //! The integration tests of this crate, as one test binary (one link instead
 //! of one per file).
 
+mod access_log;
 mod admin;
 mod anthropic_api;
 mod browser_safety;
@@ -16,4 +17,5 @@ mod overhead_metric;
 mod responses_api;
 mod robustness;
 mod slow_clients;
+mod stream_fidelity;
 mod upstream_cancel;

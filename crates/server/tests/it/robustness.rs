@@ -56,6 +56,7 @@ impl Provider for Trap {
         let first = futures::stream::iter([Ok(ChatEvent::Start {
             id: "t".into(),
             model: "forever".into(),
+            created: None,
         })]);
         let rest = futures::stream::unfold(guard, |guard| async move {
             tokio::time::sleep(Duration::from_millis(20)).await;

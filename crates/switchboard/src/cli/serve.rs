@@ -37,15 +37,15 @@ pub(crate) struct ServeArgs {
 /// Logs go through a background writer thread, so a request never blocks
 /// its runtime worker on a write to stderr. Not lossy: when the queue is
 /// full, logging waits rather than dropping lines. Flushed when the returned
-/// guard drops.
+/// guard drops. The level comes from [`log_filter`].
 fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    use tracing_subscriber::EnvFilter;
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("switchboard-log")
         .finish(std::io::stderr());
-    let filter =
-        EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let switchboard_log = std::env::var(SWITCHBOARD_LOG).ok();
+    let rust_log = std::env::var(RUST_LOG).ok();
+    let (filter, problem) = log_filter(switchboard_log.as_deref(), rust_log.as_deref());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -54,7 +54,46 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+    }
     guard
+}
+
+/// The variable that sets the log level first.
+const SWITCHBOARD_LOG: &str = "SWITCHBOARD_LOG";
+/// The variable read when `SWITCHBOARD_LOG` is not set.
+const RUST_LOG: &str = "RUST_LOG";
+/// The filter when neither variable is set.
+const DEFAULT_LOG: &str = "info";
+
+/// The log filter: `SWITCHBOARD_LOG`, else `RUST_LOG`, else `info`; both
+/// take `tracing` directives (`warn`, `info,switchboard::access=off`). An
+/// empty variable counts as unset; one that does not parse is reported
+/// (the second value) and the default is used.
+fn log_filter(
+    switchboard_log: Option<&str>,
+    rust_log: Option<&str>,
+) -> (tracing_subscriber::EnvFilter, Option<String>) {
+    use tracing_subscriber::EnvFilter;
+    fn set(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|v| !v.is_empty())
+    }
+    let chosen = set(switchboard_log)
+        .map(|v| (SWITCHBOARD_LOG, v))
+        .or_else(|| set(rust_log).map(|v| (RUST_LOG, v)));
+    let Some((name, directives)) = chosen else {
+        return (EnvFilter::new(DEFAULT_LOG), None);
+    };
+    match EnvFilter::try_new(directives) {
+        Ok(filter) => (filter, None),
+        Err(e) => (
+            EnvFilter::new(DEFAULT_LOG),
+            Some(format!(
+                "{name}={directives:?} is not a log filter ({e}); logging at `{DEFAULT_LOG}`"
+            )),
+        ),
+    }
 }
 
 pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<()> {
@@ -102,4 +141,41 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
     );
     server.run(shutdown_signal()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::filter::LevelFilter;
+
+    use super::log_filter;
+
+    fn level(switchboard_log: Option<&str>, rust_log: Option<&str>) -> Option<LevelFilter> {
+        let (filter, problem) = log_filter(switchboard_log, rust_log);
+        assert_eq!(problem, None);
+        filter.max_level_hint()
+    }
+
+    #[test]
+    fn switchboard_log_then_rust_log_then_info() {
+        assert_eq!(level(None, None), Some(LevelFilter::INFO));
+        assert_eq!(level(None, Some("warn")), Some(LevelFilter::WARN));
+        assert_eq!(level(Some("warn"), None), Some(LevelFilter::WARN));
+        assert_eq!(
+            level(Some("error"), Some("debug")),
+            Some(LevelFilter::ERROR)
+        );
+        assert_eq!(level(Some(" "), Some("warn")), Some(LevelFilter::WARN));
+        assert_eq!(
+            level(None, Some("warn,switchboard::access=info")),
+            Some(LevelFilter::INFO)
+        );
+    }
+
+    #[test]
+    fn an_unreadable_filter_is_reported() {
+        let (filter, problem) = log_filter(Some("info,switchboard=loud"), Some("warn"));
+        let problem = problem.expect("reported");
+        assert!(problem.starts_with("SWITCHBOARD_LOG="), "{problem}");
+        assert_eq!(filter.max_level_hint(), Some(LevelFilter::INFO));
+    }
 }

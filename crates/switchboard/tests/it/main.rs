@@ -5,6 +5,7 @@ mod catalog;
 mod cli;
 mod cli_config;
 mod fault_matrix;
+mod logging;
 mod serve;
 mod virtual_keys;
 mod zero_config;

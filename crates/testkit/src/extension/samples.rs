@@ -106,6 +106,7 @@ pub(crate) fn streams() -> Vec<(&'static str, Vec<ChatEvent>)> {
     let start = ChatEvent::Start {
         id: "conformance-1".into(),
         model: "echo".into(),
+        created: None,
     };
     let finish = ChatEvent::Finish {
         reason: FinishReason::Stop,

@@ -93,6 +93,7 @@ fn a_match_split_across_chunks_is_refused() {
             ChatEvent::Start {
                 id: "c1".into(),
                 model: "m".into(),
+                created: None,
             },
             delta("this is the forbid"),
             delta("den word and more"),
@@ -122,6 +123,7 @@ fn text_that_never_matches_flows_through_unchanged_and_in_order() {
     let mut events = vec![ChatEvent::Start {
         id: "c1".into(),
         model: "m".into(),
+        created: None,
     }];
     events.extend(chunks.iter().map(|c| delta(c)));
     events.push(ChatEvent::Usage(Usage::default()));

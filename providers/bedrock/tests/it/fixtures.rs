@@ -231,7 +231,8 @@ fn the_snapshot_frames_decode() {
         vec![
             ChatEvent::Start {
                 id: "id".into(),
-                model: MODEL.into()
+                model: MODEL.into(),
+                created: None,
             },
             ChatEvent::Finish {
                 reason: FinishReason::Other("__stopReason__".into())

@@ -215,7 +215,8 @@ async fn a_stream_is_decoded_and_a_json_answer_to_a_stream_is_replayed() {
         events[0],
         ChatEvent::Start {
             id: "req-123".into(),
-            model: "m".into()
+            model: "m".into(),
+            created: None,
         }
     );
     let r = collect_stream(p.chat_stream(&req).await.expect("opens"))

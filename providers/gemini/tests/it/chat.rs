@@ -358,7 +358,8 @@ async fn streaming_follows_the_recorded_events() {
         events[0],
         ChatEvent::Start {
             id: "tS77aIl-4ZvV7w_A9rTBBg".into(),
-            model: "gemini-2.5-flash".into()
+            model: "gemini-2.5-flash".into(),
+            created: None,
         }
     );
     let deltas = events

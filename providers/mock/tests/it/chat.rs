@@ -78,7 +78,8 @@ async fn streams_word_by_word() {
         vec![
             ChatEvent::Start {
                 id: "chatcmpl-mock-0".into(),
-                model: "mock-1".into()
+                model: "mock-1".into(),
+                created: Some(switchboard_mock::MOCK_CREATED),
             },
             text("You"),
             text(" said:"),

@@ -39,6 +39,16 @@ impl Validator<'_> {
                 self.issue(&base.key(name), "must be at least 1".to_owned());
             }
         }
+        if !(0.0..=1.0).contains(&server.access_log_sample) {
+            self.issue(
+                &base.key("access_log_sample"),
+                format!(
+                    "{} is not a fraction: write a number from 0 to 1 (0.01 logs one \
+                     successful request in a hundred)",
+                    server.access_log_sample
+                ),
+            );
+        }
         for (i, origin) in server.cors.allowed_origins.iter().enumerate() {
             if let Err(why) = check_origin(origin) {
                 self.issue(

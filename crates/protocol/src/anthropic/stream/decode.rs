@@ -162,6 +162,7 @@ impl AnthropicStreamDecoder {
                     out.push(ChatEvent::Start {
                         id: message.id.into_owned(),
                         model: message.model.into_owned(),
+                        created: None,
                     });
                 }
                 // The docs' extended-thinking example has no `usage` here;
@@ -341,6 +342,7 @@ impl AnthropicStreamDecoder {
             out.push(ChatEvent::Start {
                 id: String::new(),
                 model: String::new(),
+                created: None,
             });
         }
     }

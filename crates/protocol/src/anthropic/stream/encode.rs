@@ -249,7 +249,7 @@ impl AnthropicStreamEncoder {
             // Nothing but usage may follow the finish.
             return Ok(());
         }
-        if let ChatEvent::Start { id, model } = event {
+        if let ChatEvent::Start { id, model, .. } = event {
             if !self.started {
                 if !self.id_fixed {
                     self.id.clone_from(id);

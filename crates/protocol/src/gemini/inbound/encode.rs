@@ -83,7 +83,7 @@ impl GeminiStreamEncoder {
             return Ok(Bytes::new());
         }
         match event {
-            ChatEvent::Start { id, model } => {
+            ChatEvent::Start { id, model, .. } => {
                 self.id.clone_from(id);
                 self.model.clone_from(model);
                 Ok(Bytes::new())

@@ -89,6 +89,7 @@ impl GeminiStreamDecoder {
                     .clone()
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| self.request_model.clone()),
+                created: None,
             });
         }
         if let Some(u) = &chunk.usage_metadata {
@@ -212,6 +213,7 @@ impl EventDecoder for GeminiStreamDecoder {
             out.push(ChatEvent::Start {
                 id: convert::new_id(),
                 model: self.request_model.clone(),
+                created: None,
             });
         }
         if let Some(u) = self.usage.take() {
@@ -278,7 +280,8 @@ mod tests {
                 vec![
                     ChatEvent::Start {
                         id: "r1".into(),
-                        model: "gemini-2.5-flash".into()
+                        model: "gemini-2.5-flash".into(),
+                        created: None,
                     },
                     ChatEvent::TextDelta { text: "Hel".into() },
                     ChatEvent::TextDelta { text: "lo".into() },

@@ -25,8 +25,9 @@ struct ToolSlot {
 /// [`ChatEvent`]s.
 ///
 /// - The first chunk with choices gives [`ChatEvent::Start`] (with the first
-///   non-empty `id` and `model` seen; Azure's leading chunk with empty
-///   `choices` and no id is skipped for that).
+///   non-empty `id` and `model` and the first non-zero `created` seen;
+///   Azure's leading chunk with empty `choices`, no id and `created: 0` is
+///   skipped for that).
 /// - `delta.reasoning_content` (DeepSeek, vLLM) or else `delta.reasoning`
 ///   (OpenRouter, Groq) → [`ChatEvent::ReasoningDelta`]; `delta.content` →
 ///   [`ChatEvent::TextDelta`]; `delta.refusal` → [`ChatEvent::RefusalDelta`].
@@ -53,6 +54,7 @@ struct ToolSlot {
 pub struct OpenAiStreamDecoder {
     id: Option<String>,
     model: Option<String>,
+    created: Option<u64>,
     started: bool,
     tools: Vec<ToolSlot>,
     last_tool: Option<usize>,
@@ -124,6 +126,9 @@ impl OpenAiStreamDecoder {
         if self.model.is_none() && !chunk.model.is_empty() {
             self.model = Some(chunk.model.clone().into_owned());
         }
+        if self.created.is_none() && chunk.created > 0 {
+            self.created = Some(chunk.created);
+        }
         if !chunk.choices.is_empty() {
             self.ensure_started(out);
         }
@@ -174,6 +179,7 @@ impl OpenAiStreamDecoder {
             out.push(ChatEvent::Start {
                 id: self.id.clone().unwrap_or_default(),
                 model: self.model.clone().unwrap_or_default(),
+                created: self.created,
             });
         }
     }

@@ -19,7 +19,13 @@ pub const FALLBACK_COMPLETION_ID: &str = "chatcmpl-switchboard";
 /// Turns [`ChatEvent`]s into `chat.completion.chunk` SSE frames, as OpenAI
 /// streams them:
 ///
-/// - every chunk has the same `id`, `created` and `model`;
+/// - every chunk has the same `id`, `created` and `model`; `created` is the
+///   upstream's (from [`ChatEvent::Start`]) when it gave one, else the one
+///   given to [`new`](Self::new);
+/// - each choice carries `index`, `delta` and `finish_reason` (`null` until
+///   the last), the fields OpenAI's chunk schema requires; `logprobs`, which
+///   the events do not carry, is left out rather than sent as an invented
+///   `null`;
 /// - the first chunk has `delta: {"role": "assistant", "content": ""}` (sent
 ///   at [`ChatEvent::Start`], or before the first other event);
 /// - text, refusal and reasoning deltas become `content`, `refusal` and
@@ -52,8 +58,9 @@ pub struct OpenAiStreamEncoder {
 }
 
 impl OpenAiStreamEncoder {
-    /// An encoder whose chunks carry `created` (Unix seconds); `include_usage`
-    /// is the client's `stream_options.include_usage`.
+    /// An encoder whose chunks carry `created` (Unix seconds; the gateway's
+    /// clock) unless [`ChatEvent::Start`] brings the upstream's;
+    /// `include_usage` is the client's `stream_options.include_usage`.
     pub fn new(created: u64, include_usage: bool) -> Self {
         OpenAiStreamEncoder {
             id: String::new(),
@@ -142,8 +149,11 @@ impl OpenAiStreamEncoder {
             // Nothing but usage may follow the finish chunk.
             return Ok(());
         }
-        if let ChatEvent::Start { id, model } = event {
+        if let ChatEvent::Start { id, model, created } = event {
             if !self.started {
+                if let Some(created) = created.filter(|c| *c > 0) {
+                    self.created = created;
+                }
                 if !self.id_fixed {
                     self.id.clone_from(id);
                 }

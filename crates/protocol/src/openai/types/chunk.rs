@@ -80,8 +80,10 @@ pub struct ChunkChoice<'a> {
     /// Set on the choice's last chunk.
     #[serde(borrow, default, deserialize_with = "lenient::opt_cow")]
     pub finish_reason: Option<Cow<'a, str>>,
-    /// Log probabilities, when asked for.
-    #[serde(default)]
+    /// Log probabilities, when asked for. Written only when known: OpenAI
+    /// sends `null` here, but the field is optional in its chunk schema and
+    /// an absent one reads the same in every client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
 }
 
