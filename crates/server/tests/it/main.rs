@@ -14,6 +14,7 @@ mod in_flight;
 mod openai_api;
 mod overhead_metric;
 mod responses_api;
+mod responses_store;
 mod robustness;
 mod slow_clients;
 mod upstream_cancel;
