@@ -10,7 +10,8 @@ async fn gateway() -> Gateway {
     spawn(json!({"providers": {"m": {"kind": "mock"}}})).await
 }
 
-async fn create(gw: &Gateway, body: Value) -> (u16, Value) {
+/// `POST /v1/responses` with `body`: the status and the JSON answer.
+pub(crate) async fn create(gw: &Gateway, body: Value) -> (u16, Value) {
     let r = gw
         .http
         .post(gw.url("/v1/responses"))

@@ -2,83 +2,21 @@
 //! store when one is open, else memory bounded by
 //! `server.responses.max_in_memory`; `server.responses.retention_secs`.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
-use switchboard_core::Error;
-use switchboard_core::extension::{LedgerQuery, LedgerRow, LedgerTotal, Store};
+use switchboard_core::extension::Store;
 use switchboard_gateway::Switchboard;
 use switchboard_gateway::config::types::Config;
 use switchboard_mock as _;
+use switchboard_testkit::MemoryStore;
 
 use crate::common::{self, Gateway};
+use crate::responses_api::create;
 
-/// A store in memory, to see where responses go when the gateway has one.
-#[derive(Default)]
-struct MapStore(Mutex<BTreeMap<(String, String), Value>>);
-
-impl MapStore {
-    fn get_now(&self, ns: &str, key: &str) -> Option<Value> {
-        self.0
-            .lock()
-            .expect("lock")
-            .get(&(ns.into(), key.into()))
-            .cloned()
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for MapStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-    async fn get(&self, ns: &str, key: &str) -> Result<Option<Value>, Error> {
-        Ok(self.get_now(ns, key))
-    }
-    async fn put(&self, ns: &str, key: &str, value: &Value) -> Result<(), Error> {
-        self.0
-            .lock()
-            .expect("lock")
-            .insert((ns.into(), key.into()), value.clone());
-        Ok(())
-    }
-    async fn delete(&self, ns: &str, key: &str) -> Result<bool, Error> {
-        Ok(self
-            .0
-            .lock()
-            .expect("lock")
-            .remove(&(ns.into(), key.into()))
-            .is_some())
-    }
-    async fn list(&self, ns: &str, prefix: &str) -> Result<Vec<(String, Value)>, Error> {
-        Ok(self
-            .0
-            .lock()
-            .expect("lock")
-            .iter()
-            .filter(|((n, k), _)| n == ns && k.starts_with(prefix))
-            .map(|((_, k), v)| (k.clone(), v.clone()))
-            .collect())
-    }
-    async fn append_usage(&self, _: &LedgerRow) -> Result<(), Error> {
-        Ok(())
-    }
-    async fn usage_totals(&self, _: &LedgerQuery) -> Result<Vec<LedgerTotal>, Error> {
-        Ok(Vec::new())
-    }
-}
-
-async fn create(gw: &Gateway, body: Value) -> (u16, Value) {
-    let r = gw
-        .http
-        .post(gw.url("/v1/responses"))
-        .json(&body)
-        .send()
-        .await
-        .expect("sends");
-    let status = r.status().as_u16();
-    (status, r.json().await.expect("json"))
+/// The stored record under `id`, read through the `Store` trait.
+async fn stored(store: &MemoryStore, id: &str) -> Option<Value> {
+    store.get("responses", id).await.expect("reads")
 }
 
 async fn retrieve_status(gw: &Gateway, id: &str) -> u16 {
@@ -91,7 +29,7 @@ async fn retrieve_status(gw: &Gateway, id: &str) -> u16 {
         .as_u16()
 }
 
-async fn with_store(config: Value, store: Arc<MapStore>) -> Gateway {
+async fn with_store(config: Value, store: Arc<MemoryStore>) -> Gateway {
     let config: Config = serde_json::from_value(config).expect("config");
     let sb = Switchboard::builder()
         .config(config)
@@ -104,12 +42,12 @@ async fn with_store(config: Value, store: Arc<MapStore>) -> Gateway {
 
 #[tokio::test]
 async fn responses_go_to_the_extension_store_when_one_is_open() {
-    let store = Arc::new(MapStore::default());
+    let store = Arc::new(MemoryStore::new());
     let gw = with_store(json!({"providers": {"m": {"kind": "mock"}}}), store.clone()).await;
     let (_, first) = create(&gw, json!({"model": "m/mock-1", "input": "one"})).await;
     let id = first["id"].as_str().expect("id");
-    let kept = store
-        .get_now("responses", id)
+    let kept = stored(&store, id)
+        .await
         .expect("kept in the `responses` namespace");
     assert_eq!(kept["response"], first);
     let (status, second) = create(
@@ -126,7 +64,7 @@ async fn responses_go_to_the_extension_store_when_one_is_open() {
         .await
         .expect("sends");
     assert_eq!(r.status(), 200);
-    assert!(store.get_now("responses", id).is_none());
+    assert!(stored(&store, id).await.is_none());
 }
 
 #[tokio::test]
@@ -182,7 +120,7 @@ fn record(age_secs: u64) -> Value {
 
 #[tokio::test]
 async fn the_retention_hides_older_responses_and_sweeps_them_from_the_store() {
-    let store = Arc::new(MapStore::default());
+    let store = Arc::new(MemoryStore::new());
     let gw = with_store(
         json!({
             "server": {"responses": {"retention_secs": 3600}},
@@ -191,37 +129,28 @@ async fn the_retention_hides_older_responses_and_sweeps_them_from_the_store() {
         store.clone(),
     )
     .await;
-    let put = |id: &str, age| {
-        store
-            .0
-            .lock()
-            .expect("lock")
-            .insert(("responses".into(), id.into()), record(age))
-    };
-    put("resp_old_read", 7200);
-    put("resp_old_unread", 7200);
-    put("resp_recent", 60);
-    store.0.lock().expect("lock").insert(
-        ("responses".into(), "resp_not_a_record".into()),
-        json!("something else"),
-    );
+    for (id, value) in [
+        ("resp_old_read", record(7200)),
+        ("resp_old_unread", record(7200)),
+        ("resp_recent", record(60)),
+        ("resp_not_a_record", json!("something else")),
+    ] {
+        store.put("responses", id, &value).await.expect("puts");
+    }
     assert_eq!(retrieve_status(&gw, "resp_recent").await, 200);
     // Older than the retention: gone, and deleted when read.
     assert_eq!(retrieve_status(&gw, "resp_old_read").await, 404);
-    assert!(store.get_now("responses", "resp_old_read").is_none());
+    assert!(stored(&store, "resp_old_read").await.is_none());
     // The first put sweeps the rest, off the request path.
     let (status, v) = create(&gw, json!({"model": "m/mock-1", "input": "new"})).await;
     assert_eq!(status, 200, "{v}");
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
-    while store.get_now("responses", "resp_old_unread").is_some() {
+    while stored(&store, "resp_old_unread").await.is_some() {
         assert!(tokio::time::Instant::now() < deadline, "never swept");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(store.get_now("responses", "resp_recent").is_some());
-    assert!(store.get_now("responses", "resp_not_a_record").is_some());
-    assert!(
-        store
-            .get_now("responses", v["id"].as_str().expect("id"))
-            .is_some()
-    );
+    assert!(stored(&store, "resp_recent").await.is_some());
+    assert!(stored(&store, "resp_not_a_record").await.is_some());
+    let new_id = v["id"].as_str().expect("id");
+    assert!(stored(&store, new_id).await.is_some());
 }
