@@ -15,3 +15,4 @@ mod openai_responses_api;
 mod openai_stream;
 mod openai_wire_options;
 mod proptest_round_trips;
+mod stream_extra;
