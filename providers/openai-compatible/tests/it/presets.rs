@@ -46,6 +46,23 @@ pub(crate) async fn build(config: Value, instance: &str) -> Arc<dyn Provider> {
         .unwrap_or_else(|e| panic!("valid config: {e}"))
 }
 
+/// An instance of `preset` whose base URL is a mock server (under `root`)
+/// answering every chat with the recorded OpenAI completion.
+pub(crate) async fn answering(preset: &str, root: &str) -> (MockServer, Arc<dyn Provider>) {
+    let server = mock(
+        &format!("{root}/chat/completions"),
+        json_ok(data("openai_chat_response.json")),
+    )
+    .await;
+    let base_url = format!("{}{root}", server.uri());
+    let p = build(
+        json!({"preset": preset, "api_key": KEY, "base_url": base_url}),
+        preset,
+    )
+    .await;
+    (server, p)
+}
+
 pub(crate) async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }
@@ -334,16 +351,7 @@ async fn openrouter_error_bodies_map_by_status() {
 
 #[tokio::test]
 async fn mistral_gets_random_seed_system_role_and_no_stream_options() {
-    let server = mock(
-        "/v1/chat/completions",
-        json_ok(data("openai_chat_response.json")),
-    )
-    .await;
-    let p = build(
-        json!({"preset": "mistral", "api_key": KEY, "base_url": format!("{}/v1", server.uri())}),
-        "mistral",
-    )
-    .await;
+    let (server, p) = answering("mistral", "/v1").await;
     let mut req = ChatRequest::new(
         "mistral-large-latest",
         vec![

@@ -6,7 +6,7 @@ use serde_json::json;
 use switchboard_core::{ChatRequest, Message, Reasoning, ReasoningEffort};
 use switchboard_openai_compatible::PresetName;
 
-use super::presets::{KEY, build, data, json_ok, last_body, mock};
+use super::presets::{answering, last_body};
 
 #[test]
 fn default_base_urls_are_the_documented_ones() {
@@ -27,16 +27,7 @@ fn default_base_urls_are_the_documented_ones() {
 
 #[tokio::test]
 async fn mistral_takes_metadata_and_reasoning_effort_now() {
-    let server = mock(
-        "/v1/chat/completions",
-        json_ok(data("openai_chat_response.json")),
-    )
-    .await;
-    let p = build(
-        json!({"preset": "mistral", "api_key": KEY, "base_url": format!("{}/v1", server.uri())}),
-        "mistral",
-    )
-    .await;
+    let (server, p) = answering("mistral", "/v1").await;
     let mut req = ChatRequest::new("magistral-medium-latest", vec![Message::user("Hello!")]);
     req.metadata.insert("case".into(), "recheck".into());
     req.reasoning = Some(Reasoning {
