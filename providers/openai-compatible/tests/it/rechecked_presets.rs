@@ -3,10 +3,10 @@
 //! their current docs (sources in `src/preset.rs` and the README).
 
 use serde_json::json;
-use switchboard_core::{ChatRequest, Message, Reasoning, ReasoningEffort};
+use switchboard_core::{ChatRequest, Message, Reasoning, ReasoningEffort, Role, collect_stream};
 use switchboard_openai_compatible::PresetName;
 
-use super::presets::{answering, last_body};
+use super::presets::{KEY, answering, build, data, hello, last_body, mock, sse_ok};
 
 #[test]
 fn default_base_urls_are_the_documented_ones() {
@@ -40,4 +40,57 @@ async fn mistral_takes_metadata_and_reasoning_effort_now() {
     let body = last_body(&server).await;
     assert_eq!(body["metadata"], json!({"case": "recheck"}));
     assert_eq!(body["reasoning_effort"], json!("high"));
+}
+
+#[tokio::test]
+async fn mistral_gets_random_seed_system_role_and_no_stream_options() {
+    let (server, p) = answering("mistral", "/v1").await;
+    let mut req = ChatRequest::new(
+        "mistral-large-latest",
+        vec![
+            Message::new(Role::Developer, "Be brief."),
+            Message::user("Hello!"),
+        ],
+    )
+    .max_tokens(64);
+    req.seed = Some(42);
+    p.chat(&req).await.expect("answer");
+    assert_eq!(
+        last_body(&server).await,
+        json!({
+            "model": "mistral-large-latest",
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}],
+            "max_tokens": 64,
+            "random_seed": 42
+        })
+    );
+    let mut user = hello("m");
+    user.user = Some("end-user-1".into());
+    assert_eq!(
+        p.chat(&user)
+            .await
+            .expect_err("no `user` at Mistral")
+            .param(),
+        Some("user")
+    );
+
+    let stream_server = mock(
+        "/v1/chat/completions",
+        sse_ok(data("openai_chat_stream_text.sse")),
+    )
+    .await;
+    let p = build(
+        json!({"preset": "mistral", "api_key": KEY, "base_url": format!("{}/v1", stream_server.uri())}),
+        "mistral",
+    )
+    .await;
+    collect_stream(p.chat_stream(&hello("m")).await.expect("stream"))
+        .await
+        .expect("complete");
+    assert!(
+        last_body(&stream_server)
+            .await
+            .get("stream_options")
+            .is_none()
+    );
 }
