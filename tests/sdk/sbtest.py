@@ -374,7 +374,35 @@ UPSTREAM_MODEL = "gpt-4o-mini-2024-07-18"
 UPSTREAM_TOOL_ARGS_FRAGMENTS = ['{"', "city", '":"', "New", " York", " City", '"}']
 
 
+def schema_example(schema: dict, defs: dict | None = None) -> Any:
+    """A small value valid against `schema` (the subset `schema_errors`
+    checks, plus local `$ref`s): every property of an object, one item per
+    array, the first `enum` value, the least number allowed."""
+    defs = defs if defs is not None else schema.get("$defs", {})
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return schema_example(defs[ref.removeprefix("#/$defs/")], defs)
+    if "enum" in schema:
+        return schema["enum"][0]
+    t = schema.get("type", "object")
+    t = t[0] if isinstance(t, list) else t
+    if t == "object":
+        return {k: schema_example(v, defs) for k, v in schema.get("properties", {}).items()}
+    if t == "array":
+        return [schema_example(schema.get("items", {"type": "string"}), defs)] * max(1, schema.get("minItems", 1))
+    if t in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if t == "boolean":
+        return True
+    if t == "null":
+        return None
+    return "example".ljust(schema.get("minLength", 0), "!")
+
+
 def upstream_answer(body: dict) -> str:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return json.dumps(schema_example(fmt["json_schema"]["schema"]), separators=(",", ":"))
     messages = body.get("messages") or []
     last = messages[-1] if messages else {}
     content = last.get("content")
@@ -401,6 +429,8 @@ class FakeOpenAI:
     - last message from a tool → text `The tool said: <content>`;
     - `tools` given (and `tool_choice` not `none`) → one `get_weather`-style
       tool call named after the first tool, arguments `{"city":"New York City"}`;
+    - `response_format` of type `json_schema` → that schema's
+      `schema_example`, as compact JSON text;
     - otherwise `Upstream heard: <last message>`;
     - a last user message `please 429` → HTTP 429 with `Retry-After: 1`;
     - streams split the text by words and the arguments into fragments, with a

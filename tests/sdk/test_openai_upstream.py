@@ -3,8 +3,8 @@
 Switchboard runs one `openai-compatible` instance `up` whose `base_url` is a
 tiny Python HTTP server answering like OpenAI (shapes from
 crates/protocol/tests/data/openai/). Needs the openai-compatible provider
-linked into the binary, which the default features do not do:
-`cargo build -p switchboard --features openai-compatible` (or `all-providers`).
+linked into the binary (the default features link every provider). The
+Responses API through the same upstream is in test_openai_responses.py.
 """
 
 from __future__ import annotations

@@ -73,6 +73,18 @@ pub enum ChatEvent {
         /// The next fragment of the arguments' JSON text.
         arguments: String,
     },
+    /// A provider-specific field of the answer that has no event of its
+    /// own (Cohere's citations, its billed units): kept in
+    /// [`ChatResponse::extra`] under `key` when the stream is collected (a
+    /// later one with the same key replaces it). Not progress for the idle
+    /// guard. Providers send it before [`ChatEvent::Usage`] and
+    /// [`ChatEvent::Finish`].
+    Extra {
+        /// The key in [`ChatResponse::extra`].
+        key: String,
+        /// The value, as the provider sent it.
+        value: serde_json::Value,
+    },
     /// Token counts (usually once, near the end).
     Usage(Usage),
     /// The answer ended.
@@ -86,6 +98,8 @@ pub enum ChatEvent {
 pub type ChatStream = Pin<Box<dyn Stream<Item = Result<ChatEvent, Error>> + Send + 'static>>;
 
 /// Turns a complete response into the events that would have streamed it.
+/// Each [`ChatResponse::extra`] entry becomes a [`ChatEvent::Extra`] before
+/// the usage.
 ///
 /// A reasoning part becomes a [`ChatEvent::ReasoningDelta`] with its text
 /// (also when empty, so that it starts a part of its own) and, when signed,
@@ -142,6 +156,12 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
             arguments: call.arguments.clone(),
         });
     }
+    for (key, value) in &resp.extra {
+        events.push(ChatEvent::Extra {
+            key: key.clone(),
+            value: value.clone(),
+        });
+    }
     events.push(ChatEvent::Usage(resp.usage));
     events.push(ChatEvent::Finish {
         reason: resp.finish_reason.clone(),
@@ -150,7 +170,8 @@ pub fn response_to_events(resp: &ChatResponse) -> Vec<ChatEvent> {
 }
 
 /// Folds [`ChatEvent`]s back into a [`ChatResponse`]: text and reasoning
-/// deltas are concatenated, tool-call fragments are joined per index in order.
+/// deltas are concatenated, tool-call fragments are joined per index in
+/// order, [`ChatEvent::Extra`] entries go to `extra`.
 ///
 /// Reasoning deltas extend the last part while it is an open reasoning part
 /// (no signature, no encrypted data). A [`ChatEvent::ReasoningSignature`]
@@ -262,6 +283,9 @@ impl ResponseAccumulator {
                     ));
                 }
             }
+            ChatEvent::Extra { key, value } => {
+                resp.extra.insert(key.clone(), value.clone());
+            }
             ChatEvent::Usage(u) => resp.usage = *u,
             ChatEvent::Finish { reason } => {
                 resp.finish_reason = reason.clone();
@@ -348,9 +372,17 @@ mod tests {
             ],
             finish_reason: FinishReason::ToolCalls,
             usage: Usage::new(1, 2),
+            extra: serde_json::json!({"citations": [{"start": 0, "end": 5}], "billed_units": {"input_tokens": 3}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
             ..Default::default()
         };
         let events = response_to_events(&resp);
+        assert!(events.contains(&ChatEvent::Extra {
+            key: "citations".into(),
+            value: serde_json::json!([{"start": 0, "end": 5}]),
+        }));
         let stream: ChatStream = Box::pin(futures::stream::iter(events.into_iter().map(Ok)));
         let back = collect_stream(stream).await.expect("complete stream");
         assert_eq!(back, resp);

@@ -7,9 +7,10 @@
 //!   `:streamGenerateContent?alt=sse` (also under `/v1/models/`).
 //! - Inbound OpenAI Responses API: `POST /v1/responses` (stream and not),
 //!   `GET` and `DELETE /v1/responses/{id}`. Finished responses (unless
-//!   `store: false`) are kept 30 days for `previous_response_id`: in the
-//!   extension store's `responses` namespace when one is open, else the
-//!   1000 newest in memory.
+//!   `store: false`) are kept for `previous_response_id`: in the extension
+//!   store's `responses` namespace when one is open, else the newest in
+//!   memory; `[server.responses]` sets how long (`retention_secs`, 30 days)
+//!   and how many in memory (`max_in_memory`, 1000).
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
 //!   `provider`) and configured extensions (`kind: "extension"`).

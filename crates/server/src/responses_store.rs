@@ -4,25 +4,28 @@
 //! With an extension store open (see
 //! [`Switchboard::store`](switchboard_gateway::Switchboard::store)) records go
 //! to its `responses` namespace; otherwise to a bounded in-memory map of the
-//! [`MAX_IN_MEMORY`] newest. Records older than [`RETENTION_SECS`] are
-//! treated as gone (and deleted when read).
+//! `server.responses.max_in_memory` newest. Records older than
+//! `server.responses.retention_secs` are treated as gone (and deleted when
+//! read); in the extension store, a put sweeps them out at most once per
+//! [`SWEEP_EVERY_SECS`], off the request path. Both settings are read from
+//! the live configuration at each use, so a reload applies at once.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use switchboard_core::Error;
+use switchboard_gateway::config::types::ResponsesConfig;
 
 use crate::response::unix_now;
 use crate::state::SharedState;
 
 /// The store namespace of response records.
 pub(crate) const NAMESPACE: &str = "responses";
-/// The most responses kept in memory when no extension store is open; the
-/// oldest goes first.
-pub(crate) const MAX_IN_MEMORY: usize = 1000;
-/// How long a response is kept: 30 days, as OpenAI keeps them.
-pub(crate) const RETENTION_SECS: u64 = 30 * 24 * 3600;
+/// The least time between two sweeps of expired records from the extension
+/// store: an hour.
+pub(crate) const SWEEP_EVERY_SECS: u64 = 3600;
 
 /// One stored response: who made it, the conversation it answered (earlier
 /// turns and its own input, as items) and the response object.
@@ -52,8 +55,9 @@ impl StoredResponse {
         })
     }
 
-    fn expired(&self) -> bool {
-        unix_now().saturating_sub(self.created_at) > RETENTION_SECS
+    /// Whether it is older than `retention_secs`.
+    fn expired(&self, retention_secs: u64) -> bool {
+        unix_now().saturating_sub(self.created_at) > retention_secs
     }
 
     /// The whole conversation including this response's output items.
@@ -69,14 +73,18 @@ impl StoredResponse {
 /// The records by id, and the ids oldest first.
 type Records = (HashMap<String, Arc<StoredResponse>>, VecDeque<String>);
 
-/// The in-memory fallback: the [`MAX_IN_MEMORY`] newest responses.
+/// The in-memory fallback (the newest responses, up to a bound), and when
+/// the extension store was last swept.
 #[derive(Debug, Default)]
 pub(crate) struct MemoryResponses {
     inner: Mutex<Records>,
+    /// Unix seconds of the last sweep of the extension store (0: never).
+    last_sweep: AtomicU64,
 }
 
 impl MemoryResponses {
-    fn put(&self, id: String, record: StoredResponse) {
+    /// Keeps `record`, then evicts the oldest until at most `max` are left.
+    fn put(&self, id: String, record: StoredResponse, max: usize) {
         let Ok(mut guard) = self.inner.lock() else {
             return;
         };
@@ -84,7 +92,7 @@ impl MemoryResponses {
         if map.insert(id.clone(), Arc::new(record)).is_none() {
             order.push_back(id);
         }
-        while map.len() > MAX_IN_MEMORY {
+        while map.len() > max {
             match order.pop_front() {
                 Some(old) => {
                     map.remove(&old);
@@ -109,6 +117,22 @@ impl MemoryResponses {
         }
         removed
     }
+
+    /// Whether a sweep is due at `now` (none in the last
+    /// [`SWEEP_EVERY_SECS`]); if so, marks it done, so only one caller sweeps.
+    fn sweep_due(&self, now: u64) -> bool {
+        let last = self.last_sweep.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= SWEEP_EVERY_SECS
+            && self
+                .last_sweep
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// The live `[server.responses]` settings.
+fn settings(state: &SharedState) -> ResponsesConfig {
+    state.sb.config().server.responses.clone()
 }
 
 /// Keeps `record` under `id`.
@@ -117,13 +141,50 @@ pub(crate) async fn put(
     id: String,
     record: StoredResponse,
 ) -> Result<(), Error> {
+    let settings = settings(state);
     match state.sb.store() {
-        Some(store) => store.put(NAMESPACE, &id, &record.to_value()).await,
+        Some(store) => {
+            store.put(NAMESPACE, &id, &record.to_value()).await?;
+            if state.responses.sweep_due(unix_now()) {
+                tokio::spawn(sweep(store, settings.retention_secs));
+            }
+            Ok(())
+        }
         None => {
-            state.responses.put(id, record);
+            state.responses.put(id, record, settings.max_in_memory);
             Ok(())
         }
     }
+}
+
+/// Deletes every expired record from `store`'s namespace; returns how many.
+/// Records that do not read back as responses are left alone.
+pub(crate) async fn sweep(
+    store: Arc<dyn switchboard_core::extension::Store>,
+    retention_secs: u64,
+) -> usize {
+    let records = match store.list(NAMESPACE, "").await {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list stored responses to sweep expired ones");
+            return 0;
+        }
+    };
+    let mut swept = 0;
+    for (id, value) in records {
+        let expired = StoredResponse::from_value(&value).is_some_and(|r| r.expired(retention_secs));
+        if expired {
+            match store.delete(NAMESPACE, &id).await {
+                Ok(true) => swept += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "could not delete an expired response"),
+            }
+        }
+    }
+    if swept > 0 {
+        tracing::debug!(swept, "expired responses swept from the store");
+    }
+    swept
 }
 
 /// The record under `id` if `owner` made it and it has not expired.
@@ -141,7 +202,7 @@ pub(crate) async fn get(
         None => state.responses.get(id),
     };
     match record {
-        Some(r) if r.expired() => {
+        Some(r) if r.expired(settings(state).retention_secs) => {
             delete(state, id).await?;
             Ok(None)
         }
@@ -174,12 +235,13 @@ mod tests {
     #[test]
     fn memory_keeps_the_newest_up_to_the_bound() {
         let memory = MemoryResponses::default();
-        for i in 0..=MAX_IN_MEMORY {
-            memory.put(format!("resp_{i}"), record(""));
+        let max = ResponsesConfig::DEFAULT_MAX_IN_MEMORY;
+        for i in 0..=max {
+            memory.put(format!("resp_{i}"), record(""), max);
         }
         assert!(memory.get("resp_0").is_none(), "the oldest went first");
         assert!(memory.get("resp_1").is_some());
-        assert!(memory.get(&format!("resp_{MAX_IN_MEMORY}")).is_some());
+        assert!(memory.get(&format!("resp_{max}")).is_some());
         assert!(memory.delete("resp_1"));
         assert!(!memory.delete("resp_1"));
         let inner = memory.inner.lock().expect("not poisoned");
@@ -187,16 +249,43 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_and_expire() {
+    fn a_smaller_bound_evicts_down_to_it_on_the_next_put() {
+        let memory = MemoryResponses::default();
+        for i in 0..10 {
+            memory.put(format!("resp_{i}"), record(""), 10);
+        }
+        memory.put("resp_10".into(), record(""), 3);
+        let kept: Vec<_> = (0..=10)
+            .filter(|i| memory.get(&format!("resp_{i}")).is_some())
+            .collect();
+        assert_eq!(kept, [8, 9, 10]);
+        let inner = memory.inner.lock().expect("not poisoned");
+        assert_eq!((inner.0.len(), inner.1.len()), (3, 3));
+    }
+
+    #[test]
+    fn records_round_trip_and_expire_after_the_retention() {
         let r = record("key-1");
         let back = StoredResponse::from_value(&r.to_value()).expect("reads back");
         assert_eq!(back.owner, "key-1");
         assert_eq!(back.conversation().len(), 2, "input then output");
-        assert!(!back.expired());
-        let old = StoredResponse {
-            created_at: unix_now() - RETENTION_SECS - 1,
+        assert!(!back.expired(ResponsesConfig::DEFAULT_RETENTION_SECS));
+        let hour_old = StoredResponse {
+            created_at: unix_now() - 3601,
             ..back
         };
-        assert!(old.expired());
+        assert!(!hour_old.expired(ResponsesConfig::DEFAULT_RETENTION_SECS));
+        assert!(hour_old.expired(3600));
+        assert!(!hour_old.expired(7200));
+    }
+
+    #[test]
+    fn one_sweep_per_period() {
+        let memory = MemoryResponses::default();
+        let now = unix_now();
+        assert!(memory.sweep_due(now), "never swept: due");
+        assert!(!memory.sweep_due(now), "just swept");
+        assert!(!memory.sweep_due(now + SWEEP_EVERY_SECS - 1));
+        assert!(memory.sweep_due(now + SWEEP_EVERY_SECS));
     }
 }

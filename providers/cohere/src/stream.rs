@@ -1,10 +1,10 @@
 //! Chat v2 stream events → [`ChatEvent`]s.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use switchboard_core::{ChatEvent, Error};
 use switchboard_protocol::sse::{EventDecoder, SseEvent};
 
-use crate::convert::{finish_reason, usage};
+use crate::convert::{BILLED_UNITS, CITATIONS, finish_reason, usage};
 use crate::wire::WireUsage;
 
 /// Turns the SSE events of a `POST /v2/chat` stream into [`ChatEvent`]s,
@@ -18,19 +18,24 @@ use crate::wire::WireUsage;
 ///   (and a [`ChatEvent::ToolCallDelta`] if it carries arguments already);
 ///   `tool-call-delta` → [`ChatEvent::ToolCallDelta`]; `delta.message.tool_calls`
 ///   is one object here, not an array;
-/// - `message-end` → [`ChatEvent::Usage`] then [`ChatEvent::Finish`]; with
-///   `delta.error` set, an upstream error instead; the decoder is then done;
-/// - `content-end`, `tool-call-end`, `citation-start`, `citation-end`,
-///   `debug` and unknown types yield nothing (the official SDK skips what it
-///   does not know). Streamed citations are counted but not forwarded:
-///   [`ChatEvent`] has no variant for provider-specific data;
+/// - `citation-start` carries one citation (`delta.message.citations`, an
+///   object here, not the array of a whole answer); they are collected in
+///   order, and `citation-end` (only an `index`) adds nothing;
+/// - `message-end` → [`ChatEvent::Extra`] `citations` (the collected
+///   array, when there is any) and `billed_units` (`delta.usage.billed_units`,
+///   when sent), so a collected stream has the `extra` of a whole answer
+///   (see [`crate::convert::response`]); then [`ChatEvent::Usage`] and
+///   [`ChatEvent::Finish`]; with `delta.error` set, an upstream error
+///   instead; the decoder is then done;
+/// - `content-end`, `tool-call-end`, `debug` and unknown types yield nothing
+///   (the official SDK skips what it does not know);
 /// - `data: [DONE]` ends the stream; a stream that ends without
 ///   `message-end` is a protocol error (a cut-off answer must not look whole).
 #[derive(Debug)]
 pub struct StreamDecoder {
     model: String,
     done: bool,
-    citations: usize,
+    citations: Vec<Value>,
 }
 
 impl StreamDecoder {
@@ -39,13 +44,13 @@ impl StreamDecoder {
         StreamDecoder {
             model: model.to_owned(),
             done: false,
-            citations: 0,
+            citations: Vec::new(),
         }
     }
 
-    /// How many `citation-start` events were seen.
-    pub fn citations(&self) -> usize {
-        self.citations
+    /// The citations of the `citation-start` events seen so far, in order.
+    pub fn citations(&self) -> &[Value] {
+        &self.citations
     }
 
     /// Decodes one event's JSON.
@@ -112,7 +117,15 @@ impl StreamDecoder {
                     });
                 }
             }
-            "citation-start" => self.citations += 1,
+            "citation-start" => {
+                let citation = message.and_then(|m| m.get("citations"));
+                match citation {
+                    // One citation per event; an array (not documented) is taken whole.
+                    Some(Value::Array(many)) => self.citations.extend(many.iter().cloned()),
+                    Some(one @ Value::Object(_)) => self.citations.push(one.clone()),
+                    _ => {}
+                }
+            }
             "message-end" => {
                 self.done = true;
                 if let Some(error) = str_at(delta, "error").filter(|e| !e.is_empty()) {
@@ -125,6 +138,18 @@ impl StreamDecoder {
                     .and_then(|d| d.get("usage"))
                     .and_then(|u| serde_json::from_value(u.clone()).ok())
                     .unwrap_or_default();
+                if !self.citations.is_empty() {
+                    out.push(ChatEvent::Extra {
+                        key: CITATIONS.into(),
+                        value: Value::Array(std::mem::take(&mut self.citations)),
+                    });
+                }
+                if let Some(billed) = wire_usage.billed_units {
+                    out.push(ChatEvent::Extra {
+                        key: BILLED_UNITS.into(),
+                        value: json!(billed),
+                    });
+                }
                 out.push(ChatEvent::Usage(usage(&wire_usage)));
                 let reason = str_at(delta, "finish_reason").unwrap_or_else(|| "COMPLETE".into());
                 out.push(ChatEvent::Finish {

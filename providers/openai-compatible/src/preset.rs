@@ -148,6 +148,9 @@ pub const PRESETS: &[Preset] = &[
         // "The following fields are currently not supported and will result
         // in a 400 error (yikes) if they are supplied: logprobs, logit_bias,
         // top_logprobs, messages[].name; If N is supplied, it must be equal to 1."
+        // Re-read: the same list. `max_tokens` is still taken (deprecated for
+        // `max_completion_tokens` in groq-python, not refused); a temperature
+        // of 0 becomes 1e-8 upstream.
         unsupported: &[
             "logprobs",
             "logit_bias",
@@ -166,17 +169,21 @@ pub const PRESETS: &[Preset] = &[
         embeddings: false,
         default_models: &[],
         sources: &[
-            "https://console.groq.com/docs/openai (Currently Unsupported OpenAI Features)",
+            "https://console.groq.com/docs/openai (Currently Unsupported OpenAI Features; Temperature)",
             "groq/groq-python src/groq/types/chat/chat_completion_chunk.py @ 2f14acf6 (x_groq.usage)",
+            "groq/groq-python#175 (max_completion_tokens added beside max_tokens)",
         ],
     },
     Preset {
         name: PresetName::Together,
         display_name: "Together AI",
-        base_url: "https://api.together.xyz/v1",
+        // The compatibility page's base URL; `api.together.xyz/v1` (the
+        // OpenAPI spec's `servers`) answers too. Chat, tools, vision and
+        // `response_format` are listed as supported; model ids are
+        // `<provider>/<model>`. No parameter is documented as refused.
+        base_url: "https://api.together.ai/v1",
         auth: AuthStyle::Bearer,
         key_required: true,
-        // No documented deviation from OpenAI was found; plain OpenAI behaviour.
         unsupported: &[],
         renames: &[],
         developer_role: DeveloperRole::Keep,
@@ -187,7 +194,8 @@ pub const PRESETS: &[Preset] = &[
         embeddings: true,
         default_models: &[],
         sources: &[
-            "no page describing deviations was found; base URL from Together's OpenAI-compatibility docs",
+            "https://docs.together.ai/docs/inference/openai-compatibility (base URL, endpoint compatibility matrix)",
+            "togethercomputer/openapi openapi.yaml @ 6ed1b93e (servers: api.together.xyz/v1, Bearer)",
         ],
     },
     Preset {
@@ -213,6 +221,7 @@ pub const PRESETS: &[Preset] = &[
         sources: &[
             "OpenRouterTeam/docs api_reference/streaming.mdx @ c26125a5 (SSE comments, mid-stream errors)",
             "OpenRouterTeam/docs cookbook/administration/usage-accounting.mdx @ c26125a5 (usage always included)",
+            "https://openrouter.ai/docs/use-cases/usage-accounting (re-read: `stream_options: { include_usage: true }` deprecated, no effect)",
             "OpenRouterTeam/docs api_reference/errors-and-debugging.mdx @ c26125a5 (error codes)",
         ],
     },
@@ -233,7 +242,7 @@ pub const PRESETS: &[Preset] = &[
         // "We offer OpenAI compatible API for all recent LLM models and all Embeddings Models."
         embeddings: true,
         default_models: &[],
-        sources: &["https://deepinfra.com/docs/advanced/openai_api"],
+        sources: &["https://deepinfra.com/docs/advanced/openai_api (re-read: api_base /v1/openai)"],
     },
     Preset {
         name: PresetName::Mistral,
@@ -242,19 +251,21 @@ pub const PRESETS: &[Preset] = &[
         auth: AuthStyle::Bearer,
         key_required: true,
         // The chat.complete parameters are model, messages, temperature,
-        // top_p, max_tokens, stream, stop, random_seed, response_format,
-        // tools, tool_choice, presence_penalty, frequency_penalty, n,
-        // prediction, parallel_tool_calls, prompt_mode, safe_prompt: OpenAI
-        // fields outside that list are unsupported, `seed` is `random_seed`,
-        // and the roles are system/user/assistant/tool (no `developer`).
+        // top_p, max_tokens, stream, stop, random_seed, metadata,
+        // response_format, tools, tool_choice, presence_penalty,
+        // frequency_penalty, n, prediction, parallel_tool_calls,
+        // reasoning_effort, prompt_mode, guardrails, prompt_cache_key,
+        // safe_prompt: OpenAI fields outside that list are unsupported,
+        // `seed` is `random_seed`, and the message types are
+        // system/user/assistant/tool (no `developer`). `metadata` and
+        // `reasoning_effort` are taken now (the latter documents `none` and
+        // `high`, an open enum; other efforts are Mistral's to refuse).
         unsupported: &[
             "max_completion_tokens",
             "logprobs",
             "top_logprobs",
             "logit_bias",
             "user",
-            "metadata",
-            "reasoning_effort",
             "stream_options",
         ],
         renames: &[("seed", "random_seed")],
@@ -265,7 +276,11 @@ pub const PRESETS: &[Preset] = &[
         models_endpoint: true,
         embeddings: true,
         default_models: &[],
-        sources: &["mistralai/client-python docs/sdks/chat/README.md (chat.complete parameters)"],
+        sources: &[
+            "mistralai/client-python docs/sdks/chat/README.md @ 02e327f9 (chat.complete parameters)",
+            "mistralai/client-python docs/models/reasoningeffort.md @ 76c4aa3a (none, high)",
+            "mistralai/client-python docs/models/chatcompletionrequestmessage.md @ c1d5e82d (message types)",
+        ],
     },
     Preset {
         name: PresetName::Deepseek,
@@ -273,10 +288,13 @@ pub const PRESETS: &[Preset] = &[
         base_url: "https://api.deepseek.com",
         auth: AuthStyle::Bearer,
         key_required: true,
-        // Thinking mode (on by default) answers with `reasoning_content`;
-        // "Setting logprobs, top_logprobs will trigger an error". Between two
-        // user messages with a tool call, the assistant's `reasoning_content`
-        // "must be passed back to the API", so reasoning is sent back.
+        // Thinking mode (on by default) answers with `reasoning_content` and
+        // ignores temperature and the penalties without an error
+        // (thinking-mode guide); "Setting logprobs, top_logprobs will
+        // trigger an error" (reasoning-model guide). After a tool call the
+        // assistant's `reasoning_content` "must be fully passed back to the
+        // API in all subsequent requests" (else a 400), so reasoning is sent
+        // back. `reasoning_effort` (low/high/max) is taken as OpenAI's.
         unsupported: &["logprobs", "top_logprobs"],
         renames: &[],
         developer_role: DeveloperRole::Keep,
@@ -286,7 +304,10 @@ pub const PRESETS: &[Preset] = &[
         models_endpoint: true,
         embeddings: false,
         default_models: &[],
-        sources: &["https://api-docs.deepseek.com/guides/thinking_mode"],
+        sources: &[
+            "https://api-docs.deepseek.com/guides/thinking_mode (re-read: ignored parameters, reasoning_content passed back after tool calls, reasoning_effort)",
+            "https://api-docs.deepseek.com/guides/reasoning_model (logprobs, top_logprobs trigger an error)",
+        ],
     },
     Preset {
         name: PresetName::Vllm,
@@ -348,7 +369,8 @@ pub const PRESETS: &[Preset] = &[
         embeddings: true,
         default_models: &[],
         sources: &[
-            "https://lmstudio.ai/docs/api/openai-api (endpoints, default port 1234)",
+            "https://lmstudio.ai/docs/developer/openai-compat (endpoints, default port 1234; moved from /docs/api/openai-api)",
+            "https://lmstudio.ai/docs/advanced/structured-output (JSON schema through /v1/chat/completions)",
             "eyaltoledano/claude-task-master src/ai-providers/lmstudio.js (json_schema only; third-party)",
         ],
     },

@@ -175,10 +175,11 @@ impl Stream for GuardedBody {
 /// reasoning signature or redacted block with non-empty data, a tool call's
 /// start, a tool call's arguments fragment that is not empty, usage, and
 /// the finish. Not progress: `Start` (it opens the answer; a repeated one
-/// is a keep-alive) and every empty delta. Errors end the stream anyway.
+/// is a keep-alive), `Extra` (provider data, not content) and every empty
+/// delta. Errors end the stream anyway.
 pub fn is_progress(event: &ChatEvent) -> bool {
     match event {
-        ChatEvent::Start { .. } => false,
+        ChatEvent::Start { .. } | ChatEvent::Extra { .. } => false,
         ChatEvent::TextDelta { text }
         | ChatEvent::ReasoningDelta { text }
         | ChatEvent::RefusalDelta { text } => !text.is_empty(),

@@ -107,6 +107,10 @@ fn what_counts_as_progress() {
         id: "i".into(),
         name: "n".into()
     }));
+    assert!(!ev(ChatEvent::Extra {
+        key: "citations".into(),
+        value: serde_json::json!([])
+    }));
     assert!(ev(ChatEvent::Usage(crate::Usage::new(1, 1))));
     assert!(ev(ChatEvent::Finish {
         reason: crate::FinishReason::Stop

@@ -191,6 +191,9 @@ pub struct ServerConfig {
     /// request in a hundred, spread evenly (a counter, not a random draw).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub access_log_sample: f64,
+    /// How long Responses API answers (`POST /v1/responses`) are kept for
+    /// `GET /v1/responses/{id}` and `previous_response_id`.
+    pub responses: ResponsesConfig,
 }
 
 impl Default for ServerConfig {
@@ -211,6 +214,39 @@ impl Default for ServerConfig {
             env_providers: false,
             access_log: AccessLog::default(),
             access_log_sample: 0.01,
+            responses: ResponsesConfig::default(),
+        }
+    }
+}
+
+/// `[server.responses]`: where and how long the Responses API keeps finished
+/// responses (those created without `store: false`). With an extension store
+/// open they go to its `responses` namespace; otherwise to memory, where
+/// only the `max_in_memory` newest are kept (the oldest goes first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponsesConfig {
+    /// Most responses kept in memory when no extension store is open; a new
+    /// one past it evicts the oldest. At least 1.
+    pub max_in_memory: usize,
+    /// How long a stored response can be retrieved or continued, in seconds
+    /// (default 30 days, as OpenAI keeps them). Older ones are gone: deleted
+    /// when read, and swept from the extension store at most once an hour.
+    pub retention_secs: u64,
+}
+
+impl ResponsesConfig {
+    /// The default of `max_in_memory`.
+    pub const DEFAULT_MAX_IN_MEMORY: usize = 1000;
+    /// The default of `retention_secs`: 30 days.
+    pub const DEFAULT_RETENTION_SECS: u64 = 30 * 24 * 3600;
+}
+
+impl Default for ResponsesConfig {
+    fn default() -> Self {
+        ResponsesConfig {
+            max_in_memory: Self::DEFAULT_MAX_IN_MEMORY,
+            retention_secs: Self::DEFAULT_RETENTION_SECS,
         }
     }
 }

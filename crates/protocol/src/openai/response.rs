@@ -31,6 +31,19 @@ pub mod extra_keys {
     pub const SYSTEM_FINGERPRINT: &str = "system_fingerprint";
     /// `service_tier`.
     pub const SERVICE_TIER: &str = "service_tier";
+
+    /// The keys above: they go back to their places in a response, never to
+    /// its top level. Every other key of `extra` is a top-level field.
+    pub const POSITIONAL: [&str; 8] = [
+        LOGPROBS,
+        ANNOTATIONS,
+        MESSAGE,
+        CHOICE,
+        CHOICES,
+        USAGE,
+        SYSTEM_FINGERPRINT,
+        SERVICE_TIER,
+    ];
 }
 
 /// Token counts in core terms: cached prompt tokens (`cached_tokens`),
@@ -297,20 +310,10 @@ pub fn to_wire_response(resp: &ChatResponse) -> ChatCompletion<'_> {
         Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
         _ => None,
     };
-    let reserved = [
-        extra_keys::LOGPROBS,
-        extra_keys::ANNOTATIONS,
-        extra_keys::MESSAGE,
-        extra_keys::CHOICE,
-        extra_keys::CHOICES,
-        extra_keys::USAGE,
-        extra_keys::SYSTEM_FINGERPRINT,
-        extra_keys::SERVICE_TIER,
-    ];
     let extra = resp
         .extra
         .iter()
-        .filter(|(k, _)| !reserved.contains(&k.as_str()))
+        .filter(|(k, _)| !extra_keys::POSITIONAL.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     ChatCompletion {

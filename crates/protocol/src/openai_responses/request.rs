@@ -8,6 +8,7 @@ use switchboard_core::{self as sb, ChatRequest, ContentPart, Error, Message, Rol
 /// The fields of a `POST /v1/responses` body the gateway reads. The
 /// Responses-only fields in [`IGNORED`] are accepted and dropped; other
 /// unknown fields go to [`ChatRequest::extra`], as on Chat Completions.
+/// `metadata` is only echoed in (and stored with) the response.
 #[derive(Debug, Deserialize)]
 struct WireRequest {
     model: String,
@@ -202,7 +203,10 @@ fn from_wire(wire: WireRequest) -> Result<InboundResponsesRequest, Error> {
         response_format,
         reasoning,
         user: wire.user,
-        metadata: wire.metadata.unwrap_or_default(),
+        // The Responses `metadata` belongs to the response object: echoed
+        // and stored with it, never sent to the provider (OpenAI's Chat
+        // Completions refuses `metadata` without `store: true`, Anthropic
+        // has no place for it).
         ..Default::default()
     };
     Ok(InboundResponsesRequest {

@@ -418,6 +418,7 @@ impl ResponsesStreamEncoder {
             }
             ChatEvent::Start { .. }
             | ChatEvent::Usage(_)
+            | ChatEvent::Extra { .. }
             | ChatEvent::ReasoningSignature { .. }
             | ChatEvent::RedactedReasoning { .. } => {}
         }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use switchboard_core::{ChatEvent, Error};
 use switchboard_protocol::openai::OpenAiStreamDecoder;
 use switchboard_protocol::sse::SseDecoder;
@@ -144,9 +144,28 @@ pub fn summarize(events: &[ChatEvent]) -> Summary {
             ChatEvent::Usage(u) => s.usage = Some(*u),
             ChatEvent::Finish { reason } => s.finish = Some(reason.clone()),
             ChatEvent::Start { .. }
+            | ChatEvent::Extra { .. }
             | ChatEvent::ReasoningSignature { .. }
             | ChatEvent::RedactedReasoning { .. } => {}
         }
     }
     s
+}
+
+/// The JSON of every SSE event in `body` (`"[DONE]"` for the end marker).
+pub fn chunks_of(body: &[u8]) -> Vec<Value> {
+    let mut sse = SseDecoder::new();
+    let mut events: Vec<_> = sse.feed(body).collect();
+    events.extend(sse.finish());
+    events
+        .into_iter()
+        .map(|e| {
+            let e = e.expect("well-formed SSE");
+            if e.is_done() {
+                json!("[DONE]")
+            } else {
+                serde_json::from_str(&e.data).expect("chunk JSON")
+            }
+        })
+        .collect()
 }

@@ -16,3 +16,4 @@ mod openai_stream;
 mod openai_stream_fields;
 mod openai_wire_options;
 mod proptest_round_trips;
+mod stream_extra;

@@ -162,7 +162,10 @@ fn options_and_unknown_fields() {
     let req = parse_responses_request(body).expect("parses");
     assert_eq!(req.request.max_tokens, Some(50));
     assert_eq!(req.request.temperature, Some(0.5));
-    assert_eq!(req.request.metadata["k"], "v");
+    // The response's metadata, not the provider's: echoed, never sent
+    // (OpenAI Chat Completions refuses `metadata` without `store: true`).
+    assert!(req.request.metadata.is_empty());
+    assert_eq!(req.echo["metadata"], json!({"k": "v"}));
     assert!(
         !req.request.extra.contains_key("include"),
         "Responses-only fields are dropped"

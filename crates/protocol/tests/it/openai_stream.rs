@@ -3,7 +3,7 @@
 use crate::common;
 
 use bytes::Bytes;
-use common::{Summary, decode_split, fixture, random_pieces, summarize};
+use common::{Summary, chunks_of, decode_split, fixture, random_pieces, summarize};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use switchboard_core::{
@@ -522,23 +522,6 @@ fn encode_all(events: &[ChatEvent], include_usage: bool) -> Vec<u8> {
     }
     out.extend_from_slice(&encoder.finish().expect("finishes"));
     out
-}
-
-fn chunks_of(body: &[u8]) -> Vec<Value> {
-    let mut sse = SseDecoder::new();
-    let mut events: Vec<_> = sse.feed(body).collect();
-    events.extend(sse.finish());
-    events
-        .into_iter()
-        .map(|e| {
-            let e = e.expect("well-formed SSE");
-            if e.is_done() {
-                json!("[DONE]")
-            } else {
-                serde_json::from_str(&e.data).expect("chunk JSON")
-            }
-        })
-        .collect()
 }
 
 #[test]

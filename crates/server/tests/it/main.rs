@@ -15,6 +15,7 @@ mod in_flight;
 mod openai_api;
 mod overhead_metric;
 mod responses_api;
+mod responses_store;
 mod robustness;
 mod slow_clients;
 mod stream_fidelity;

@@ -10,7 +10,8 @@ async fn gateway() -> Gateway {
     spawn(json!({"providers": {"m": {"kind": "mock"}}})).await
 }
 
-async fn create(gw: &Gateway, body: Value) -> (u16, Value) {
+/// `POST /v1/responses` with `body`: the status and the JSON answer.
+pub(crate) async fn create(gw: &Gateway, body: Value) -> (u16, Value) {
     let r = gw
         .http
         .post(gw.url("/v1/responses"))
@@ -365,103 +366,4 @@ async fn reasoning_items_with_summaries() {
     let done = &ev.last().expect("last").1["response"];
     assert_eq!(done["output"][0]["summary"][0]["text"], summary.as_str());
     assert_eq!(output_text(done), output_text(&v));
-}
-
-/// A store in memory, to see where responses go when the gateway has one.
-#[derive(Default)]
-struct MapStore(std::sync::Mutex<std::collections::BTreeMap<(String, String), Value>>);
-
-#[async_trait::async_trait]
-impl switchboard_core::extension::Store for MapStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-    async fn get(&self, ns: &str, key: &str) -> Result<Option<Value>, switchboard_core::Error> {
-        Ok(self
-            .0
-            .lock()
-            .expect("lock")
-            .get(&(ns.into(), key.into()))
-            .cloned())
-    }
-    async fn put(&self, ns: &str, key: &str, value: &Value) -> Result<(), switchboard_core::Error> {
-        self.0
-            .lock()
-            .expect("lock")
-            .insert((ns.into(), key.into()), value.clone());
-        Ok(())
-    }
-    async fn delete(&self, ns: &str, key: &str) -> Result<bool, switchboard_core::Error> {
-        Ok(self
-            .0
-            .lock()
-            .expect("lock")
-            .remove(&(ns.into(), key.into()))
-            .is_some())
-    }
-    async fn list(
-        &self,
-        _: &str,
-        _: &str,
-    ) -> Result<Vec<(String, Value)>, switchboard_core::Error> {
-        Ok(Vec::new())
-    }
-    async fn append_usage(
-        &self,
-        _: &switchboard_core::extension::LedgerRow,
-    ) -> Result<(), switchboard_core::Error> {
-        Ok(())
-    }
-    async fn usage_totals(
-        &self,
-        _: &switchboard_core::extension::LedgerQuery,
-    ) -> Result<Vec<switchboard_core::extension::LedgerTotal>, switchboard_core::Error> {
-        Ok(Vec::new())
-    }
-}
-
-#[tokio::test]
-async fn responses_go_to_the_extension_store_when_one_is_open() {
-    let store = std::sync::Arc::new(MapStore::default());
-    let config: switchboard_gateway::config::types::Config =
-        serde_json::from_value(json!({"providers": {"m": {"kind": "mock"}}})).expect("config");
-    let sb = switchboard_gateway::Switchboard::builder()
-        .config(config)
-        .store(store.clone())
-        .build()
-        .await
-        .expect("builds");
-    let gw = common::spawn_with(std::sync::Arc::new(sb)).await;
-    let (_, first) = create(&gw, json!({"model": "m/mock-1", "input": "one"})).await;
-    let id = first["id"].as_str().expect("id");
-    let kept = store
-        .0
-        .lock()
-        .expect("lock")
-        .get(&("responses".into(), id.into()))
-        .cloned();
-    let kept = kept.expect("kept in the `responses` namespace");
-    assert_eq!(kept["response"], first);
-    let (status, second) = create(
-        &gw,
-        json!({"model": "m/mock-1", "input": "two", "previous_response_id": id}),
-    )
-    .await;
-    assert_eq!(status, 200, "{second}");
-    assert!(second["usage"]["input_tokens"].as_u64() > first["usage"]["input_tokens"].as_u64());
-    let r = gw
-        .http
-        .delete(gw.url(&format!("/v1/responses/{id}")))
-        .send()
-        .await
-        .expect("sends");
-    assert_eq!(r.status(), 200);
-    assert!(
-        store
-            .0
-            .lock()
-            .expect("lock")
-            .get(&("responses".into(), id.into()))
-            .is_none()
-    );
 }

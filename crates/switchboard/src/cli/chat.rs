@@ -146,6 +146,7 @@ async fn stream(mut events: switchboard::ChatStream) -> anyhow::Result<()> {
             ChatEvent::Start { .. }
             | ChatEvent::ReasoningSignature { .. }
             | ChatEvent::RedactedReasoning { .. }
+            | ChatEvent::Extra { .. }
             | ChatEvent::Usage(_)
             | ChatEvent::Finish { .. } => {}
         }

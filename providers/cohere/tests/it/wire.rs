@@ -186,7 +186,7 @@ fn thinking_and_tool_calls_are_decoded() {
     );
 }
 
-fn decode(name: &str) -> (Vec<ChatEvent>, usize) {
+fn decode(name: &str) -> Vec<ChatEvent> {
     let mut decoder = StreamDecoder::new("command-a-03-2025");
     let events = {
         let mut sse = switchboard_protocol::sse::SseDecoder::new();
@@ -201,7 +201,22 @@ fn decode(name: &str) -> (Vec<ChatEvent>, usize) {
         }
         out
     };
-    (events, decoder.citations())
+    assert!(decoder.citations().is_empty(), "handed over at message-end");
+    events
+}
+
+/// The citation of the recorded stream's one `citation-start` event, as
+/// SPEC example 5 publishes it.
+fn recorded_stream_citation() -> Value {
+    let events = json_of(&data("chat_stream_citations_events.json"));
+    let starts: Vec<&Value> = events
+        .as_array()
+        .expect("a list of events")
+        .iter()
+        .filter(|e| e["event"] == "citation-start")
+        .collect();
+    assert_eq!(starts.len(), 1);
+    starts[0]["data"]["delta"]["message"]["citations"].clone()
 }
 
 fn accumulate(events: &[ChatEvent]) -> switchboard_core::ChatResponse {
@@ -214,8 +229,7 @@ fn accumulate(events: &[ChatEvent]) -> switchboard_core::ChatResponse {
 
 #[test]
 fn the_citation_stream_decodes_with_float_usage() {
-    let (events, citations) = decode("chat_stream_citations.sse");
-    assert_eq!(citations, 1);
+    let events = decode("chat_stream_citations.sse");
     let resp = accumulate(&events);
     assert_eq!(resp.id, "8268c123-8264-4046-afd9-ae3d328f85f3");
     assert_eq!(resp.text(), "Both Nsync and Backstreet Boys were");
@@ -223,11 +237,62 @@ fn the_citation_stream_decodes_with_float_usage() {
         (resp.usage.input_tokens, resp.usage.output_tokens),
         (1661, 19)
     );
+    // Kept in `extra` as a whole answer keeps them (`citations_are_kept_in_extra`):
+    // the array of citations, and the billed units.
+    assert_eq!(resp.extra["citations"], json!([recorded_stream_citation()]));
+    assert_eq!(resp.extra["citations"][0]["sources"][0]["id"], "1");
+    assert_eq!(
+        resp.extra["billed_units"],
+        json!({"input_tokens": 18, "output_tokens": 6})
+    );
+    // Handed over once, before the usage and the finish.
+    let extra_at: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, ChatEvent::Extra { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(extra_at, [events.len() - 4, events.len() - 3]);
+}
+
+#[test]
+fn citations_of_several_events_are_kept_in_order() {
+    let text = data("chat_stream_citations.sse");
+    let cut = text.rfind("event: message-end").expect("message-end");
+    let second = json!({"type": "citation-start", "index": 1, "delta": {"message": {"citations":
+        {"start": 15, "end": 30, "text": "Backstreet Boys", "sources": [], "type": "TEXT_CONTENT"}}}});
+    let body = format!(
+        "{}event: citation-start\ndata: {second}\n\nevent: citation-end\ndata: {}\n\n{}",
+        &text[..cut],
+        json!({"type": "citation-end", "index": 1}),
+        &text[cut..]
+    );
+    let events = decode_body(body.as_bytes(), StreamDecoder::new("m")).expect("decodes");
+    let citations = accumulate(&events).extra["citations"].clone();
+    let texts: Vec<&str> = citations
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["Nsync", "Backstreet Boys"]);
+}
+
+#[test]
+fn a_stream_without_citations_keeps_none() {
+    let text = data("chat_stream_text.sse");
+    let events = decode_body(text.as_bytes(), StreamDecoder::new("m")).expect("decodes");
+    let resp = accumulate(&events);
+    assert!(resp.extra.get("citations").is_none(), "{:?}", resp.extra);
+    assert_eq!(
+        resp.extra["billed_units"],
+        json!({"input_tokens": 5, "output_tokens": 26})
+    );
 }
 
 #[test]
 fn the_tool_stream_decodes_plan_and_calls() {
-    let (events, _) = decode("chat_stream_parallel_tool_calls.sse");
+    let events = decode("chat_stream_parallel_tool_calls.sse");
     let resp = accumulate(&events);
     assert!(
         matches!(&resp.content[0], ContentPart::Reasoning { text, .. }
@@ -351,10 +416,9 @@ async fn the_citation_stream_through_the_provider() {
     while let Some(e) = stream.next().await {
         events.push(e.expect("decodes"));
     }
-    assert_eq!(
-        accumulate(&events).text(),
-        "Both Nsync and Backstreet Boys were"
-    );
+    let resp = accumulate(&events);
+    assert_eq!(resp.text(), "Both Nsync and Backstreet Boys were");
+    assert_eq!(resp.extra["citations"], json!([recorded_stream_citation()]));
 }
 
 #[tokio::test]

@@ -5,3 +5,4 @@ mod conformance;
 mod hosted_presets;
 mod local_server;
 mod presets;
+mod rechecked_presets;

@@ -46,6 +46,23 @@ pub(crate) async fn build(config: Value, instance: &str) -> Arc<dyn Provider> {
         .unwrap_or_else(|e| panic!("valid config: {e}"))
 }
 
+/// An instance of `preset` whose base URL is a mock server (under `root`)
+/// answering every chat with the recorded OpenAI completion.
+pub(crate) async fn answering(preset: &str, root: &str) -> (MockServer, Arc<dyn Provider>) {
+    let server = mock(
+        &format!("{root}/chat/completions"),
+        json_ok(data("openai_chat_response.json")),
+    )
+    .await;
+    let base_url = format!("{}{root}", server.uri());
+    let p = build(
+        json!({"preset": preset, "api_key": KEY, "base_url": base_url}),
+        preset,
+    )
+    .await;
+    (server, p)
+}
+
 pub(crate) async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }
@@ -331,68 +348,6 @@ async fn openrouter_error_bodies_map_by_status() {
 }
 
 // ---- Mistral ---------------------------------------------------------------
-
-#[tokio::test]
-async fn mistral_gets_random_seed_system_role_and_no_stream_options() {
-    let server = mock(
-        "/v1/chat/completions",
-        json_ok(data("openai_chat_response.json")),
-    )
-    .await;
-    let p = build(
-        json!({"preset": "mistral", "api_key": KEY, "base_url": format!("{}/v1", server.uri())}),
-        "mistral",
-    )
-    .await;
-    let mut req = ChatRequest::new(
-        "mistral-large-latest",
-        vec![
-            Message::new(Role::Developer, "Be brief."),
-            Message::user("Hello!"),
-        ],
-    )
-    .max_tokens(64);
-    req.seed = Some(42);
-    p.chat(&req).await.expect("answer");
-    assert_eq!(
-        last_body(&server).await,
-        json!({
-            "model": "mistral-large-latest",
-            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}],
-            "max_tokens": 64,
-            "random_seed": 42
-        })
-    );
-    let mut user = hello("m");
-    user.user = Some("end-user-1".into());
-    assert_eq!(
-        p.chat(&user)
-            .await
-            .expect_err("no `user` at Mistral")
-            .param(),
-        Some("user")
-    );
-
-    let stream_server = mock(
-        "/v1/chat/completions",
-        sse_ok(data("openai_chat_stream_text.sse")),
-    )
-    .await;
-    let p = build(
-        json!({"preset": "mistral", "api_key": KEY, "base_url": format!("{}/v1", stream_server.uri())}),
-        "mistral",
-    )
-    .await;
-    collect_stream(p.chat_stream(&hello("m")).await.expect("stream"))
-        .await
-        .expect("complete");
-    assert!(
-        last_body(&stream_server)
-            .await
-            .get("stream_options")
-            .is_none()
-    );
-}
 
 #[test]
 fn wire_request_is_the_typed_request_fitted_to_the_service() {

@@ -1,6 +1,7 @@
 //! `[server]`: what deserializing cannot catch — empty client keys and admin
 //! tokens (an unset `${VAR:-}` must not become a key that matches an empty
-//! header), CORS origins that are not origins, and limits that are zero.
+//! header), CORS origins that are not origins, and limits that are zero (the
+//! Responses API's retention included).
 
 use super::Validator;
 use crate::config::key_path::KeyPath;
@@ -48,6 +49,15 @@ impl Validator<'_> {
                     server.access_log_sample
                 ),
             );
+        }
+        let responses = base.key("responses");
+        for (name, value) in [
+            ("max_in_memory", server.responses.max_in_memory as u64),
+            ("retention_secs", server.responses.retention_secs),
+        ] {
+            if value == 0 {
+                self.issue(&responses.key(name), "must be at least 1".to_owned());
+            }
         }
         for (i, origin) in server.cors.allowed_origins.iter().enumerate() {
             if let Err(why) = check_origin(origin) {
@@ -155,6 +165,28 @@ mod tests {
         assert!(err.contains("server.allowed_hosts[0]"), "{err}");
         assert!(err.contains("server.cors.allowed_origins[1]"), "{err}");
         assert!(!err.contains("allowed_origins[0]"), "{err}");
+    }
+
+    #[test]
+    fn responses_retention_is_read_and_zero_is_rejected() {
+        let toml = "[server.responses]\nmax_in_memory = 0\nretention_secs = 0\n";
+        let err = load_err(toml, &[]).expect("refused");
+        assert!(
+            err.contains("server.responses.max_in_memory: must be at least 1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("server.responses.retention_secs: must be at least 1"),
+            "{err}"
+        );
+        let too_long = "[server.responses]\nretention_secs = 40000000\n";
+        let err = load_err(too_long, &[]).expect("refused");
+        assert!(err.contains("server.responses.retention_secs"), "{err}");
+        let fine = "[server.responses]\nmax_in_memory = 5\nretention_secs = 3600\n";
+        assert_eq!(load_err(fine, &[]), None);
+        let unknown = "[server.responses]\nmax_items = 5\n";
+        let err = load_err(unknown, &[]).expect("refused");
+        assert!(err.contains("max_items"), "{err}");
     }
 
     #[test]

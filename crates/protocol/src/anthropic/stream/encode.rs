@@ -333,7 +333,8 @@ impl AnthropicStreamEncoder {
                 self.finish = Some(reason.clone());
                 self.close(buf)
             }
-            ChatEvent::Start { .. } | ChatEvent::Usage(_) => Ok(()),
+            // Provider data has no Anthropic form.
+            ChatEvent::Start { .. } | ChatEvent::Usage(_) | ChatEvent::Extra { .. } => Ok(()),
         }
     }
 

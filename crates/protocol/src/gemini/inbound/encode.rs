@@ -154,7 +154,8 @@ impl GeminiStreamEncoder {
                 self.finish = Some(reason.clone());
                 Ok(Bytes::new())
             }
-            ChatEvent::Usage(_) => Ok(Bytes::new()),
+            // Provider data has no Gemini form.
+            ChatEvent::Usage(_) | ChatEvent::Extra { .. } => Ok(Bytes::new()),
         }
     }
 

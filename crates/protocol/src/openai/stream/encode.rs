@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 
 use bytes::{Bytes, BytesMut};
+use serde_json::{Map, Value};
 use switchboard_core::{ChatEvent, Error, Usage};
 
 use crate::openai::error::error_to_wire;
-use crate::openai::response::usage_to_wire;
+use crate::openai::response::{extra_keys, usage_to_wire};
 use crate::openai::types::{
     ChatCompletionChunk, ChunkChoice, ChunkDelta, FunctionCallChunk, ToolCallChunk,
 };
@@ -33,7 +34,11 @@ pub const FALLBACK_COMPLETION_ID: &str = "chatcmpl-switchboard";
 /// - [`ChatEvent::ToolCallStart`] sends `index`, `id`, `type` and
 ///   `function.name` (with empty `arguments`), later fragments only `index`
 ///   and `function.arguments`;
-/// - [`ChatEvent::Finish`] sends `delta: {}` with the `finish_reason`;
+/// - [`ChatEvent::Finish`] sends `delta: {}` with the `finish_reason`, and
+///   as top-level fields the [`ChatEvent::Extra`] entries seen before it
+///   (Cohere's `citations`), where a non-streamed answer has them too;
+///   entries named like a chunk field or a
+///   [positional extra key](extra_keys::POSITIONAL) are left out;
 /// - [`finish`](Self::finish) sends, when `include_usage` was asked for, the
 ///   usage chunk with `choices: []` (the last [`ChatEvent::Usage`] seen, even
 ///   one after `Finish`), then `data: [DONE]`. When the stream carried no
@@ -55,6 +60,8 @@ pub struct OpenAiStreamEncoder {
     finished: bool,
     done: bool,
     usage: Option<Usage>,
+    /// [`ChatEvent::Extra`] entries for the finish chunk's top level.
+    extra: Map<String, Value>,
 }
 
 impl OpenAiStreamEncoder {
@@ -73,6 +80,7 @@ impl OpenAiStreamEncoder {
             finished: false,
             done: false,
             usage: None,
+            extra: Map::new(),
         }
     }
 
@@ -149,6 +157,12 @@ impl OpenAiStreamEncoder {
             // Nothing but usage may follow the finish chunk.
             return Ok(());
         }
+        if let ChatEvent::Extra { key, value } = event {
+            if !extra_keys::POSITIONAL.contains(&key.as_str()) {
+                self.extra.insert(key.clone(), value.clone());
+            }
+            return Ok(());
+        }
         if let ChatEvent::Start { id, model, created } = event {
             if !self.started {
                 if let Some(created) = created.filter(|c| *c > 0) {
@@ -203,11 +217,23 @@ impl OpenAiStreamEncoder {
             ChatEvent::Finish { reason } => {
                 self.finished = true;
                 let chunk = self.chunk(ChunkDelta::default(), Some(reason.as_str()));
-                return sse::encode_json_into(buf, None, &chunk);
+                if self.extra.is_empty() {
+                    return sse::encode_json_into(buf, None, &chunk);
+                }
+                let mut object = serde_json::to_value(&chunk).map_err(|e| {
+                    Error::internal(format!("could not encode a chunk as JSON: {e}"))
+                })?;
+                if let Value::Object(fields) = &mut object {
+                    for (key, value) in std::mem::take(&mut self.extra) {
+                        fields.entry(key).or_insert(value);
+                    }
+                }
+                return sse::encode_json_into(buf, None, &object);
             }
             ChatEvent::ReasoningSignature { .. }
             | ChatEvent::RedactedReasoning { .. }
             | ChatEvent::Start { .. }
+            | ChatEvent::Extra { .. }
             | ChatEvent::Usage(_) => {
                 return Ok(());
             }
