@@ -1,44 +1,161 @@
-//! The Switchboard extension `cache`.
-//!
-//! Scaffolded by `cargo xtask new-extension`: a working minimal extension
-//! (one hook, one method) to replace with your own. See `docs/extensions.md`
-//! for the hooks, their order and what an error from each one does.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod backend;
+mod config;
+mod control;
+mod key;
+mod metrics;
+mod pending;
 
-use serde::Deserialize;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
-use switchboard_core::extension::{ExtensionContext, MethodCall, MethodInfo, RequestContext};
+use switchboard_core::extension::{
+    CompletionRecord, ExtensionContext, MethodCall, MethodInfo, Outcome, RequestContext,
+};
 use switchboard_core::{
-    ChatRequest, Error, Extension, ExtensionInit, RequestAction, async_trait, extension,
+    ChatEvent, ChatRequest, ChatResponse, Error, Extension, ExtensionInit, RequestAction,
+    async_trait, extension,
 };
 
-/// The keys of `[extensions.cache]` (besides the gateway's `enabled`,
-/// `order`). Every key has a default, so `enabled = true`
-/// alone works.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct CacheConfig {
-    /// A response header added to every answer, with the request's number
-    /// as its value (empty: none).
-    pub header: String,
+pub use backend::{
+    Backend, BackendError, BackendStats, ENTRY_OVERHEAD_BYTES, Entry, MemoryBackend,
+};
+pub use config::{CacheConfig, MAX_ENTRY_BYTES_LIMIT, MAX_TTL_SECS, ModelCacheConfig, Policy};
+pub use control::{Directive, directive};
+pub use key::{CacheKey, cache_key};
+pub use metrics::Snapshot;
+
+use metrics::{Bypass, Counters, NotStored};
+use pending::{Answer, Pending, json_len};
+
+/// The response header that says what the cache did: `hit`, `miss`, or
+/// `bypass` (the client sent `Cache-Control: no-cache` or `no-store`).
+pub const CACHE_HEADER: &str = "x-switchboard-cache";
+
+/// An exact-match response cache: answers a request seen before (same
+/// model, messages, tools and sampling parameters) from memory, streamed or
+/// not, at no cost; honours the client's `Cache-Control: no-cache` and
+/// `no-store`; bounded by bytes, with a TTL per model.
+#[extension(
+    name = "cache",
+    config = CacheConfig,
+    hooks(on_request, on_response, on_event, on_complete, methods)
+)]
+pub struct Cache {
+    backend: Arc<dyn Backend>,
+    policy: Policy,
+    max_bytes: u64,
+    max_entry_bytes: u64,
+    per_key: bool,
+    counters: Counters,
 }
 
-impl Default for CacheConfig {
-    fn default() -> Self {
-        CacheConfig {
-            header: "x-cache".to_owned(),
-        }
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("backend", &self.backend.name())
+            .field("max_bytes", &self.max_bytes)
+            .field("max_entry_bytes", &self.max_entry_bytes)
+            .field("per_key", &self.per_key)
+            .finish_non_exhaustive()
     }
 }
 
-/// TODO: say what `cache` does. This doc comment is the extension's
-/// description in `switchboard extensions` and `GET /plugins`.
-#[extension(name = "cache", config = CacheConfig, hooks(on_request, methods))]
-#[derive(Debug)]
-pub struct Cache {
-    header: String,
-    requests: AtomicU64,
+impl Cache {
+    /// A cache with the in-memory backend the config sizes.
+    pub fn new(config: &CacheConfig) -> Result<Self, Error> {
+        config.validate()?;
+        let backend = Arc::new(MemoryBackend::new(config.max_bytes));
+        Self::with_backend(config, backend)
+    }
+
+    /// A cache on `backend` (for another backend, or a test's).
+    pub fn with_backend(config: &CacheConfig, backend: Arc<dyn Backend>) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(Cache {
+            backend,
+            policy: Policy::new(config),
+            max_bytes: config.max_bytes,
+            max_entry_bytes: config.max_entry_bytes,
+            per_key: config.per_key,
+            counters: Counters::default(),
+        })
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> Snapshot {
+        self.counters.snapshot()
+    }
+
+    /// What the backend holds now.
+    pub fn backend_stats(&self) -> BackendStats {
+        self.backend.stats()
+    }
+
+    /// The key `request` is cached under for `ctx`'s client, or `None` when
+    /// its model is not cached.
+    pub fn key_for(&self, ctx: &RequestContext, request: &ChatRequest) -> Option<CacheKey> {
+        self.policy.ttl(&request.model)?;
+        let client_key = if self.per_key {
+            ctx.client_key.as_ref().map(|k| &*k.id)
+        } else {
+            None
+        };
+        cache_key(request, client_key)
+    }
+
+    /// Stores the answer `record`'s request left pending, if it finished
+    /// normally.
+    async fn store(&self, record: &CompletionRecord) {
+        let Some(pending) = record.scratch.get::<Pending>() else {
+            return;
+        };
+        let taken = pending.take();
+        let finished =
+            record.outcome == Outcome::Ok && !record.answered_by_extension && !record.usage_partial;
+        let Some(p) = taken.filter(|_| finished) else {
+            self.counters.not_stored(NotStored::Incomplete);
+            return;
+        };
+        let response = match p.answer {
+            Answer::Done(response) => response,
+            Answer::TooLarge => return self.counters.not_stored(NotStored::TooLarge),
+            Answer::Waiting | Answer::Streaming(..) => {
+                return self.counters.not_stored(NotStored::Incomplete);
+            }
+        };
+        let mut response = response;
+        // A streamed answer carries neither its instance nor its time.
+        if response.provider.is_empty()
+            && let Some(instance) = &record.instance
+        {
+            response.provider = instance.to_string();
+        }
+        if response.created == 0 {
+            response.created = record
+                .started_at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+        }
+        let bytes = match json_len(&response) {
+            Some(n) if n <= self.max_entry_bytes => n,
+            _ => return self.counters.not_stored(NotStored::TooLarge),
+        };
+        let entry = Entry {
+            response: *response,
+            bytes,
+            ttl: p.ttl,
+        };
+        match self.backend.put(p.key, entry).await {
+            Ok(()) => self.counters.stored(),
+            Err(e) => {
+                self.counters.backend_error();
+                tracing::warn!(error = %e, "cache: storing an answer failed");
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -46,68 +163,142 @@ impl ExtensionInit for Cache {
     type Config = CacheConfig;
 
     fn validate(config: &CacheConfig) -> Result<(), Error> {
-        let valid = config
-            .header
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !valid {
-            return Err(Error::config(
-                "`header` must be a lowercase header name (letters, digits and `-`)",
-            )
-            .with_param("header"));
-        }
-        Ok(())
+        config.validate()
     }
 
     async fn init(config: CacheConfig, _ctx: ExtensionContext) -> Result<Self, Error> {
-        // `_ctx.store` keeps durable data (namespace it with `_ctx.name`);
-        // `_ctx.gateway` routes requests of the extension's own.
-        Ok(Cache {
-            header: config.header,
-            requests: AtomicU64::new(0),
-        })
+        Cache::new(&config)
     }
 }
 
 #[async_trait]
 impl Extension for Cache {
-    /// Counts the request and tags the answer. Returning `Err` here refuses
-    /// the request (no provider is called) with the error kind's status.
     async fn on_request(
         &self,
         ctx: &mut RequestContext,
-        _request: &mut ChatRequest,
+        request: &mut ChatRequest,
     ) -> Result<RequestAction, Error> {
-        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
-        if !self.header.is_empty() {
-            ctx.set_response_header(self.header.clone(), n.to_string());
+        let Some(ttl) = self.policy.ttl(&request.model) else {
+            self.counters.bypass(Bypass::Model);
+            return Ok(RequestAction::Continue);
+        };
+        let directive = directive(ctx);
+        if directive == Directive::NoStore {
+            self.counters.bypass(Bypass::NoStore);
+            ctx.set_response_header(CACHE_HEADER, "bypass");
+            return Ok(RequestAction::Continue);
         }
+        let Some(key) = self.key_for(ctx, request) else {
+            return Ok(RequestAction::Continue);
+        };
+        if directive == Directive::NoCache {
+            self.counters.bypass(Bypass::NoCache);
+            ctx.set_response_header(CACHE_HEADER, "bypass");
+        } else {
+            match self.backend.get(&key).await {
+                Ok(Some(response)) => {
+                    self.counters.hit();
+                    ctx.set_response_header(CACHE_HEADER, "hit");
+                    return Ok(RequestAction::Answer(response));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.counters.backend_error();
+                    tracing::warn!(error = %e, "cache: a lookup failed; answering upstream");
+                }
+            }
+            self.counters.miss();
+            ctx.set_response_header(CACHE_HEADER, "miss");
+        }
+        ctx.scratch.insert(Pending::new(key, ttl, ctx.stream));
         Ok(RequestAction::Continue)
     }
 
+    async fn on_response(
+        &self,
+        ctx: &mut RequestContext,
+        response: &mut ChatResponse,
+    ) -> Result<(), Error> {
+        if let Some(pending) = ctx.scratch.get_mut::<Pending>() {
+            pending.complete(response, self.max_entry_bytes);
+        }
+        Ok(())
+    }
+
+    fn on_event(
+        &self,
+        ctx: &mut RequestContext,
+        event: ChatEvent,
+        out: &mut Vec<ChatEvent>,
+    ) -> Result<(), Error> {
+        if let Some(pending) = ctx.scratch.get_mut::<Pending>() {
+            pending.event(&event, self.max_entry_bytes);
+        }
+        out.push(event);
+        Ok(())
+    }
+
+    async fn on_complete(&self, record: &CompletionRecord) {
+        self.store(record).await;
+    }
+
     fn methods(&self) -> Vec<MethodInfo> {
-        vec![MethodInfo::new(
-            "stats",
-            "How many requests this extension has seen since it started.",
-            json!({"type": "object", "additionalProperties": false}),
-            json!({
-                "type": "object",
-                "properties": {"requests": {"type": "integer", "minimum": 0}},
-                "required": ["requests"]
-            }),
-        )]
+        vec![
+            MethodInfo::new(
+                "stats",
+                "The cache's counters and size: hits, misses, bypasses, stores, entries, bytes.",
+                json!({"type": "object", "additionalProperties": false}),
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "hits": {"type": "integer", "minimum": 0},
+                        "misses": {"type": "integer", "minimum": 0},
+                        "entries": {"type": "integer", "minimum": 0},
+                        "bytes": {"type": "integer", "minimum": 0}
+                    },
+                    "required": ["hits", "misses", "entries", "bytes"]
+                }),
+            ),
+            MethodInfo::new(
+                "clear",
+                "Drops every cached answer.",
+                json!({"type": "object", "additionalProperties": false}),
+                json!({
+                    "type": "object",
+                    "properties": {"cleared": {"type": "integer", "minimum": 0}},
+                    "required": ["cleared"]
+                }),
+            )
+            .admin_only(),
+        ]
     }
 
     async fn call(&self, call: MethodCall) -> Result<Value, Error> {
         match call.method.as_str() {
-            "stats" => Ok(json!({"requests": self.requests.load(Ordering::Relaxed)})),
+            "stats" => Ok(self.status()),
+            "clear" => {
+                let before = self.backend.stats().entries;
+                self.backend.clear().await?;
+                Ok(json!({"cleared": before}))
+            }
             other => Err(Error::not_found(format!(
-                "extension `cache` has no method `{other}`; it has: stats"
+                "extension `cache` has no method `{other}`; it has: stats, clear"
             ))),
         }
     }
 
+    fn metrics(&self, out: &mut String) {
+        let stats = self.backend.stats();
+        metrics::write(out, &self.counters.snapshot(), &stats, self.max_bytes);
+    }
+
     fn status(&self) -> Value {
-        json!({"requests": self.requests.load(Ordering::Relaxed)})
+        let stats = self.backend.stats();
+        metrics::status(
+            self.backend.name(),
+            &self.counters.snapshot(),
+            &stats,
+            self.max_bytes,
+        )
     }
 }
