@@ -22,6 +22,9 @@ fn base() -> ChatRequest {
     r
 }
 
+/// A named change to a request.
+type Change = (&'static str, Box<dyn Fn(&mut ChatRequest)>);
+
 fn key(r: &ChatRequest) -> CacheKey {
     cache_key(r, None).expect("a key")
 }
@@ -43,7 +46,7 @@ fn user_and_metadata_do_not_change_the_key() {
 #[test]
 fn every_field_that_shapes_the_answer_changes_the_key() {
     let original = key(&base());
-    let changes: Vec<(&str, Box<dyn Fn(&mut ChatRequest)>)> = vec![
+    let changes: Vec<Change> = vec![
         ("model", Box::new(|r| r.model = "smart".into())),
         (
             "message text",

@@ -7,3 +7,4 @@ mod conformance;
 mod hooks;
 mod key;
 mod memory;
+mod server;
