@@ -14,10 +14,24 @@ pub const MAX_TTL_SECS: u64 = 365 * 24 * 3600;
 /// fit the memory backend's 32-bit weights with room for the overhead.
 pub const MAX_ENTRY_BYTES_LIMIT: u64 = 256 * 1024 * 1024;
 
+/// Where entries live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendKind {
+    /// In this process, bounded by `max_bytes`.
+    #[default]
+    Memory,
+    /// In Redis at `redis_url`, shared by every gateway using it; bounded by
+    /// Redis's own `maxmemory`.
+    Redis,
+}
+
 /// The cache's settings (`enabled` and `order` are the gateway's).
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
+    /// Where entries live: `memory` (this process) or `redis` (shared).
+    pub backend: BackendKind,
     /// How long an answer stays cached, in seconds (1 to 31536000), unless
     /// its model has its own `ttl_secs` in `models`.
     #[schemars(range(min = 1, max = 31_536_000))]
@@ -40,6 +54,43 @@ pub struct CacheConfig {
     /// Settings per model, keyed by the model as the client names it (an
     /// alias such as `fast`, or `instance/model`).
     pub models: BTreeMap<String, ModelCacheConfig>,
+    /// With `backend = "redis"`: the Redis to use,
+    /// `redis://[:password@]host:port[/db]` (`rediss://` is not supported).
+    pub redis_url: String,
+    /// With `backend = "redis"`: the prefix of every key the cache writes.
+    pub redis_prefix: String,
+    /// With `backend = "redis"`: the bound on every Redis call (connecting
+    /// included), in milliseconds (1 to 10000); past it the lookup is a miss
+    /// and the store is skipped.
+    #[schemars(range(min = 1, max = 10_000))]
+    pub redis_timeout_ms: u64,
+}
+
+impl std::fmt::Debug for CacheConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheConfig")
+            .field("backend", &self.backend)
+            .field("ttl_secs", &self.ttl_secs)
+            .field("max_bytes", &self.max_bytes)
+            .field("max_entry_bytes", &self.max_entry_bytes)
+            .field("per_key", &self.per_key)
+            .field("all_models", &self.all_models)
+            .field("models", &self.models)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout_ms", &self.redis_timeout_ms)
+            .finish()
+    }
+}
+
+/// `url` with the credentials before `@` replaced by `***`.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme + 3 => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 impl Default for CacheConfig {
@@ -51,6 +102,10 @@ impl Default for CacheConfig {
             per_key: false,
             all_models: true,
             models: BTreeMap::new(),
+            backend: BackendKind::Memory,
+            redis_url: "redis://127.0.0.1:6379".to_owned(),
+            redis_prefix: "switchboard:cache:".to_owned(),
+            redis_timeout_ms: 250,
         }
     }
 }
@@ -89,8 +144,29 @@ fn check_ttl(ttl: u64, param: String) -> Result<(), Error> {
 impl CacheConfig {
     /// Checks values beyond their types: TTLs between 1 s and a year,
     /// `max_entry_bytes` between 1 and 256 MiB and at most `max_bytes`,
-    /// model names not empty.
+    /// model names not empty, the Redis keys (with `backend = "redis"`).
     pub fn validate(&self) -> Result<(), Error> {
+        if self.backend == BackendKind::Redis {
+            if self.redis_prefix.is_empty() {
+                return Err(
+                    Error::config("`redis_prefix` must not be empty").with_param("redis_prefix")
+                );
+            }
+            if !(1..=10_000).contains(&self.redis_timeout_ms) {
+                return Err(Error::config(format!(
+                    "`redis_timeout_ms` must be between 1 and 10000 (got {})",
+                    self.redis_timeout_ms
+                ))
+                .with_param("redis_timeout_ms"));
+            }
+            if !self.redis_url.starts_with("redis://") {
+                return Err(Error::config(format!(
+                    "`redis_url` must start with `redis://` (got `{}`)",
+                    redact_url(&self.redis_url)
+                ))
+                .with_param("redis_url"));
+            }
+        }
         check_ttl(self.ttl_secs, "ttl_secs".into())?;
         if self.max_bytes == 0 {
             return Err(Error::config("`max_bytes` must be at least 1").with_param("max_bytes"));
@@ -198,6 +274,44 @@ mod tests {
             let err = config(v.clone()).validate().expect_err("invalid");
             assert_eq!(err.param(), Some(param), "{v}: {err}");
         }
+    }
+
+    #[test]
+    fn redis_keys_are_checked_only_for_the_redis_backend() {
+        config(json!({"redis_url": "nope"}))
+            .validate()
+            .expect("memory ignores it");
+        let base = json!({"backend": "redis"});
+        config(base.clone()).validate().expect("defaults are valid");
+        for (v, param) in [
+            (
+                json!({"backend": "redis", "redis_url": "http://x"}),
+                "redis_url",
+            ),
+            (
+                json!({"backend": "redis", "redis_prefix": ""}),
+                "redis_prefix",
+            ),
+            (
+                json!({"backend": "redis", "redis_timeout_ms": 0}),
+                "redis_timeout_ms",
+            ),
+        ] {
+            let err = config(v.clone()).validate().expect_err("invalid");
+            assert_eq!(err.param(), Some(param), "{v}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_redis_password_never_shows() {
+        let c = config(json!({"redis_url": "redis://:hunter2@cache:6379/0"}));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("redis://***@cache:6379/0"), "{shown}");
+        let err = config(json!({"backend": "redis", "redis_url": "x://u:hunter2@h"}))
+            .validate()
+            .expect_err("bad scheme");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

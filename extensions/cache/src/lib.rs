@@ -9,6 +9,7 @@ mod metrics;
 mod pending;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_core::extension::{
@@ -20,9 +21,11 @@ use switchboard_core::{
 };
 
 pub use backend::{
-    Backend, BackendError, BackendStats, ENTRY_OVERHEAD_BYTES, Entry, MemoryBackend,
+    Backend, BackendError, BackendStats, ENTRY_OVERHEAD_BYTES, Entry, MemoryBackend, RedisBackend,
 };
-pub use config::{CacheConfig, MAX_ENTRY_BYTES_LIMIT, MAX_TTL_SECS, ModelCacheConfig, Policy};
+pub use config::{
+    BackendKind, CacheConfig, MAX_ENTRY_BYTES_LIMIT, MAX_TTL_SECS, ModelCacheConfig, Policy,
+};
 pub use control::{Directive, directive};
 pub use key::{CacheKey, cache_key};
 pub use metrics::Snapshot;
@@ -64,10 +67,18 @@ impl std::fmt::Debug for Cache {
 }
 
 impl Cache {
-    /// A cache with the in-memory backend the config sizes.
+    /// A cache on the backend the config names: in memory (sized by
+    /// `max_bytes`) or Redis (connected on first use).
     pub fn new(config: &CacheConfig) -> Result<Self, Error> {
         config.validate()?;
-        let backend = Arc::new(MemoryBackend::new(config.max_bytes));
+        let backend: Arc<dyn Backend> = match config.backend {
+            BackendKind::Memory => Arc::new(MemoryBackend::new(config.max_bytes)),
+            BackendKind::Redis => Arc::new(RedisBackend::new(
+                &config.redis_url,
+                &config.redis_prefix,
+                Duration::from_millis(config.redis_timeout_ms),
+            )?),
+        };
         Self::with_backend(config, backend)
     }
 
@@ -89,8 +100,8 @@ impl Cache {
         self.counters.snapshot()
     }
 
-    /// What the backend holds now.
-    pub fn backend_stats(&self) -> BackendStats {
+    /// What the backend holds now, if it can tell (the memory backend can).
+    pub fn backend_stats(&self) -> Option<BackendStats> {
         self.backend.stats()
     }
 
@@ -253,19 +264,19 @@ impl Extension for Cache {
                     "properties": {
                         "hits": {"type": "integer", "minimum": 0},
                         "misses": {"type": "integer", "minimum": 0},
-                        "entries": {"type": "integer", "minimum": 0},
-                        "bytes": {"type": "integer", "minimum": 0}
+                        "entries": {"type": ["integer", "null"], "minimum": 0},
+                        "bytes": {"type": ["integer", "null"], "minimum": 0}
                     },
                     "required": ["hits", "misses", "entries", "bytes"]
                 }),
             ),
             MethodInfo::new(
                 "clear",
-                "Drops every cached answer.",
+                "Drops every cached answer; `cleared` is how many (null when the backend cannot tell).",
                 json!({"type": "object", "additionalProperties": false}),
                 json!({
                     "type": "object",
-                    "properties": {"cleared": {"type": "integer", "minimum": 0}},
+                    "properties": {"cleared": {"type": ["integer", "null"], "minimum": 0}},
                     "required": ["cleared"]
                 }),
             )
@@ -277,7 +288,7 @@ impl Extension for Cache {
         match call.method.as_str() {
             "stats" => Ok(self.status()),
             "clear" => {
-                let before = self.backend.stats().entries;
+                let before = self.backend.stats().map(|s| s.entries);
                 self.backend.clear().await?;
                 Ok(json!({"cleared": before}))
             }
@@ -289,7 +300,12 @@ impl Extension for Cache {
 
     fn metrics(&self, out: &mut String) {
         let stats = self.backend.stats();
-        metrics::write(out, &self.counters.snapshot(), &stats, self.max_bytes);
+        metrics::write(
+            out,
+            &self.counters.snapshot(),
+            stats.as_ref(),
+            self.max_bytes,
+        );
     }
 
     fn status(&self) -> Value {
@@ -297,7 +313,7 @@ impl Extension for Cache {
         metrics::status(
             self.backend.name(),
             &self.counters.snapshot(),
-            &stats,
+            stats.as_ref(),
             self.max_bytes,
         )
     }

@@ -136,8 +136,9 @@ fn gauge(out: &mut String, name: &str, help: &str, n: u64) {
     let _ = writeln!(out, "# TYPE {name} gauge\n# HELP {name} {help}\n{name} {n}");
 }
 
-/// Appends the cache's metrics in the OpenMetrics text format.
-pub(crate) fn write(out: &mut String, s: &Snapshot, b: &BackendStats, max_bytes: u64) {
+/// Appends the cache's metrics in the OpenMetrics text format; the size
+/// gauges and evictions only when the backend can tell them (`b`).
+pub(crate) fn write(out: &mut String, s: &Snapshot, b: Option<&BackendStats>, max_bytes: u64) {
     counter(
         out,
         "switchboard_cache_hits",
@@ -177,18 +178,19 @@ pub(crate) fn write(out: &mut String, s: &Snapshot, b: &BackendStats, max_bytes:
     );
     counter(
         out,
+        "switchboard_cache_backend_errors",
+        "Response cache backend calls that failed (the request went on without the cache).",
+        &[("", s.backend_errors)],
+    );
+    let Some(b) = b else { return };
+    counter(
+        out,
         "switchboard_cache_evictions",
         "Entries removed from the response cache: to stay within max_bytes (size) or past their TTL (expired).",
         &[
             ("{cause=\"size\"}", b.evicted),
             ("{cause=\"expired\"}", b.expired),
         ],
-    );
-    counter(
-        out,
-        "switchboard_cache_backend_errors",
-        "Response cache backend calls that failed (the request went on without the cache).",
-        &[("", s.backend_errors)],
     );
     gauge(
         out,
@@ -210,8 +212,14 @@ pub(crate) fn write(out: &mut String, s: &Snapshot, b: &BackendStats, max_bytes:
     );
 }
 
-/// The status view: the same numbers as JSON.
-pub(crate) fn status(backend: &str, s: &Snapshot, b: &BackendStats, max_bytes: u64) -> Value {
+/// The status view: the same numbers as JSON (size and evictions `null`
+/// when the backend cannot tell them).
+pub(crate) fn status(
+    backend: &str,
+    s: &Snapshot,
+    b: Option<&BackendStats>,
+    max_bytes: u64,
+) -> Value {
     json!({
         "backend": backend,
         "hits": s.hits,
@@ -223,10 +231,10 @@ pub(crate) fn status(backend: &str, s: &Snapshot, b: &BackendStats, max_bytes: u
         },
         "stores": s.stores,
         "not_stored": {"too_large": s.too_large, "incomplete": s.incomplete},
-        "evictions": {"size": b.evicted, "expired": b.expired},
         "backend_errors": s.backend_errors,
-        "entries": b.entries,
-        "bytes": b.bytes,
-        "max_bytes": max_bytes,
+        "evictions": b.map(|b| json!({"size": b.evicted, "expired": b.expired})),
+        "entries": b.map(|b| b.entries),
+        "bytes": b.map(|b| b.bytes),
+        "max_bytes": b.map(|_| max_bytes),
     })
 }

@@ -134,13 +134,13 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    fn stats(&self) -> BackendStats {
+    fn stats(&self) -> Option<BackendStats> {
         self.cache.run_pending_tasks();
-        BackendStats {
+        Some(BackendStats {
             entries: self.cache.entry_count(),
             bytes: self.cache.weighted_size(),
             evicted: self.removals.size.load(Ordering::Relaxed),
             expired: self.removals.expired.load(Ordering::Relaxed),
-        }
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! can join the in-memory one without touching the hooks.
 
 mod memory;
+mod redis;
 
 use std::fmt;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use switchboard_core::{ChatResponse, Error, async_trait};
 use crate::key::CacheKey;
 
 pub use memory::{ENTRY_OVERHEAD_BYTES, MemoryBackend};
+pub use redis::RedisBackend;
 
 /// An answer to store.
 #[derive(Debug, Clone)]
@@ -63,7 +65,7 @@ impl From<BackendError> for Error {
 /// A store of answers by key, each with its own TTL.
 #[async_trait]
 pub trait Backend: fmt::Debug + Send + Sync + 'static {
-    /// A short name (`memory`) for the status view.
+    /// A short name (`memory`, `redis`) for the status view.
     fn name(&self) -> &'static str;
 
     /// The answer stored under `key`, if it is there and not expired.
@@ -75,6 +77,8 @@ pub trait Backend: fmt::Debug + Send + Sync + 'static {
     /// Drops every entry.
     async fn clear(&self) -> Result<(), BackendError>;
 
-    /// What it holds now. Called at scrape time, never on the request path.
-    fn stats(&self) -> BackendStats;
+    /// What it holds now, when it can tell without a round trip (`None`
+    /// for a shared backend). Called at scrape time and by the status
+    /// view, never on the request path.
+    fn stats(&self) -> Option<BackendStats>;
 }

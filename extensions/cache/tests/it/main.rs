@@ -7,4 +7,5 @@ mod conformance;
 mod hooks;
 mod key;
 mod memory;
+mod redis;
 mod server;

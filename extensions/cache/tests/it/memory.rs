@@ -36,8 +36,8 @@ async fn the_byte_bound_evicts_the_least_recently_used() {
             .expect("put");
     }
     backend.sync();
-    assert_eq!(backend.stats().entries, 3);
-    assert_eq!(backend.stats().bytes, 3 * per_entry);
+    assert_eq!(backend.stats().expect("memory stats").entries, 3);
+    assert_eq!(backend.stats().expect("memory stats").bytes, 3 * per_entry);
     // Touch e0, so e1 is now the least recently used.
     assert!(backend.get(&k(0)).await.expect("get").is_some());
     backend.sync();
@@ -48,7 +48,7 @@ async fn the_byte_bound_evicts_the_least_recently_used() {
             .expect("put");
         backend.sync();
     }
-    let stats = backend.stats();
+    let stats = backend.stats().expect("memory stats");
     assert!(stats.bytes <= 3 * per_entry, "{stats:?}");
     assert_eq!(stats.entries, 3, "{stats:?}");
     assert_eq!(stats.evicted, 2, "{stats:?}");
@@ -75,7 +75,7 @@ async fn an_entry_larger_than_the_whole_cache_is_not_kept() {
         .expect("put");
     backend.sync();
     assert!(backend.get(&k(1)).await.expect("get").is_none());
-    assert_eq!(backend.stats().bytes, 0);
+    assert_eq!(backend.stats().expect("memory stats").bytes, 0);
 }
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn each_entry_expires_after_its_own_ttl() {
     // (and counted) when the cache's timer wheel (about 1 s ticks) passes it.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     let stats = loop {
-        let stats = backend.stats();
+        let stats = backend.stats().expect("memory stats");
         if stats.expired == 1 || std::time::Instant::now() > deadline {
             break stats;
         }
@@ -126,5 +126,5 @@ async fn replacing_an_entry_restarts_its_ttl_and_clear_drops_all() {
     assert_eq!(got.id, "new");
     backend.clear().await.expect("clear");
     assert!(backend.get(&k(1)).await.expect("get").is_none());
-    assert_eq!(backend.stats().entries, 0);
+    assert_eq!(backend.stats().expect("memory stats").entries, 0);
 }
