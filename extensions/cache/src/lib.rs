@@ -130,14 +130,13 @@ impl Cache {
             self.counters.not_stored(NotStored::Incomplete);
             return;
         };
-        let response = match p.answer {
+        let mut response = match p.answer {
             Answer::Done(response) => response,
             Answer::TooLarge => return self.counters.not_stored(NotStored::TooLarge),
             Answer::Waiting | Answer::Streaming(..) => {
                 return self.counters.not_stored(NotStored::Incomplete);
             }
         };
-        let mut response = response;
         // A streamed answer carries neither its instance nor its time.
         if response.provider.is_empty()
             && let Some(instance) = &record.instance
@@ -163,7 +162,8 @@ impl Cache {
             Ok(()) => self.counters.stored(),
             Err(e) => {
                 self.counters.backend_error();
-                tracing::warn!(error = %e, "cache: storing an answer failed");
+                // Counted; the backend logs its outages (at most once a second).
+                tracing::debug!(error = %e, "cache: storing an answer failed");
             }
         }
     }
@@ -215,7 +215,7 @@ impl Extension for Cache {
                 Ok(None) => {}
                 Err(e) => {
                     self.counters.backend_error();
-                    tracing::warn!(error = %e, "cache: a lookup failed; answering upstream");
+                    tracing::debug!(error = %e, "cache: a lookup failed; answering upstream");
                 }
             }
             self.counters.miss();

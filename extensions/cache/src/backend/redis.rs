@@ -3,7 +3,7 @@
 //! Redis's own expiry (`SET .. PX`).
 //!
 //! Every call is bounded by `timeout` (connecting included), and after a
-//! failed connection attempt the backend is not tried again for a second:
+//! failed call or connection attempt Redis is not tried again for a second:
 //! while Redis is down, lookups are misses and stores are skipped at once,
 //! never a hung or slowed request. The connection is made on first use (a
 //! gateway starts while Redis is down) and re-made on its own after a
@@ -81,11 +81,11 @@ impl RedisBackend {
     /// The connection, made on first use (bounded; not retried for a
     /// second after a failure).
     async fn conn(&self) -> Result<ConnectionManager, BackendError> {
-        if let Some(c) = self.conn.get() {
-            return Ok(c.clone());
-        }
         if now_ms() < self.retry_at_ms.load(Ordering::Relaxed) {
             return Err(unavailable("Redis unreachable (retrying shortly)"));
+        }
+        if let Some(c) = self.conn.get() {
+            return Ok(c.clone());
         }
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.timeout))
@@ -102,12 +102,21 @@ impl RedisBackend {
         };
         match self.conn.get_or_try_init(|| connect).await {
             Ok(c) => Ok(c.clone()),
-            Err(e) => {
-                let retry = now_ms().saturating_add(RETRY_AFTER.as_millis() as u64);
-                self.retry_at_ms.store(retry, Ordering::Relaxed);
-                Err(e)
-            }
+            Err(e) => Err(self.trip(e)),
         }
+    }
+
+    /// Leaves Redis alone for [`RETRY_AFTER`] after a failure (once logged).
+    fn trip(&self, e: BackendError) -> BackendError {
+        let now = now_ms();
+        let previous = self.retry_at_ms.swap(
+            now.saturating_add(RETRY_AFTER.as_millis() as u64),
+            Ordering::Relaxed,
+        );
+        if previous <= now {
+            tracing::warn!(error = %e, "cache: Redis unreachable; going on without the cache for a second");
+        }
+        e
     }
 
     /// Runs `call` on the connection within the timeout.
@@ -117,10 +126,11 @@ impl RedisBackend {
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let conn = self.conn().await?;
-        tokio::time::timeout(self.timeout, call(conn))
+        let result = tokio::time::timeout(self.timeout, call(conn))
             .await
-            .map_err(|_| unavailable("Redis did not answer in time"))?
-            .map_err(unavailable)
+            .map_err(|_| unavailable("Redis did not answer in time"))
+            .and_then(|r| r.map_err(unavailable));
+        result.map_err(|e| self.trip(e))
     }
 }
 

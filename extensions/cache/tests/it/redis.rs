@@ -290,6 +290,41 @@ async fn an_unreachable_redis_is_a_quick_miss_never_an_error() {
     );
 }
 
+#[tokio::test]
+async fn a_redis_that_never_answers_is_bounded_too() {
+    // Accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let port = listener.local_addr().expect("addr").port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let config: CacheConfig = serde_json::from_value(json!({
+        "backend": "redis",
+        "redis_url": format!("redis://127.0.0.1:{port}"),
+        "redis_prefix": prefix("silent"),
+        "redis_timeout_ms": 200
+    }))
+    .expect("config");
+    let cache = Cache::new(&config).expect("builds");
+    let started = Instant::now();
+    for _ in 0..5 {
+        let (h, hit) = ask(&cache, "upstream").await;
+        assert_eq!((h.as_deref(), hit), (Some("miss"), None));
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "five requests, one bounded wait: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(cache.counters().misses, 5);
+    silent.abort();
+}
+
 /// `clear` through the method, as an operator calls it.
 trait CallClear {
     async fn call_clear(&self);
