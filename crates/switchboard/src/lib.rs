@@ -93,6 +93,8 @@ pub use switchboard_openai_compatible as openai_compatible;
 pub use switchboard_vertex as vertex;
 // <new-provider-use-marker>: `cargo xtask new-provider` inserts above.
 // Extension crates, named for the same reason (their `#[extension]` registrations).
+#[cfg(feature = "cache")]
+use switchboard_ext_cache as _;
 #[cfg(feature = "functions")]
 use switchboard_ext_functions as _;
 #[cfg(feature = "guardrails")]
@@ -201,6 +203,11 @@ pub const EXTENSION_FEATURES: &[ProviderFeature] = &[
         provider: "keys",
         feature: "keys",
         enabled: cfg!(feature = "keys"),
+    },
+    ProviderFeature {
+        provider: "cache",
+        feature: "cache",
+        enabled: cfg!(feature = "cache"),
     },
     // <new-extension-marker>: `cargo xtask new-extension` inserts entries above.
 ];

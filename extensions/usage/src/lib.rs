@@ -146,6 +146,11 @@ impl Extension for UsageExtension {
         ctx: &mut RequestContext,
         response: &mut ChatResponse,
     ) -> Result<(), Error> {
+        if ctx.answered_by.is_some() {
+            // Answered by an extension (a cache hit): no provider, no cost.
+            ctx.set_response_header(COST_HEADER, "0");
+            return Ok(());
+        }
         let answer_chars = response_chars(response);
         // Kept for `on_complete`, so the ledger estimates like the header.
         let tally = ctx.scratch.get_or_default::<RequestTally>();

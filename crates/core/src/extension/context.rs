@@ -150,6 +150,9 @@ pub struct RequestContext {
     /// Response headers extensions add to the answer (`x-switchboard-cost-usd`,
     /// warnings). For streams, only headers set in `on_request` can be sent.
     pub response_headers: Vec<(String, String)>,
+    /// The extension whose `on_request` answered (a cache hit, say): no
+    /// provider was called, so nothing was spent.
+    pub answered_by: Option<Arc<str>>,
 }
 
 impl RequestContext {
@@ -164,6 +167,7 @@ impl RequestContext {
             headers: Vec::new(),
             scratch: Scratch::default(),
             response_headers: Vec::new(),
+            answered_by: None,
         }
     }
 

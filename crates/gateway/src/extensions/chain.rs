@@ -42,6 +42,7 @@ pub(crate) async fn run_on_request(
         match run.await {
             Ok(Ok(RequestAction::Continue)) => {}
             Ok(Ok(RequestAction::Answer(response))) => {
+                ctx.answered_by = Some(e.name.clone());
                 return Ok(Some(ExtensionAnswer {
                     by: e.name.clone(),
                     response,

@@ -76,6 +76,7 @@ pub(crate) async fn chat_stream(
         headers: std::mem::take(&mut ctx.headers),
         scratch: std::mem::take(&mut ctx.scratch),
         response_headers: ctx.response_headers.clone(),
+        answered_by: ctx.answered_by.clone(),
     };
     let hooked = HookedStream {
         inner: routed.value,

@@ -492,3 +492,18 @@ async fn prices_follow_the_instance_kind_for_answers_and_model_lists() {
     assert_eq!(models[0].input_price_per_million, Some(0.06));
     assert_eq!(models[0].output_price_per_million, Some(0.24));
 }
+
+#[tokio::test]
+async fn an_answer_from_an_extension_costs_nothing() {
+    let store = Arc::new(MemoryStore::default());
+    let ext = extension(&store);
+    let mut ctx = RequestContext::new("hit", InboundApi::OpenAi);
+    let mut req = request("hi");
+    ext.on_request(&mut ctx, &mut req).await.expect("continues");
+    // The cache answered from its stored copy, usage and all.
+    ctx.answered_by = Some(Arc::from("cache"));
+    let mut answer = response("openai", "gpt-4o", "hello", Usage::new(1000, 1000));
+    ext.on_response(&mut ctx, &mut answer).await.expect("fine");
+    assert_eq!(header(&ctx, COST_HEADER), Some("0"));
+    assert_eq!(header(&ctx, ESTIMATED_HEADER), None);
+}
