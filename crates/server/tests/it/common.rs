@@ -52,3 +52,30 @@ pub fn sse_data(body: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Reads one HTTP/1.1 request from `sock`: the head, then the body by its
+/// `content-length`. `None` when the connection closes first. (For the
+/// tests' hand-written upstreams; bytes past the request are dropped.)
+pub async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut seen = Vec::new();
+    let body_start = loop {
+        let n = sock.read(&mut buf).await.ok().filter(|n| *n > 0)?;
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&seen[..body_start]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while seen.len() < body_start + length {
+        let n = sock.read(&mut buf).await.ok().filter(|n| *n > 0)?;
+        seen.extend_from_slice(&buf[..n]);
+    }
+    Some(seen)
+}

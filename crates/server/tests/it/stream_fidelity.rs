@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use common::{spawn, sse_data};
 use serde_json::{Value, json};
 use switchboard_openai_compatible as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 /// An upstream that answers every request with `body` as
@@ -22,28 +22,8 @@ async fn sse_upstream(body: String) -> String {
         while let Ok((mut sock, _)) = listener.accept().await {
             let body = body.clone();
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                let mut seen = Vec::new();
-                let body_start = loop {
-                    let Ok(n @ 1..) = sock.read(&mut buf).await else {
-                        return;
-                    };
-                    seen.extend_from_slice(&buf[..n]);
-                    if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&seen[..body_start]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while seen.len() < body_start + length {
-                    let Ok(n @ 1..) = sock.read(&mut buf).await else {
-                        return;
-                    };
-                    seen.extend_from_slice(&buf[..n]);
+                if common::read_request(&mut sock).await.is_none() {
+                    return;
                 }
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\

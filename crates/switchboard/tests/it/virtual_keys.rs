@@ -3,6 +3,7 @@
 //! formats, limited, and revoked.
 #![cfg(all(unix, feature = "mock", feature = "keys"))]
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::serve::start;
@@ -34,6 +35,45 @@ fn chat(model: &str) -> Value {
 
 fn anthropic(model: &str) -> Value {
     json!({"model": model, "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+/// A management API call with `authorization: <auth>`.
+async fn rest(
+    addr: &str,
+    method: Method,
+    path: &str,
+    auth: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("http://{addr}{path}"))
+        .header("authorization", auth);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("sends");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A chat completion with `authorization: <auth>` (none: no header).
+async fn openai_as(
+    addr: &str,
+    auth: Option<&str>,
+    model: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    post(addr, "/v1/chat/completions", &headers, chat(model)).await
+}
+
+/// An Anthropic message with `x-api-key: <key>`.
+async fn anthropic_as(
+    addr: &str,
+    key: &str,
+    model: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let headers = [("x-api-key", key), ("anthropic-version", "2023-06-01")];
+    post(addr, "/v1/messages", &headers, anthropic(model)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,54 +115,24 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
     let bearer = format!("Bearer {key}");
 
     // With the extension on, a request without a key is refused.
-    let (status, _, body) = post(&addr, "/v1/chat/completions", &[], chat("a/mock-1")).await;
+    let (status, _, body) = openai_as(&addr, None, "a/mock-1").await;
     assert_eq!(status, 401, "{body}");
-    let (status, _, _) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", "Bearer sk-sb-not-a-key")],
-        chat("a/mock-1"),
-    )
-    .await;
+    let (status, _, _) = openai_as(&addr, Some("Bearer sk-sb-not-a-key"), "a/mock-1").await;
     assert_eq!(status, 401);
 
     // The key works, within its models, with rate-limit headers.
-    let (status, headers, body) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", &bearer)],
-        chat("a/mock-1"),
-    )
-    .await;
+    let (status, headers, body) = openai_as(&addr, Some(&bearer), "a/mock-1").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["x-ratelimit-limit-requests"], "2");
     assert_eq!(headers["x-ratelimit-remaining-requests"], "1");
-    let (status, _, body) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", &bearer)],
-        chat("a/other"),
-    )
-    .await;
+    let (status, _, body) = openai_as(&addr, Some(&bearer), "a/other").await;
     assert_eq!(status, 403, "a model the key may not use: {body}");
 
     // The Anthropic format, `x-api-key`: the second request of the minute.
-    let (status, _, body) = post(
-        &addr,
-        "/v1/messages",
-        &[("x-api-key", &key), ("anthropic-version", "2023-06-01")],
-        anthropic("a/mock-1"),
-    )
-    .await;
+    let (status, _, body) = anthropic_as(&addr, &key, "a/mock-1").await;
     assert_eq!(status, 200, "{body}");
     // The third is refused in each caller's format, with retry-after.
-    let (status, headers, body) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", &bearer)],
-        chat("a/mock-1"),
-    )
-    .await;
+    let (status, headers, body) = openai_as(&addr, Some(&bearer), "a/mock-1").await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["code"], "rate_limit_exceeded", "{body}");
     let wait: u64 = headers["retry-after"]
@@ -132,13 +142,7 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
         .expect("seconds");
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(headers["x-ratelimit-remaining-requests"], "0");
-    let (status, _, body) = post(
-        &addr,
-        "/v1/messages",
-        &[("x-api-key", &key), ("anthropic-version", "2023-06-01")],
-        anthropic("a/mock-1"),
-    )
-    .await;
+    let (status, _, body) = anthropic_as(&addr, &key, "a/mock-1").await;
     assert_eq!(status, 429, "{body}");
     assert_eq!(body["error"]["type"], "rate_limit_error", "{body}");
 
@@ -152,13 +156,7 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _, body) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", &bearer)],
-        chat("a/mock-1"),
-    )
-    .await;
+    let (status, _, body) = openai_as(&addr, Some(&bearer), "a/mock-1").await;
     assert_eq!(status, 401, "{body}");
     assert!(
         body["error"]["message"]
@@ -178,71 +176,34 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
     assert!(!listed.to_string().contains(&key[6..]), "{listed}");
 
     // The REST face under the management API.
-    let client = reqwest::Client::new();
-    let url = |path: &str| format!("http://{addr}{path}");
-    let made = client
-        .post(url("/keys"))
-        .header("authorization", &admin)
-        .json(&json!({"name": "rest", "rpm": 100}))
-        .send()
-        .await
-        .expect("sends");
-    assert_eq!(made.status().as_u16(), 201);
-    let made: Value = made.json().await.expect("json");
-    let rest_key = made["key"].as_str().expect("key").to_owned();
-    let id = made["id"].as_str().expect("id").to_owned();
-    let wrong = client
-        .get(url("/keys"))
-        .header("authorization", "Bearer wrong")
-        .send()
-        .await
-        .expect("sends");
-    assert_eq!(wrong.status().as_u16(), 401);
-    let patched: Value = client
-        .patch(url(&format!("/keys/{id}")))
-        .header("authorization", &admin)
-        .json(&json!({"rpm": 7}))
-        .send()
-        .await
-        .expect("sends")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(patched["rpm"], 7, "{patched}");
-    let shown: Value = client
-        .get(url(&format!("/keys/{id}")))
-        .header("authorization", &admin)
-        .send()
-        .await
-        .expect("sends")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(shown["name"], "rest");
-    assert!(shown.get("key").is_none(), "{shown}");
-    let (status, headers, _) = post(
+    let (status, made) = rest(
         &addr,
-        "/v1/chat/completions",
-        &[("authorization", &format!("Bearer {rest_key}"))],
-        chat("a/mock-1"),
+        Method::POST,
+        "/keys",
+        &admin,
+        Some(json!({"name": "rest", "rpm": 100})),
     )
     .await;
+    assert_eq!(status, 201, "{made}");
+    let rest_key = made["key"].as_str().expect("key").to_owned();
+    let id = made["id"].as_str().expect("id").to_owned();
+    let (status, _) = rest(&addr, Method::GET, "/keys", "Bearer wrong", None).await;
+    assert_eq!(status, 401);
+    let one = format!("/keys/{id}");
+    let (_, patched) = rest(&addr, Method::PATCH, &one, &admin, Some(json!({"rpm": 7}))).await;
+    assert_eq!(patched["rpm"], 7, "{patched}");
+    let (_, shown) = rest(&addr, Method::GET, &one, &admin, None).await;
+    assert_eq!(shown["name"], "rest");
+    assert!(shown.get("key").is_none(), "{shown}");
+    let (status, headers, _) =
+        openai_as(&addr, Some(&format!("Bearer {rest_key}")), "a/mock-1").await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-ratelimit-limit-requests"], "7");
-    let gone = client
-        .delete(url(&format!("/keys/{id}")))
-        .header("authorization", &admin)
-        .send()
-        .await
-        .expect("sends");
-    assert_eq!(gone.status().as_u16(), 200);
-    let missing = client
-        .get(url("/keys/key_nope"))
-        .header("authorization", &admin)
-        .send()
-        .await
-        .expect("sends");
-    assert_eq!(missing.status().as_u16(), 404);
+    let (status, gone) = rest(&addr, Method::DELETE, &one, &admin, None).await;
+    assert_eq!(status, 200);
+    assert!(gone["revoked_at"].is_string(), "{gone}");
+    let (status, _) = rest(&addr, Method::GET, "/keys/key_nope", &admin, None).await;
+    assert_eq!(status, 404);
 
     // The CLI writes the same store while the gateway runs.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
@@ -260,13 +221,7 @@ async fn keys_are_made_used_limited_and_revoked_over_http() {
     );
     let made: Value = serde_json::from_slice(&out.stdout).expect("json");
     let cli_key = made["key"].as_str().expect("key");
-    let (status, _, body) = post(
-        &addr,
-        "/v1/chat/completions",
-        &[("authorization", &format!("Bearer {cli_key}"))],
-        chat("a/mock-1"),
-    )
-    .await;
+    let (status, _, body) = openai_as(&addr, Some(&format!("Bearer {cli_key}")), "a/mock-1").await;
     assert_eq!(status, 200, "{body}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["--config"])
