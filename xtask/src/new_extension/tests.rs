@@ -261,10 +261,21 @@ fn registration_is_idempotent_and_files_are_never_overwritten() {
         "switchboard-ext-acme = { workspace = true, optional = true }\n# <new-extension-dependency-marker>"
     ));
     let lib = fs::read_to_string(ws.0.join(lib_rs)).expect("read");
-    // Sorted among the link lines, where rustfmt keeps it.
-    assert!(lib.contains(
-        "#[cfg(feature = \"acme\")]\nuse switchboard_ext_acme as _;\n#[cfg(feature = \"functions\")]"
-    ));
+    // Sorted among the link lines, where rustfmt keeps it: the link lines
+    // around it name extensions before and after `acme`.
+    let link = "#[cfg(feature = \"acme\")]\nuse switchboard_ext_acme as _;\n";
+    let at = lib.find(link).expect("the link line");
+    let before = lib[..at]
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("use switchboard_ext_"));
+    let after = lib[at + link.len()..]
+        .lines()
+        .find_map(|l| l.strip_prefix("use switchboard_ext_"));
+    assert!(
+        before.is_none_or(|b| b < "acme") && after.is_some_and(|a| a > "acme"),
+        "{before:?} < acme < {after:?}"
+    );
     if was_clean == Some(true) {
         assert_eq!(
             rustfmt_clean(&ws.0.join(lib_rs)),
