@@ -13,11 +13,14 @@
 //!   per minute (estimated from the request, reconciled with the real usage
 //!   after) over a sliding window, and requests at once. A refusal is a 429
 //!   with `retry-after`; every answer carries `x-ratelimit-limit-*`,
-//!   `x-ratelimit-remaining-*` and `x-ratelimit-reset-*`.
+//!   `x-ratelimit-remaining-*` and `x-ratelimit-reset-*`. Counted in this
+//!   process, or in Redis (`limits_backend = "redis"`: one atomic script per
+//!   request, shared by every gateway node; failing open or closed).
 //! - **Budgets** from the usage ledger (the `usage` extension writes it):
 //!   past the hard limit a 429 `insufficient_quota`, past the soft limit a
 //!   `x-switchboard-budget-warning` header.
 
+mod config;
 mod limits;
 mod methods;
 pub mod record;
@@ -25,9 +28,8 @@ mod registry;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_core::extension::{
     ClientKeyInfo, CompletionRecord, ExtensionContext, KeyGrant, MethodCall, MethodInfo,
@@ -37,40 +39,16 @@ use switchboard_core::{
     ChatRequest, Error, Extension, ExtensionInit, RequestAction, async_trait, extension,
 };
 
-pub use limits::{InFlight, Slot, Verdict, WINDOW, Windows};
+pub use config::{KeysConfig, LimitsBackend, OnRedisError};
+pub use limits::{
+    Admission, Ask, BackendError, InFlight, LimitBackend, Limits, MemoryLimits, ParallelSlot,
+    RedisLimits, RedisSlot, Refused, Slot, Verdict, WINDOW, Windows,
+};
 use record::{KEY_PREFIX, KeyRecord, hash_key, now_secs};
 pub use registry::{Registry, period_start};
 
 /// The header a key over its soft budget gets on every answer.
 pub const BUDGET_WARNING_HEADER: &str = "x-switchboard-budget-warning";
-
-/// The keys of `[extensions.keys]` (besides `enabled` and `order`).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(default, deny_unknown_fields)]
-pub struct KeysConfig {
-    /// How long a key read from the store is trusted before it is read
-    /// again, in milliseconds: a revoke made on another node sharing the
-    /// store takes effect within it (on this node, at once). Also how long
-    /// a key's spending is cached for its budget.
-    #[schemars(range(min = 0, max = 60_000))]
-    pub cache_ttl_ms: u64,
-    /// The most keys kept in the cache.
-    #[schemars(range(min = 1))]
-    pub cache_capacity: usize,
-    /// Characters per token when a request's tokens are estimated for the
-    /// tokens-per-minute limit.
-    pub estimate_chars_per_token: f64,
-}
-
-impl Default for KeysConfig {
-    fn default() -> Self {
-        KeysConfig {
-            cache_ttl_ms: 1000,
-            cache_capacity: 10_000,
-            estimate_chars_per_token: 4.0,
-        }
-    }
-}
 
 /// Virtual API keys: made, listed, changed and revoked through methods,
 /// checked on every request, with per-key models, expiry, rate and token
@@ -83,9 +61,7 @@ impl Default for KeysConfig {
 #[derive(Debug)]
 pub struct Keys {
     registry: Registry,
-    requests: Windows,
-    tokens: Windows,
-    in_flight: InFlight,
+    limits: Limits,
     chars_per_token: f64,
     refused_rate: AtomicU64,
     refused_budget: AtomicU64,
@@ -96,7 +72,7 @@ pub struct Keys {
 /// request runs, and the tokens counted before it.
 #[derive(Debug, Default)]
 struct Admitted {
-    _slot: Option<Slot>,
+    _slot: Option<ParallelSlot>,
     estimated_tokens: u64,
 }
 
@@ -105,17 +81,7 @@ impl ExtensionInit for Keys {
     type Config = KeysConfig;
 
     fn validate(config: &KeysConfig) -> Result<(), Error> {
-        if config.cache_ttl_ms > 60_000 {
-            return Err(
-                Error::config("`cache_ttl_ms` is at most 60000 (one minute)")
-                    .with_param("cache_ttl_ms"),
-            );
-        }
-        if !(config.estimate_chars_per_token.is_finite() && config.estimate_chars_per_token > 0.0) {
-            return Err(Error::config("`estimate_chars_per_token` must be above 0")
-                .with_param("estimate_chars_per_token"));
-        }
-        Ok(())
+        config.validate()
     }
 
     async fn init(config: KeysConfig, ctx: ExtensionContext) -> Result<Self, Error> {
@@ -126,9 +92,7 @@ impl ExtensionInit for Keys {
                 Duration::from_millis(config.cache_ttl_ms),
                 config.cache_capacity,
             ),
-            requests: Windows::default(),
-            tokens: Windows::default(),
-            in_flight: InFlight::default(),
+            limits: Limits::from_config(&config)?,
             chars_per_token: config.estimate_chars_per_token,
             refused_rate: AtomicU64::new(0),
             refused_budget: AtomicU64::new(0),
@@ -201,6 +165,15 @@ fn period_name(p: record::BudgetPeriod) -> &'static str {
     }
 }
 
+/// A verdict a refusal lacks (never: a backend refusing by a window
+/// reports its verdict).
+const UNKNOWN: Verdict = Verdict {
+    admitted: false,
+    limit: 0,
+    remaining: 0,
+    reset: WINDOW,
+};
+
 fn rate_headers(ctx: &mut RequestContext, what: &str, v: &Verdict) {
     ctx.set_response_header(format!("x-ratelimit-limit-{what}"), v.limit.to_string());
     ctx.set_response_header(
@@ -248,38 +221,49 @@ impl Extension for Keys {
         let Some(key) = self.registry.cached(&id) else {
             return Ok(RequestAction::Continue);
         };
-        let now = Instant::now();
-        let slot = match key.max_parallel {
-            Some(max) => match self.in_flight.acquire(&key.id, max) {
-                Some(slot) => Some(slot),
-                None => {
+        let mut ask = Ask {
+            max_parallel: key.max_parallel,
+            rpm: key.rpm.map(u64::from),
+            tpm: key.tpm,
+            tokens: 0,
+        };
+        if let Some(tpm) = key.tpm {
+            ask.tokens = self.estimate_tokens(request).min(tpm);
+        }
+        let mut slot = None;
+        let mut estimated_tokens = 0;
+        // `None`: the backend failed and the limits fail open.
+        if let Some(admission) = self.limits.admit(&key.id, &ask).await? {
+            if let Some(v) = &admission.requests {
+                rate_headers(ctx, "requests", v);
+            }
+            if let Some(v) = &admission.tokens {
+                rate_headers(ctx, "tokens", v);
+            }
+            match admission.refused {
+                None => {}
+                Some(Refused::Parallel) => {
                     self.refused_rate.fetch_add(1, Ordering::Relaxed);
                     return Err(Error::rate_limited(
                         Some(Duration::from_secs(1)),
                         format!(
-                            "API key `{}` already has {max} requests running (max_parallel)",
-                            key.id
+                            "API key `{}` already has {} requests running (max_parallel)",
+                            key.id,
+                            ask.max_parallel.unwrap_or_default()
                         ),
                     ));
                 }
-            },
-            None => None,
-        };
-        if let Some(rpm) = key.rpm {
-            let v = self.requests.check(&key.id, now, u64::from(rpm), 1);
-            rate_headers(ctx, "requests", &v);
-            if !v.admitted {
-                return Err(self.refuse_rate("requests", &key, u64::from(rpm), &v));
+                Some(Refused::Requests) => {
+                    let v = admission.requests.unwrap_or(UNKNOWN);
+                    return Err(self.refuse_rate("requests", &key, v.limit, &v));
+                }
+                Some(Refused::Tokens) => {
+                    let v = admission.tokens.unwrap_or(UNKNOWN);
+                    return Err(self.refuse_rate("tokens", &key, v.limit, &v));
+                }
             }
-        }
-        let mut estimated_tokens = 0;
-        if let Some(tpm) = key.tpm {
-            estimated_tokens = self.estimate_tokens(request).min(tpm);
-            let v = self.tokens.check(&key.id, now, tpm, estimated_tokens);
-            rate_headers(ctx, "tokens", &v);
-            if !v.admitted {
-                return Err(self.refuse_rate("tokens", &key, tpm, &v));
-            }
+            slot = admission.slot;
+            estimated_tokens = ask.tokens;
         }
         self.check_budget(ctx, &key).await?;
         ctx.scratch.insert(Admitted {
@@ -303,7 +287,7 @@ impl Extension for Keys {
         {
             let used = usage.input_tokens.saturating_add(usage.output_tokens);
             let extra = used.saturating_sub(admitted.estimated_tokens);
-            self.tokens.add(&key.id, Instant::now(), extra);
+            self.limits.add_tokens(&key.id, extra).await;
         }
     }
 
@@ -323,16 +307,31 @@ impl Extension for Keys {
              # HELP switchboard_keys_refused Requests the keys extension refused, by reason."
         );
         for (reason, n) in [
-            ("rate_limit", &self.refused_rate),
-            ("budget", &self.refused_budget),
-            ("revoked_or_expired", &self.refused_auth),
+            ("rate_limit", self.refused_rate.load(Ordering::Relaxed)),
+            ("budget", self.refused_budget.load(Ordering::Relaxed)),
+            (
+                "revoked_or_expired",
+                self.refused_auth.load(Ordering::Relaxed),
+            ),
+            ("limits_unavailable", self.limits.refused_unavailable()),
         ] {
             let _ = writeln!(
                 out,
-                "switchboard_keys_refused_total{{reason=\"{reason}\"}} {}",
-                n.load(Ordering::Relaxed)
+                "switchboard_keys_refused_total{{reason=\"{reason}\"}} {n}"
             );
         }
+        let backend = self.limits.backend_name();
+        let _ = writeln!(
+            out,
+            "# TYPE switchboard_keys_limits_unchecked counter\n\
+             # HELP switchboard_keys_limits_unchecked Requests admitted without their rate limits checked (the limits' backend failed; on_redis_error = \"open\").\n\
+             switchboard_keys_limits_unchecked_total{{backend=\"{backend}\"}} {}\n\
+             # TYPE switchboard_keys_limits_backend_errors counter\n\
+             # HELP switchboard_keys_limits_backend_errors Calls to the rate limits' backend that failed or timed out.\n\
+             switchboard_keys_limits_backend_errors_total{{backend=\"{backend}\"}} {}",
+            self.limits.unchecked(),
+            self.limits.failures()
+        );
     }
 
     fn status(&self) -> Value {
@@ -341,6 +340,12 @@ impl Extension for Keys {
                 "rate_limit": self.refused_rate.load(Ordering::Relaxed),
                 "budget": self.refused_budget.load(Ordering::Relaxed),
                 "revoked_or_expired": self.refused_auth.load(Ordering::Relaxed),
+                "limits_unavailable": self.limits.refused_unavailable(),
+            },
+            "limits": {
+                "backend": self.limits.backend_name(),
+                "unchecked": self.limits.unchecked(),
+                "backend_errors": self.limits.failures(),
             }
         })
     }

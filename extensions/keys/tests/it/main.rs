@@ -1,6 +1,10 @@
 //! Tests of the `keys` extension: the testkit's conformance check, the
 //! methods that manage keys, authentication, limits and budgets.
 
+mod redis_failures;
+mod redis_nodes;
+mod test_redis;
+
 use std::sync::Arc;
 
 use serde_json::{Value, json};

@@ -1,8 +1,9 @@
-//! Per-key request and token limits over a **sliding window log**: each
-//! admitted request (or its tokens) is kept with its time for one window,
-//! so no 60-second span ever holds more than the limit — unlike fixed
-//! minute buckets, which let twice the limit through across a boundary.
-//! And a count of requests in flight per key.
+//! The memory backend: per-key request and token limits over a **sliding
+//! window log** — each admitted request (or its tokens) is kept with its
+//! time for one window, so no 60-second span ever holds more than the limit
+//! (unlike fixed minute buckets, which let twice the limit through across a
+//! boundary) — and a count of requests in flight per key, all in this
+//! process.
 //!
 //! One mutex per limiter map, held for the few operations of one check;
 //! the log of a key holds at most `limit` entries (requests) or one entry
@@ -13,22 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The window of RPM and TPM limits.
-pub const WINDOW: Duration = Duration::from_secs(60);
+use switchboard_core::async_trait;
 
-/// What a window says about one more request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verdict {
-    /// Whether it is admitted (and counted).
-    pub admitted: bool,
-    /// The limit.
-    pub limit: u64,
-    /// What is left after it (or now, when refused).
-    pub remaining: u64,
-    /// When enough of the window frees up for it (refused) or the window is
-    /// whole again (admitted).
-    pub reset: Duration,
-}
+use super::{Admission, Ask, BackendError, LimitBackend, ParallelSlot, Refused, Verdict, WINDOW};
 
 /// One key's sliding window.
 #[derive(Debug, Default)]
@@ -164,6 +152,56 @@ impl InFlight {
     pub fn running(&self, key: &str) -> u32 {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts.get(key).map_or(0, |c| c.load(Ordering::Acquire))
+    }
+}
+
+/// The limits of every key in this process: what one gateway node admits.
+#[derive(Debug, Default)]
+pub struct MemoryLimits {
+    requests: Windows,
+    tokens: Windows,
+    in_flight: InFlight,
+}
+
+#[async_trait]
+impl LimitBackend for MemoryLimits {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn admit(&self, key: &str, ask: &Ask) -> Result<Admission, BackendError> {
+        let now = Instant::now();
+        let mut admission = Admission::default();
+        if let Some(max) = ask.max_parallel {
+            match self.in_flight.acquire(key, max) {
+                Some(slot) => admission.slot = Some(ParallelSlot::Memory(slot)),
+                None => {
+                    admission.refused = Some(Refused::Parallel);
+                    return Ok(admission);
+                }
+            }
+        }
+        if let Some(rpm) = ask.rpm {
+            let v = self.requests.check(key, now, rpm, 1);
+            admission.requests = Some(v);
+            if !v.admitted {
+                admission.refuse(Refused::Requests);
+                return Ok(admission);
+            }
+        }
+        if let Some(tpm) = ask.tpm {
+            let v = self.tokens.check(key, now, tpm, ask.tokens);
+            admission.tokens = Some(v);
+            if !v.admitted {
+                admission.refuse(Refused::Tokens);
+            }
+        }
+        Ok(admission)
+    }
+
+    async fn add_tokens(&self, key: &str, tokens: u64) -> Result<(), BackendError> {
+        self.tokens.add(key, Instant::now(), tokens);
+        Ok(())
     }
 }
 
