@@ -93,6 +93,15 @@ impl Windows {
         match logs.get_mut(key) {
             Some(log) => log.check(now, limit, weight),
             None => {
+                // A new key: now and then (at 1024, 2048, ... keys) drop the
+                // keys whose window has emptied, so the map stays the size
+                // of the keys in use (amortised O(1) per new key).
+                if logs.len() >= 1024 && logs.len().is_power_of_two() {
+                    logs.retain(|_, log| {
+                        log.evict(now);
+                        !log.entries.is_empty()
+                    });
+                }
                 let mut log = Log::default();
                 let v = log.check(now, limit, weight);
                 logs.insert(key.to_owned(), log);
@@ -107,7 +116,8 @@ impl Windows {
         logs.entry(key.to_owned()).or_default().add(now, weight);
     }
 
-    /// Forgets keys whose window is empty (called now and then).
+    /// Forgets keys whose window is empty (also done by `check` as keys are
+    /// added).
     pub fn prune(&self, now: Instant) {
         let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
         logs.retain(|_, log| {
@@ -208,6 +218,19 @@ impl LimitBackend for MemoryLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_whose_window_emptied_are_forgotten_as_new_ones_come() {
+        let w = Windows::default();
+        let t0 = Instant::now();
+        for i in 0..1024 {
+            w.check(&format!("old-{i}"), t0, 10, 1);
+        }
+        // A minute later the old windows are empty: the next new key prunes them.
+        w.check("new", t0 + WINDOW, 10, 1);
+        let logs = w.logs.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(logs.len(), 1, "only the live key is kept");
+    }
 
     #[test]
     fn a_window_never_holds_more_than_the_limit_even_across_a_minute_boundary() {
