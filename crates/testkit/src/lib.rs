@@ -24,7 +24,7 @@ pub use crate::fixtures::{
     EmbeddingsScenario, EndlessStream, ErrorCase, ExpectedToolCall, ModelsScenario, Recorded,
     Route, Scenario, WireFixtures, any_string, contains_value,
 };
-pub use crate::postgres::{test_postgres_url, unique_schema};
+pub use crate::postgres::{test_postgres_url, try_test_postgres_url, unique_schema};
 pub use crate::runner::{Outcome, Report, assert_case_list, run_case, run_conformance, run_test};
 pub use crate::store_suite::{StoreLimits, assert_store_conforms, store_case_names};
 pub use crate::target::{DebugFuture, Target};

@@ -38,11 +38,21 @@ pub const THROWAWAY: &str = "throwaway";
 /// process (see the module docs). Panics, saying what to do, when there is
 /// none and none can be started.
 pub fn test_postgres_url() -> &'static str {
-    static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| match find_postgres() {
+    match try_test_postgres_url() {
         Ok(url) => url,
         Err(why) => panic!("{why}"),
-    })
+    }
+}
+
+/// [`test_postgres_url`] without the panic (for clean-up code that must
+/// not panic again): the URL, or why there is none. Found once per process.
+pub fn try_test_postgres_url() -> Result<&'static str, &'static str> {
+    static FOUND: OnceLock<Result<String, String>> = OnceLock::new();
+    FOUND
+        .get_or_init(find_postgres)
+        .as_ref()
+        .map(String::as_str)
+        .map_err(String::as_str)
 }
 
 /// The URL tests should use, or why there is none (what to install or set).
@@ -159,12 +169,16 @@ fn free_port() -> Result<u16, String> {
 /// Starts a throwaway server; its URL.
 fn start_throwaway() -> Result<String, String> {
     let Some(bin) = find_binaries() else {
+        let looked = if std::env::var(POSTGRES_URL_VAR).is_ok_and(|v| v.trim() == THROWAWAY) {
+            format!("{POSTGRES_URL_VAR}={THROWAWAY} asks for a throwaway server, but")
+        } else {
+            format!("{POSTGRES_URL_VAR} is not set, nothing listens on 127.0.0.1:5432, and")
+        };
         return Err(format!(
-            "no PostgreSQL for the tests: {POSTGRES_URL_VAR} is not set, nothing listens on \
-             127.0.0.1:5432, and no server binaries (initdb, pg_ctl, postgres) were found in \
-             /usr/lib/postgresql/*/bin or on PATH. Install them (Debian: `apt-get install \
-             postgresql`) or set {POSTGRES_URL_VAR} to a server the tests may create and drop \
-             schemas in (e.g. {DEFAULT_POSTGRES_URL})."
+            "no PostgreSQL for the tests: {looked} no server binaries (initdb, pg_ctl, \
+             postgres) were found in /usr/lib/postgresql/*/bin or on PATH. Install them \
+             (Debian: `apt-get install postgresql`) or set {POSTGRES_URL_VAR} to a server the \
+             tests may create and drop schemas in (e.g. {DEFAULT_POSTGRES_URL})."
         ));
     };
     let user = run_as();
