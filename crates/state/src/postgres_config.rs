@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use switchboard_core::{Error, Secret};
 
-/// How to reach the shared PostgreSQL store ([`PostgresStore`] with the
+/// How to reach the shared PostgreSQL store (`PostgresStore`, with the
 /// `postgres` feature). Its `Debug` shows the URL with the password and
 /// query values hidden.
-///
-/// [`PostgresStore`]: crate::PostgresStore
 #[derive(Clone, PartialEq)]
 pub struct PostgresConfig {
     /// `postgres://user:password@host:port/database?sslmode=require` (or
