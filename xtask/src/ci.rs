@@ -2,15 +2,40 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use switchboard_testkit::postgres::{POSTGRES_URL_VAR, find_postgres};
+
+/// The PostgreSQL every test run of this CI run uses (handed to each cargo
+/// as `SWITCHBOARD_TEST_POSTGRES_URL`), found or started once.
+static POSTGRES_URL: OnceLock<String> = OnceLock::new();
+
+/// Finds the PostgreSQL for the tests: `SWITCHBOARD_TEST_POSTGRES_URL`, the
+/// local server on 127.0.0.1:5432, or one throwaway server from Debian's
+/// packages for the whole run (stopped when this process exits). Fails,
+/// saying what to install, when there is none: the store tests never pass
+/// without a database.
+fn postgres_for_tests() -> anyhow::Result<()> {
+    let url = find_postgres().map_err(anyhow::Error::msg)?;
+    println!(
+        "==> PostgreSQL for the tests: {} ({POSTGRES_URL_VAR})",
+        switchboard::state::postgres_config::redact_url(&url)
+    );
+    let _ = POSTGRES_URL.set(url);
+    Ok(())
+}
 
 fn cargo(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     let started = Instant::now();
     println!("\n==> cargo {}", args.join(" "));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    if let Some(url) = POSTGRES_URL.get() {
+        command.env(POSTGRES_URL_VAR, url);
+    }
+    let status = command
         .args(args)
         .current_dir(root)
         .status()
@@ -47,6 +72,7 @@ fn sdk_tests(root: &Path) -> anyhow::Result<()> {
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
+    postgres_for_tests()?;
     cargo(root, &["fmt", "--all", "--", "--check"])?;
     cargo(
         root,

@@ -5,7 +5,9 @@
 //! - `cargo xtask bench-load [--quick]`: the load harness (nginx + wrk):
 //!   throughput, added latency and TTFT, RSS and startup, direct vs gateway.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
-//!   registration backends, each provider feature alone, the schema check).
+//!   registration backends, each provider feature alone, the schema check),
+//!   against one PostgreSQL for the whole run (`SWITCHBOARD_TEST_POSTGRES_URL`,
+//!   the local server, or a throwaway one).
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: the cargo-fuzz targets in `fuzz/`.
 //! - `cargo xtask soak [--requests N] [--concurrency C] [--quick]`: the gateway
 //!   under faults, reloads and disconnects; RSS and fds before/after.

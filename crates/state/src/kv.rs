@@ -6,6 +6,7 @@ use switchboard_core::Error;
 
 use crate::MAX_LIST_ROWS;
 use crate::connection::sql_error;
+use crate::values::{decode, successor};
 
 /// The value under (`namespace`, `key`).
 pub(crate) fn get(conn: &Connection, namespace: &str, key: &str) -> Result<Option<Value>, Error> {
@@ -83,46 +84,4 @@ pub(crate) fn list(
             Ok((key, value))
         })
         .collect()
-}
-
-/// The smallest string greater than every string that starts with `prefix`
-/// (UTF-8 byte order is code point order): drop trailing `char::MAX`es and
-/// step the last character up. `None` when there is no such bound (an
-/// empty prefix, or only `char::MAX`es).
-pub(crate) fn successor(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = match last {
-            char::MAX => continue,
-            '\u{D7FF}' => '\u{E000}',
-            c => char::from_u32(u32::from(c) + 1)?,
-        };
-        chars.push(next);
-        return Some(chars.into_iter().collect());
-    }
-    None
-}
-
-fn decode(namespace: &str, key: &str, text: &str) -> Result<Value, Error> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::unavailable(format!(
-            "state store: the value of {namespace}/{key} is not valid JSON: {e}"
-        ))
-        .with_source(e)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::successor;
-
-    #[test]
-    fn successors() {
-        assert_eq!(successor(""), None);
-        assert_eq!(successor("ab").as_deref(), Some("ac"));
-        assert_eq!(successor("a%").as_deref(), Some("a&"));
-        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
-        assert_eq!(successor("\u{10FFFF}"), None);
-        assert_eq!(successor("x\u{D7FF}").as_deref(), Some("x\u{E000}"));
-    }
 }

@@ -7,6 +7,7 @@ use switchboard_core::Error;
 use switchboard_core::extension::{LedgerGroup, LedgerQuery, LedgerRow, LedgerTotal};
 
 use crate::connection::sql_error;
+use crate::values::{count_from_sql as from_sql, count_to_sql as to_sql};
 
 /// Appends `row`.
 pub(crate) fn append(conn: &Connection, row: &LedgerRow) -> Result<(), Error> {
@@ -100,12 +101,4 @@ pub(crate) fn totals(conn: &Connection, query: &LedgerQuery) -> Result<Vec<Ledge
             .collect()
         })
         .map_err(|e| sql_error("summing usage", e))
-}
-
-fn to_sql(count: u64) -> i64 {
-    i64::try_from(count).unwrap_or(i64::MAX)
-}
-
-fn from_sql(sum: i64) -> u64 {
-    u64::try_from(sum).unwrap_or(0)
 }

@@ -1,6 +1,8 @@
-//! The embedded store Switchboard extensions keep durable data in: an
-//! implementation of [`switchboard_core::extension::Store`] on one SQLite
-//! file (compiled in; no system library needed).
+//! The store Switchboard extensions keep durable data in: implementations
+//! of [`switchboard_core::extension::Store`] on one embedded SQLite file
+//! ([`SqliteStore`], compiled in; no system library needed) and, with the
+//! `postgres` feature, on a shared PostgreSQL database (`PostgresStore`),
+//! so several gateways see the same keys, ledger and definitions.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), switchboard_core::Error> {
@@ -16,14 +18,36 @@
 //! timeout, so the running gateway and a CLI can share it. The schema is
 //! migrated at open (see [`SCHEMA_VERSION`]); a file written by a newer build
 //! is refused.
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")]
+//! # async fn demo() -> Result<(), switchboard_core::Error> {
+//! use switchboard_state::{PostgresConfig, PostgresStore};
+//!
+//! let config = PostgresConfig::new("postgres://switchboard:secret@db.internal/switchboard")
+//!     .with_schema("gateway");
+//! let store = PostgresStore::open(&config).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The PostgreSQL store pools its connections, bounds every call (a down
+//! database fails the call as `unavailable` within the timeout, never hangs
+//! it), and migrates its schema at open (see `POSTGRES_SCHEMA_VERSION`).
 
 mod connection;
 mod kv;
 mod ledger;
 mod migrations;
+#[cfg(feature = "postgres")]
+mod postgres;
+pub mod postgres_config;
 mod sqlite_store;
+mod values;
 
 pub use migrations::SCHEMA_VERSION;
+#[cfg(feature = "postgres")]
+pub use postgres::{POSTGRES_SCHEMA_VERSION, PostgresStore};
+pub use postgres_config::PostgresConfig;
 pub use sqlite_store::SqliteStore;
 
 use switchboard_core::Error;

@@ -1,20 +1,19 @@
 //! [`SqliteStore`]: the [`Store`] trait on one SQLite file.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use async_trait::async_trait;
 use serde_json::Value;
 use switchboard_core::Error;
 use switchboard_core::extension::{LedgerQuery, LedgerRow, LedgerTotal, Store};
 
 use crate::connection::Shared;
-use crate::{MAX_VALUE_BYTES, kv, ledger};
+use crate::values::{self, now_ms};
+use crate::{kv, ledger};
 
 /// The embedded SQLite store. Cheap to clone (clones share one connection).
 ///
 /// Every call runs on Tokio's blocking pool; `list` answers at most
 /// [`MAX_LIST_ROWS`](crate::MAX_LIST_ROWS) rows and `put` refuses values over
-/// [`MAX_VALUE_BYTES`].
+/// [`MAX_VALUE_BYTES`](crate::MAX_VALUE_BYTES).
 #[derive(Clone)]
 pub struct SqliteStore {
     shared: Shared,
@@ -63,16 +62,7 @@ impl Store for SqliteStore {
     }
 
     async fn put(&self, namespace: &str, key: &str, value: &Value) -> Result<(), Error> {
-        let json = serde_json::to_string(value).map_err(|e| {
-            Error::invalid_request(format!("state store: cannot serialize the value: {e}"))
-                .with_source(e)
-        })?;
-        if json.len() > MAX_VALUE_BYTES {
-            return Err(Error::invalid_request(format!(
-                "state store: the value for {namespace}/{key} is {} bytes of JSON, over the limit of {MAX_VALUE_BYTES} bytes (1 MiB)",
-                json.len()
-            )));
-        }
+        let json = values::encode(namespace, key, value)?;
         let (namespace, key) = (namespace.to_owned(), key.to_owned());
         let now_ms = now_ms();
         self.shared
@@ -111,10 +101,4 @@ impl Store for SqliteStore {
             .call("usage_totals", move |conn| ledger::totals(conn, &query))
             .await
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

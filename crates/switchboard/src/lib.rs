@@ -24,10 +24,13 @@
 //! (`switchboard-ext-request-log`), `usage` (`switchboard-ext-usage`).
 //!
 //! `all-providers` enables every provider; `linkme` switches the registration
-//! backend from `inventory` to `linkme`.
+//! backend from `inventory` to `linkme`; `postgres` adds the shared
+//! PostgreSQL store (`[state] backend = "postgres"`, `state::PostgresStore`;
+//! without it no sqlx is compiled and that backend is refused at config load).
 //!
-//! **Default features** are `all-providers` and `all-extensions`: what
-//! `cargo install switchboard` builds, a binary that reaches every service.
+//! **Default features** are `all-providers`, `all-extensions` and `postgres`:
+//! what `cargo install switchboard` builds, a binary that reaches every
+//! service and can share its state with other gateways.
 //! As a library, turn them off and pick what you use:
 //!
 //! ```toml
@@ -56,6 +59,9 @@ pub use switchboard_gateway as gateway;
 pub use switchboard_gateway::{RouteInfo, Routed, Switchboard};
 /// The HTTP gateway: OpenAI/Anthropic-compatible APIs, management API, metrics.
 pub use switchboard_server as server;
+/// The stores extensions keep durable data in: SQLite, and PostgreSQL with
+/// the `postgres` feature (to hand one to [`gateway::SwitchboardBuilder::store`]).
+pub use switchboard_state as state;
 
 // A provider crate that nothing references can be dropped by the linker
 // together with its `#[provider]` registration (inventory#50, linkme#31), and

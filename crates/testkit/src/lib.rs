@@ -5,7 +5,9 @@ mod cases;
 mod extension;
 mod fixtures;
 mod macros;
+pub mod postgres;
 mod runner;
+mod store_suite;
 mod target;
 mod upstream;
 
@@ -22,6 +24,8 @@ pub use crate::fixtures::{
     EmbeddingsScenario, EndlessStream, ErrorCase, ExpectedToolCall, ModelsScenario, Recorded,
     Route, Scenario, WireFixtures, any_string, contains_value,
 };
+pub use crate::postgres::{test_postgres_url, try_test_postgres_url, unique_schema};
 pub use crate::runner::{Outcome, Report, assert_case_list, run_case, run_conformance, run_test};
+pub use crate::store_suite::{StoreLimits, assert_store_conforms, store_case_names};
 pub use crate::target::{DebugFuture, Target};
 pub use crate::upstream::{EndlessUpstream, refused_base_url};

@@ -82,16 +82,71 @@ impl ExtensionConfig {
     pub const RESERVED_KEYS: &'static [&'static str] = &["enabled", "order"];
 }
 
-/// `[state]`: the store extensions keep durable data in.
+/// `[state]`: the store extensions keep durable data in (virtual keys, the
+/// usage ledger, function definitions): an embedded SQLite file, or a
+/// PostgreSQL database several gateways share. Opened when the first
+/// extension is enabled, and kept. `Debug` and serialization hide `url`.
+///
+/// ```toml
+/// [state]
+/// url = "postgres://switchboard:${PGPASSWORD}@db.internal:5432/switchboard"
+/// schema = "gateway"
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateConfig {
-    /// The SQLite file (relative to the config file's directory), or
+    /// Which store: `sqlite` (one file, nothing to install) or `postgres`
+    /// (shared by every gateway naming the same database and schema).
+    /// Default: `postgres` when `url` is set, else `sqlite`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<StateBackend>,
+    /// SQLite: the file (relative to the config file's directory), or
     /// `":memory:"`. Default: `switchboard.db` next to the config file, or
-    /// in memory without a config file. Opened only when an extension is
-    /// enabled.
+    /// in memory without a config file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// PostgreSQL: the database, `postgres://user:password@host:5432/database`
+    /// (or `postgresql://`; libpq query parameters such as `sslmode=require`
+    /// work). Never printed; keep the password out of the file with
+    /// `${VAR}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Secret>,
+    /// PostgreSQL: the schema the store's tables live in, created when
+    /// missing (lowercase letters, digits and `_`). Default `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// PostgreSQL: the most connections this gateway opens. Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub pool_size: Option<u32>,
+    /// PostgreSQL: how long one store call may take, waiting for a pooled
+    /// connection included, in milliseconds; past it the call fails (a down
+    /// database never hangs a request). Default 5000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 2_147_483_647))]
+    pub timeout_ms: Option<u64>,
+}
+
+impl StateConfig {
+    /// The backend in force: `backend`, else `postgres` when `url` is set,
+    /// else `sqlite`.
+    pub fn backend(&self) -> StateBackend {
+        self.backend.unwrap_or(if self.url.is_some() {
+            StateBackend::Postgres
+        } else {
+            StateBackend::Sqlite
+        })
+    }
+}
+
+/// Where `[state]` keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    /// One embedded SQLite file (`path`).
+    Sqlite,
+    /// A PostgreSQL database (`url`), shared by several gateways.
+    Postgres,
 }
 
 /// One `[providers.<instance>]` table: the runtime's own keys plus the

@@ -1,8 +1,9 @@
 //! Building the enabled extensions from `[extensions.*]` and keeping them in
 //! step with the configuration: changed settings rebuild an extension (the
 //! new one is swapped in only when every build succeeded), removed or
-//! disabled ones are shut down and cancelled. The store is opened when the
-//! first extension is enabled, and kept.
+//! disabled ones are shut down and cancelled. The store (SQLite, or
+//! PostgreSQL with the `postgres` feature) is opened when the first
+//! extension is enabled, and kept.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use super::Hub;
 use super::handle::GatewayHandle;
 use super::set::{ExtensionSet, LoadedExtension};
 use super::status::ExtensionStatus;
-use crate::config::types::{Config, StateConfig};
+use crate::config::types::{Config, StateBackend, StateConfig};
 
 /// Builds and retires extensions; one per switchboard.
 pub(crate) struct ExtensionManager {
@@ -61,14 +62,19 @@ impl ExtensionManager {
         if let Some(s) = &*slot {
             return Ok(s.clone());
         }
-        let path = match (&state.path, &self.config_dir) {
-            (Some(p), _) if p == ":memory:" => ":memory:".to_owned(),
-            (Some(p), Some(dir)) => dir.join(p).to_string_lossy().into_owned(),
-            (Some(p), None) => p.clone(),
-            (None, Some(dir)) => dir.join("switchboard.db").to_string_lossy().into_owned(),
-            (None, None) => ":memory:".to_owned(),
+        let store = match state.backend() {
+            StateBackend::Sqlite => {
+                let path = match (&state.path, &self.config_dir) {
+                    (Some(p), _) if p == ":memory:" => ":memory:".to_owned(),
+                    (Some(p), Some(dir)) => dir.join(p).to_string_lossy().into_owned(),
+                    (Some(p), None) => p.clone(),
+                    (None, Some(dir)) => dir.join("switchboard.db").to_string_lossy().into_owned(),
+                    (None, None) => ":memory:".to_owned(),
+                };
+                open_sqlite(&path).await?
+            }
+            StateBackend::Postgres => open_postgres(state).await?,
         };
-        let store = open_store(&path).await?;
         *slot = Some(store.clone());
         Ok(store)
     }
@@ -182,10 +188,57 @@ impl ExtensionManager {
     }
 }
 
-/// Opens the store at `path` (`:memory:` for one in memory).
-async fn open_store(path: &str) -> Result<Arc<dyn Store>, Error> {
+/// Opens the SQLite store at `path` (`:memory:` for one in memory).
+async fn open_sqlite(path: &str) -> Result<Arc<dyn Store>, Error> {
     let store = switchboard_state::SqliteStore::open(path).await?;
     Ok(Arc::new(store))
+}
+
+/// The PostgreSQL settings of `[state]`, defaults filled in.
+fn postgres_config(state: &StateConfig) -> Result<switchboard_state::PostgresConfig, Error> {
+    use switchboard_state::PostgresConfig;
+    let url = state.url.clone().ok_or_else(|| {
+        Error::config("`[state] url` is required with `backend = \"postgres\"`")
+            .with_param("state.url")
+    })?;
+    let mut config = PostgresConfig::new(url);
+    if let Some(schema) = &state.schema {
+        config = config.with_schema(schema.clone());
+    }
+    if let Some(size) = state.pool_size {
+        config = config.with_pool_size(size);
+    }
+    if let Some(ms) = state.timeout_ms {
+        config = config.with_timeout(std::time::Duration::from_millis(ms));
+    }
+    Ok(config)
+}
+
+/// Connects to the PostgreSQL store `[state]` names and migrates it.
+#[cfg(feature = "postgres")]
+async fn open_postgres(state: &StateConfig) -> Result<Arc<dyn Store>, Error> {
+    let config = postgres_config(state)?;
+    let store = switchboard_state::PostgresStore::open(&config).await?;
+    tracing::info!(
+        url = %config.redacted_url(),
+        schema = %config.schema,
+        pool_size = config.pool_size,
+        timeout_ms = config.timeout.as_millis() as u64,
+        "state store: PostgreSQL"
+    );
+    Ok(Arc::new(store))
+}
+
+/// Without the `postgres` feature: a clear `config` error (the loader
+/// already refuses such a configuration; this covers a `Config` built in code).
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(state: &StateConfig) -> Result<Arc<dyn Store>, Error> {
+    postgres_config(state)?;
+    Err(Error::config(
+        "`[state] backend = \"postgres\"` needs switchboard built with the `postgres` feature \
+         (the default `switchboard` binary has it)",
+    )
+    .with_param("state.backend"))
 }
 
 /// Every linked or configured extension's status.

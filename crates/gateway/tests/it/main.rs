@@ -15,3 +15,4 @@ mod router;
 mod router_limits;
 mod scripted;
 mod secrets;
+mod state_config;

@@ -1,10 +1,13 @@
-//! Integration tests of the SQLite store, through the `Store` trait.
+//! Integration tests of the stores, through the `Store` trait: the shared
+//! store suite on SQLite (and on PostgreSQL with the `postgres` feature),
+//! then what is particular to each backend.
 
 mod concurrency;
-mod kv;
-mod ledger;
 mod migrations;
 mod persistence;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod suite;
 
 use switchboard_state::SqliteStore;
 

@@ -7,5 +7,6 @@ mod cli_config;
 mod fault_matrix;
 mod logging;
 mod serve;
+mod shared_state;
 mod virtual_keys;
 mod zero_config;

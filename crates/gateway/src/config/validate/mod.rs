@@ -9,14 +9,15 @@
 //!
 //! This module holds the [`Validator`] (where a value came from, messages,
 //! deserializing with repairs, the sections); `providers` checks
-//! `[providers.*]`, `models` checks `[models.*]` aliases and `server`
-//! what `[server]` cannot say in types.
+//! `[providers.*]`, `models` checks `[models.*]` aliases, `server`
+//! what `[server]` cannot say in types and `state` the same for `[state]`.
 
 mod extensions;
 mod models;
 mod providers;
 mod routing;
 mod server;
+mod state;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -397,6 +398,7 @@ impl<'a> Validator<'a> {
         let models = self.models(top.remove("models"), &instances);
         let extensions = self.extensions(top.remove("extensions"));
         let state: StateConfig = self.section("state", top.remove("state"));
+        self.state_settings(&state);
         let config = Config {
             schema,
             server,
