@@ -100,10 +100,10 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
         Some(path) => std::path::PathBuf::from(path),
         None => {
             build_release(root)?;
-            root.join("target/release/switchboard")
+            crate::target_dir(root).join("release/switchboard")
         }
     };
-    let work = root.join("target/bench-load");
+    let work = crate::target_dir(root).join("bench-load");
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
 
     let nginx_port = free_port()?;

@@ -56,7 +56,10 @@ fn sdk_tests(root: &Path) -> anyhow::Result<()> {
     println!("\n==> bash tests/sdk/run.sh");
     let status = Command::new("bash")
         .arg("tests/sdk/run.sh")
-        .env("SWITCHBOARD_BIN", root.join("target/debug/switchboard"))
+        .env(
+            "SWITCHBOARD_BIN",
+            crate::target_dir(root).join("debug/switchboard"),
+        )
         .current_dir(root)
         .status()
         .context("cannot run bash tests/sdk/run.sh")?;

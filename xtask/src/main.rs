@@ -97,6 +97,13 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root: xtask lives one level below it.
+/// Where cargo puts build output: `CARGO_TARGET_DIR`, else `<root>/target`.
+pub(crate) fn target_dir(root: &std::path::Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
 fn workspace_root() -> PathBuf {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir
