@@ -6,6 +6,7 @@ mod extension;
 mod fixtures;
 mod macros;
 pub mod postgres;
+pub mod redis;
 mod runner;
 mod store_suite;
 mod target;

@@ -7,9 +7,6 @@
 //!
 //! The unreachable-Redis test needs no Redis.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,100 +18,9 @@ use switchboard_core::{
 use switchboard_ext_cache::{
     Backend, CACHE_HEADER, Cache, CacheConfig, CacheKey, Entry, RedisBackend,
 };
-
-/// A Redis for one test; kills the server it started, if any.
-struct TestRedis {
-    url: String,
-    child: Option<Child>,
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Whether a Redis answers `PING` at `addr`.
-fn answers(addr: &str) -> bool {
-    let Ok(addr) = addr.parse::<SocketAddr>() else {
-        return false;
-    };
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(300)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"PING\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 16];
-    matches!(s.read(&mut buf), Ok(n) if buf[..n].starts_with(b"+PONG"))
-}
-
-fn host_port(url: &str) -> String {
-    let rest = url.trim_start_matches("redis://");
-    let rest = rest.rsplit('@').next().unwrap_or(rest);
-    rest.split('/').next().unwrap_or(rest).to_owned()
-}
-
-/// A Redis to test against, or `None` (said on stderr) when there is none.
-fn redis(test: &str) -> Option<TestRedis> {
-    if let Ok(url) = std::env::var("SWITCHBOARD_TEST_REDIS_URL") {
-        assert!(
-            answers(&host_port(&url)),
-            "SWITCHBOARD_TEST_REDIS_URL={url} does not answer PING"
-        );
-        return Some(TestRedis { url, child: None });
-    }
-    if answers("127.0.0.1:6379") {
-        return Some(TestRedis {
-            url: "redis://127.0.0.1:6379".into(),
-            child: None,
-        });
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port());
-    if let Ok(port) = port {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        if let Ok(child) = spawned {
-            let redis = TestRedis {
-                url: format!("redis://127.0.0.1:{port}"),
-                child: Some(child),
-            };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if answers(&format!("127.0.0.1:{port}")) {
-                    return Some(redis);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-    assert!(
-        std::env::var_os("SWITCHBOARD_REQUIRE_REDIS").is_none(),
-        "{test}: no Redis (SWITCHBOARD_TEST_REDIS_URL, 127.0.0.1:6379, redis-server) and SWITCHBOARD_REQUIRE_REDIS is set"
-    );
-    eprintln!(
-        "SKIPPED {test}: no Redis to test against (set SWITCHBOARD_TEST_REDIS_URL, run one at 127.0.0.1:6379, or install redis-server)"
-    );
-    None
-}
-
-/// A key prefix no other test (or run) uses.
-fn prefix(test: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("switchboard-test:{}:{nanos}:{test}:", std::process::id())
-}
+use switchboard_testkit::redis::{
+    closed_port, silent_server, test_redis as redis, unique_prefix as prefix,
+};
 
 fn answer(text: &str) -> ChatResponse {
     ChatResponse {
@@ -253,10 +159,7 @@ async fn two_gateways_share_answers_through_redis() {
 #[tokio::test]
 async fn an_unreachable_redis_is_a_quick_miss_never_an_error() {
     // A port nothing listens on.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
+    let port = closed_port();
     let config: CacheConfig = serde_json::from_value(json!({
         "backend": "redis",
         "redis_url": format!("redis://127.0.0.1:{port}"),
@@ -293,16 +196,7 @@ async fn an_unreachable_redis_is_a_quick_miss_never_an_error() {
 #[tokio::test]
 async fn a_redis_that_never_answers_is_bounded_too() {
     // Accepts connections and never says a word.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let port = listener.local_addr().expect("addr").port();
-    let silent = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let (port, silent) = silent_server().await;
     let config: CacheConfig = serde_json::from_value(json!({
         "backend": "redis",
         "redis_url": format!("redis://127.0.0.1:{port}"),

@@ -11,7 +11,7 @@ use switchboard_core::{Error, ErrorKind, Extension, Usage};
 use switchboard_ext_keys::{Ask, RedisLimits, Refused, WINDOW};
 use switchboard_testkit::MemoryStore;
 
-use super::test_redis::{TestRedis, prefix, redis};
+use super::test_redis::{TestRedis, conn, prefix, redis};
 use super::{call, context_for, header, keys_with, request};
 
 type Nodes = [Arc<dyn Extension>; 2];
@@ -148,7 +148,7 @@ async fn tokens_per_minute_are_shared_and_reconciled_across_nodes() {
     assert_eq!(left(&ctx), 1000 - in_window);
 
     // The log's running sum matches its members, and both expire.
-    let mut conn = redis.conn().await;
+    let mut conn = conn(&redis).await;
     let log = format!("{prefix}{{{id}}}:tpm");
     let members: Vec<String> = redis::cmd("ZRANGE")
         .arg(&log)
@@ -203,7 +203,7 @@ async fn parallel_slots_are_shared_and_released_when_requests_end() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     drop((running_b, running_c));
-    let mut conn = redis.conn().await;
+    let mut conn = conn(&redis).await;
     let slots = format!("{prefix}{{{id}}}:slots");
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
@@ -318,7 +318,7 @@ async fn the_windows_run_on_redis_time() {
     let test = "redis_time";
     let Some(redis) = redis(test) else { return };
     let limits = limits(&redis, test);
-    let mut conn = redis.conn().await;
+    let mut conn = conn(&redis).await;
     let (secs, micros): (u64, u64) = redis::cmd("TIME")
         .query_async(&mut conn)
         .await
@@ -359,7 +359,7 @@ async fn a_flushed_script_is_loaded_again() {
     assert_eq!(a.requests.expect("verdict").remaining, 4);
     // As after a Redis restart: the script cache is empty (EVALSHA answers
     // NOSCRIPT); the next check loads the script again.
-    let mut conn = redis.conn().await;
+    let mut conn = conn(&redis).await;
     redis::cmd("SCRIPT")
         .arg("FLUSH")
         .query_async::<()>(&mut conn)
