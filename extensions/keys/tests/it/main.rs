@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use switchboard_core::extension::{
-    ClientKeyInfo, CompletionRecord, ExtensionContext, InboundApi, LedgerRow, MethodCall, Outcome,
-    RequestContext, Store,
+    ClientKeyInfo, ExtensionContext, InboundApi, LedgerRow, MethodCall, RequestContext, Store,
 };
 use switchboard_core::{ChatRequest, ErrorKind, Message};
 use switchboard_ext_keys::Keys;
@@ -244,26 +243,7 @@ async fn tokens_per_minute_count_the_estimate_then_the_real_usage() {
             .expect("number");
     assert!(estimated > 0 && estimated < 100, "{estimated}");
     // The answer used 990 tokens: the window now holds them all.
-    let record = CompletionRecord {
-        request_id: ctx.request_id.clone(),
-        started_at: std::time::SystemTime::now(),
-        api: ctx.api,
-        client_key: ctx.client_key.clone(),
-        requested_model: ctx.requested_model.clone(),
-        instance: Some(Arc::from("mock")),
-        model: Some("mock-1".into()),
-        attempts: 1,
-        fallbacks: 0,
-        streamed: false,
-        answered_by_extension: false,
-        usage: Some(switchboard_core::Usage::new(490, 500)),
-        usage_partial: false,
-        output_chars: 0,
-        outcome: Outcome::Ok,
-        latency: std::time::Duration::from_millis(5),
-        time_to_first_token: None,
-        scratch: std::mem::take(&mut ctx.scratch),
-    };
+    let record = redis_nodes::record(ctx, switchboard_core::Usage::new(490, 500));
     ext.on_complete(&record).await;
     let err = ext
         .on_request(&mut context_for(&id), &mut request())

@@ -55,7 +55,9 @@ async fn ask(node: &Arc<dyn Extension>, id: &str) -> (RequestContext, Result<(),
     (ctx, result)
 }
 
-fn record(mut ctx: RequestContext, usage: Usage) -> CompletionRecord {
+/// The record of a finished request of `ctx` that used `usage` (also for
+/// the memory backend's tests).
+pub(crate) fn record(mut ctx: RequestContext, usage: Usage) -> CompletionRecord {
     CompletionRecord {
         request_id: ctx.request_id.clone(),
         started_at: std::time::SystemTime::now(),
