@@ -1,6 +1,8 @@
 //! `[extensions.keys]`: every key has a default, so `enabled = true` alone
 //! works (keys in the store, limits in this process's memory).
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use switchboard_core::Error;
 
@@ -27,6 +29,33 @@ pub enum OnRedisError {
     Open,
     /// Refuse the request with 503 `unavailable`.
     Closed,
+}
+
+/// What a request does when its key's spending cannot be read from the
+/// usage ledger (the store is unreachable or too slow).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnBudgetError {
+    /// Refuse it with 503 `unavailable`: no spending past a budget unseen.
+    #[default]
+    Closed,
+    /// Admit it without its budget checked.
+    Open,
+}
+
+/// Limits shared by a group of requests: every key of a team
+/// (`[extensions.keys.teams.<team>]`), or every request for one model or
+/// alias as the client names it (`[extensions.keys.models."<name>"]`).
+/// Each `None` is unlimited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SharedLimits {
+    /// Requests per minute, all of the group's requests together.
+    pub rpm: Option<u64>,
+    /// Tokens per minute, all of the group's requests together.
+    pub tpm: Option<u64>,
+    /// Requests of the group running at once.
+    pub max_parallel: Option<u32>,
 }
 
 /// The keys of `[extensions.keys]` (besides `enabled` and `order`).
@@ -70,6 +99,17 @@ pub struct KeysConfig {
     /// fails or is slow: `open` admits it unchecked (counted in a metric),
     /// `closed` refuses it with 503.
     pub on_redis_error: OnRedisError,
+    /// What a request does when its key's spending cannot be read for its
+    /// budget: `closed` (the default) refuses it with 503, `open` admits
+    /// it unchecked.
+    pub on_budget_error: OnBudgetError,
+    /// Limits shared by every key of a team (the key's `team`), checked
+    /// after the key's own: `[extensions.keys.teams.research] rpm = 100`.
+    pub teams: BTreeMap<String, SharedLimits>,
+    /// Limits shared by every request for a model or alias, named as
+    /// clients send it (before routing), checked after the key's and the
+    /// team's: `[extensions.keys.models."gpt-4o"] tpm = 200000`.
+    pub models: BTreeMap<String, SharedLimits>,
 }
 
 impl Default for KeysConfig {
@@ -84,6 +124,9 @@ impl Default for KeysConfig {
             redis_timeout_ms: 250,
             redis_slot_lease_secs: 900,
             on_redis_error: OnRedisError::Open,
+            on_budget_error: OnBudgetError::Closed,
+            teams: BTreeMap::new(),
+            models: BTreeMap::new(),
         }
     }
 }
@@ -100,6 +143,9 @@ impl std::fmt::Debug for KeysConfig {
             .field("redis_timeout_ms", &self.redis_timeout_ms)
             .field("redis_slot_lease_secs", &self.redis_slot_lease_secs)
             .field("on_redis_error", &self.on_redis_error)
+            .field("on_budget_error", &self.on_budget_error)
+            .field("teams", &self.teams)
+            .field("models", &self.models)
             .finish()
     }
 }
@@ -127,6 +173,17 @@ impl KeysConfig {
         if !(self.estimate_chars_per_token.is_finite() && self.estimate_chars_per_token > 0.0) {
             return Err(Error::config("`estimate_chars_per_token` must be above 0")
                 .with_param("estimate_chars_per_token"));
+        }
+        for (table, names) in [("teams", &self.teams), ("models", &self.models)] {
+            for name in names.keys() {
+                // The name is the Redis hash tag of the group's counters.
+                if name.is_empty() || name.contains(['{', '}']) {
+                    return Err(Error::config(format!(
+                        "`{table}` names must not be empty nor hold `{{` or `}}` (got `{name}`)"
+                    ))
+                    .with_param(table));
+                }
+            }
         }
         if self.limits_backend != LimitsBackend::Redis {
             return Ok(());
@@ -193,6 +250,30 @@ mod tests {
             let err = config(v.clone()).validate().expect_err("invalid");
             assert_eq!(err.param(), Some(param), "{v}: {err}");
         }
+    }
+
+    #[test]
+    fn team_and_model_limits_parse_and_names_are_checked() {
+        let c = config(json!({
+            "teams": {"research": {"rpm": 100, "max_parallel": 4}},
+            "models": {"gpt-4o": {"tpm": 1000}},
+            "on_budget_error": "open"
+        }));
+        c.validate().expect("valid");
+        assert_eq!(c.teams["research"].rpm, Some(100));
+        assert_eq!(c.models["gpt-4o"].tpm, Some(1000));
+        assert_eq!(c.on_budget_error, OnBudgetError::Open);
+        assert_eq!(KeysConfig::default().on_budget_error, OnBudgetError::Closed);
+        for (v, param) in [
+            (json!({"teams": {"a{b}": {"rpm": 1}}}), "teams"),
+            (json!({"models": {"": {"rpm": 1}}}), "models"),
+        ] {
+            let err = config(v.clone()).validate().expect_err("invalid");
+            assert_eq!(err.param(), Some(param), "{v}: {err}");
+        }
+        let unknown: Result<KeysConfig, _> =
+            serde_json::from_value(json!({"teams": {"a": {"rpn": 1}}}));
+        assert!(unknown.is_err(), "a misspelt limit is an error");
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod methods;
 pub mod record;
 mod registry;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,7 +40,7 @@ use switchboard_core::{
     ChatRequest, Error, Extension, ExtensionInit, RequestAction, async_trait, extension,
 };
 
-pub use config::{KeysConfig, LimitsBackend, OnRedisError};
+pub use config::{KeysConfig, LimitsBackend, OnBudgetError, OnRedisError, SharedLimits};
 pub use limits::{
     Admission, Ask, BackendError, InFlight, LimitBackend, Limits, MemoryLimits, ParallelSlot,
     RedisLimits, RedisSlot, Refused, Slot, Verdict, WINDOW, Windows,
@@ -63,17 +64,55 @@ pub struct Keys {
     registry: Registry,
     limits: Limits,
     chars_per_token: f64,
+    on_budget_error: OnBudgetError,
+    teams: BTreeMap<String, SharedLimits>,
+    models: BTreeMap<String, SharedLimits>,
     refused_rate: AtomicU64,
     refused_budget: AtomicU64,
     refused_auth: AtomicU64,
+    budget_unchecked: AtomicU64,
 }
 
-/// What `on_request` leaves for `on_complete`: the slot held while the
-/// request runs, and the tokens counted before it.
+/// What `on_request` leaves for `on_complete`: the slots held while the
+/// request runs (its key's, team's, model's), and the tokens counted before
+/// it in each tokens window.
 #[derive(Debug, Default)]
 struct Admitted {
-    _slot: Option<ParallelSlot>,
+    slots: Vec<ParallelSlot>,
     estimated_tokens: u64,
+    tpm_subjects: Vec<String>,
+}
+
+/// The `x-ratelimit-*` headers an answer shows: of all the windows that
+/// admitted it, the one with the least left (requests and tokens apart).
+#[derive(Debug, Default)]
+struct Shown {
+    requests: Option<Verdict>,
+    tokens: Option<Verdict>,
+}
+
+impl Shown {
+    fn note(&mut self, admission: &Admission) {
+        for (mine, theirs) in [
+            (&mut self.requests, admission.requests),
+            (&mut self.tokens, admission.tokens),
+        ] {
+            if let Some(v) = theirs
+                && mine.is_none_or(|m| v.remaining < m.remaining)
+            {
+                *mine = Some(v);
+            }
+        }
+    }
+
+    fn write(&self, ctx: &mut RequestContext) {
+        if let Some(v) = &self.requests {
+            rate_headers(ctx, "requests", v);
+        }
+        if let Some(v) = &self.tokens {
+            rate_headers(ctx, "tokens", v);
+        }
+    }
 }
 
 #[async_trait]
@@ -94,9 +133,13 @@ impl ExtensionInit for Keys {
             ),
             limits: Limits::from_config(&config)?,
             chars_per_token: config.estimate_chars_per_token,
+            on_budget_error: config.on_budget_error,
+            teams: config.teams,
+            models: config.models,
             refused_rate: AtomicU64::new(0),
             refused_budget: AtomicU64::new(0),
             refused_auth: AtomicU64::new(0),
+            budget_unchecked: AtomicU64::new(0),
         })
     }
 }
@@ -112,14 +155,28 @@ impl Keys {
         (chars / self.chars_per_token).ceil() as u64
     }
 
-    fn refuse_rate(&self, what: &str, key: &KeyRecord, limit: u64, v: &Verdict) -> Error {
+    /// The 429 for a request `refused` by `who`'s limits.
+    fn refusal(&self, refused: Refused, who: &str, ask: &Ask, admission: &Admission) -> Error {
         self.refused_rate.fetch_add(1, Ordering::Relaxed);
+        let (what, v) = match refused {
+            Refused::Parallel => {
+                return Error::rate_limited(
+                    Some(Duration::from_secs(1)),
+                    format!(
+                        "{who} already has {} requests running (max_parallel); retry in 1s",
+                        ask.max_parallel.unwrap_or_default()
+                    ),
+                );
+            }
+            Refused::Requests => ("requests", admission.requests.unwrap_or(UNKNOWN)),
+            Refused::Tokens => ("tokens", admission.tokens.unwrap_or(UNKNOWN)),
+        };
         let wait = v.reset.as_secs().max(1);
         Error::rate_limited(
             Some(Duration::from_secs(wait)),
             format!(
-                "rate limit of API key `{}`: {limit} {what} per minute; retry in {wait}s",
-                key.id
+                "rate limit of {who}: {} {what} per minute; retry in {wait}s",
+                v.limit
             ),
         )
     }
@@ -128,11 +185,28 @@ impl Keys {
         let Some(budget) = &key.budget else {
             return Ok(());
         };
-        // Fails closed: a budget that cannot be read refuses the request.
-        let spent = self
+        // Fails closed by default: a budget that cannot be read refuses the
+        // request (`on_budget_error = "open"` admits it unchecked).
+        let spent = match self
             .registry
             .spent(&key.id, budget.period, now_secs())
-            .await?;
+            .await
+        {
+            Ok(spent) => spent,
+            Err(e) => match self.on_budget_error {
+                OnBudgetError::Closed => {
+                    return Err(Error::unavailable(format!(
+                        "the budget of API key `{}` cannot be checked ({e}); refused \
+                         (on_budget_error = \"closed\")",
+                        key.id
+                    )));
+                }
+                OnBudgetError::Open => {
+                    self.budget_unchecked.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+            },
+        };
         if spent >= budget.amount_usd {
             self.refused_budget.fetch_add(1, Ordering::Relaxed);
             return Err(Error::quota_exceeded(format!(
@@ -154,6 +228,18 @@ impl Keys {
             );
         }
         Ok(())
+    }
+}
+
+impl SharedLimits {
+    /// What one request asks of these limits (its tokens filled in later).
+    fn ask(&self) -> Ask {
+        Ask {
+            max_parallel: self.max_parallel,
+            rpm: self.rpm,
+            tpm: self.tpm,
+            tokens: 0,
+        }
     }
 }
 
@@ -214,80 +300,87 @@ impl Extension for Keys {
         ctx: &mut RequestContext,
         request: &mut ChatRequest,
     ) -> Result<RequestAction, Error> {
-        let Some(id) = ctx.client_key.as_ref().map(|k| k.id.clone()) else {
+        // Only this extension's keys have limits of their own (static keys
+        // have none); teams and models are limited whoever asks.
+        let key = match ctx.client_key.as_ref() {
+            Some(k) => self.registry.cached(&k.id),
+            None => None,
+        };
+        let team = key
+            .as_ref()
+            .and_then(|k| k.team.as_deref())
+            .or_else(|| ctx.client_key.as_ref().and_then(|k| k.team.as_deref()))
+            .and_then(|t| self.teams.get_key_value(t));
+        let model = self.models.get_key_value(request.model.as_str());
+        if key.is_none() && team.is_none() && model.is_none() {
             return Ok(RequestAction::Continue);
-        };
-        // Only this extension's keys have limits (static keys have none).
-        let Some(key) = self.registry.cached(&id) else {
-            return Ok(RequestAction::Continue);
-        };
-        let mut ask = Ask {
-            max_parallel: key.max_parallel,
-            rpm: key.rpm.map(u64::from),
-            tpm: key.tpm,
-            tokens: 0,
-        };
-        if let Some(tpm) = key.tpm {
-            ask.tokens = self.estimate_tokens(request).min(tpm);
         }
-        let mut slot = None;
-        let mut estimated_tokens = 0;
-        // `None`: the backend failed and the limits fail open.
-        if let Some(admission) = self.limits.admit(&key.id, &ask).await? {
-            if let Some(v) = &admission.requests {
-                rate_headers(ctx, "requests", v);
-            }
-            if let Some(v) = &admission.tokens {
-                rate_headers(ctx, "tokens", v);
-            }
-            match admission.refused {
-                None => {}
-                Some(Refused::Parallel) => {
-                    self.refused_rate.fetch_add(1, Ordering::Relaxed);
-                    return Err(Error::rate_limited(
-                        Some(Duration::from_secs(1)),
-                        format!(
-                            "API key `{}` already has {} requests running (max_parallel)",
-                            key.id,
-                            ask.max_parallel.unwrap_or_default()
-                        ),
-                    ));
-                }
-                Some(Refused::Requests) => {
-                    let v = admission.requests.unwrap_or(UNKNOWN);
-                    return Err(self.refuse_rate("requests", &key, v.limit, &v));
-                }
-                Some(Refused::Tokens) => {
-                    let v = admission.tokens.unwrap_or(UNKNOWN);
-                    return Err(self.refuse_rate("tokens", &key, v.limit, &v));
-                }
-            }
-            slot = admission.slot;
-            estimated_tokens = ask.tokens;
+        let mut groups: Vec<(String, String, Ask)> = Vec::with_capacity(3);
+        if let Some(key) = &key {
+            let ask = Ask {
+                max_parallel: key.max_parallel,
+                rpm: key.rpm.map(u64::from),
+                tpm: key.tpm,
+                tokens: 0,
+            };
+            groups.push((key.id.clone(), format!("API key `{}`", key.id), ask));
         }
-        self.check_budget(ctx, &key).await?;
-        ctx.scratch.insert(Admitted {
-            _slot: slot,
-            estimated_tokens,
-        });
+        if let Some((name, limits)) = team {
+            let who = format!("team `{name}`");
+            groups.push((format!("team:{name}"), who, limits.ask()));
+        }
+        if let Some((name, limits)) = model {
+            let who = format!("model `{name}`");
+            groups.push((format!("model:{name}"), who, limits.ask()));
+        }
+        if groups.iter().any(|(_, _, a)| a.tpm.is_some()) {
+            let estimate = self.estimate_tokens(request);
+            for (_, _, ask) in &mut groups {
+                if let Some(tpm) = ask.tpm {
+                    ask.tokens = estimate.min(tpm);
+                }
+            }
+        }
+        let mut admitted = Admitted::default();
+        let mut shown = Shown::default();
+        for (subject, who, ask) in groups {
+            // `None`: the backend failed and the limits fail open.
+            let Some(admission) = self.limits.admit(&subject, &ask).await? else {
+                continue;
+            };
+            if let Some(refused) = admission.refused {
+                // The refusing window's numbers, not the tightest so far.
+                shown = Shown::default();
+                shown.note(&admission);
+                shown.write(ctx);
+                return Err(self.refusal(refused, &who, &ask, &admission));
+            }
+            shown.note(&admission);
+            admitted.slots.extend(admission.slot);
+            if ask.tpm.is_some() {
+                admitted.estimated_tokens = ask.tokens;
+                admitted.tpm_subjects.push(subject);
+            }
+        }
+        shown.write(ctx);
+        if let Some(key) = &key {
+            self.check_budget(ctx, key).await?;
+        }
+        ctx.scratch.insert(admitted);
         Ok(RequestAction::Continue)
     }
 
     async fn on_complete(&self, record: &CompletionRecord) {
-        let (Some(key), Some(usage)) = (&record.client_key, &record.usage) else {
+        let Some(usage) = &record.usage else {
             return;
         };
         let Some(admitted) = record.scratch.get::<Admitted>() else {
             return;
         };
-        if self
-            .registry
-            .cached(&key.id)
-            .is_some_and(|k| k.tpm.is_some())
-        {
-            let used = usage.input_tokens.saturating_add(usage.output_tokens);
-            let extra = used.saturating_sub(admitted.estimated_tokens);
-            self.limits.add_tokens(&key.id, extra).await;
+        let used = usage.input_tokens.saturating_add(usage.output_tokens);
+        let extra = used.saturating_sub(admitted.estimated_tokens);
+        for subject in &admitted.tpm_subjects {
+            self.limits.add_tokens(subject, extra).await;
         }
     }
 
@@ -328,9 +421,13 @@ impl Extension for Keys {
              switchboard_keys_limits_unchecked_total{{backend=\"{backend}\"}} {}\n\
              # TYPE switchboard_keys_limits_backend_errors counter\n\
              # HELP switchboard_keys_limits_backend_errors Calls to the rate limits' backend that failed or timed out.\n\
-             switchboard_keys_limits_backend_errors_total{{backend=\"{backend}\"}} {}",
+             switchboard_keys_limits_backend_errors_total{{backend=\"{backend}\"}} {}\n\
+             # TYPE switchboard_keys_budget_unchecked counter\n\
+             # HELP switchboard_keys_budget_unchecked Requests admitted without their budget checked (the ledger could not be read; on_budget_error = \"open\").\n\
+             switchboard_keys_budget_unchecked_total {}",
             self.limits.unchecked(),
-            self.limits.failures()
+            self.limits.failures(),
+            self.budget_unchecked.load(Ordering::Relaxed)
         );
     }
 
@@ -346,7 +443,8 @@ impl Extension for Keys {
                 "backend": self.limits.backend_name(),
                 "unchecked": self.limits.unchecked(),
                 "backend_errors": self.limits.failures(),
-            }
+            },
+            "budget_unchecked": self.budget_unchecked.load(Ordering::Relaxed),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Tests of the `keys` extension: the testkit's conformance check, the
 //! methods that manage keys, authentication, limits and budgets.
 
+mod groups;
 mod redis_failures;
 mod redis_nodes;
 mod test_redis;
