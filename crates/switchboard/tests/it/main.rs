@@ -6,6 +6,7 @@ mod cli;
 mod cli_config;
 mod fault_matrix;
 mod logging;
+mod multi_node;
 mod serve;
 mod shared_state;
 mod virtual_keys;

@@ -28,7 +28,7 @@ use switchboard::{ChatRequest, ErrorKind, Message, Switchboard};
 use switchboard_testkit::{test_postgres_url, try_test_postgres_url, unique_schema};
 
 /// The test's schema, dropped when the guard is (a pass or a panic).
-struct Schema(String);
+pub(crate) struct Schema(pub(crate) String);
 
 impl Drop for Schema {
     fn drop(&mut self) {
