@@ -1,7 +1,8 @@
 //! The cache key: a SHA-256 digest of a canonical form of the request.
 //!
-//! What is in it: the model as the request names it when the cache sees it
-//! (an alias or `instance/model`), the messages, tools and `tool_choice`,
+//! What is in it: the model the request routes to (an alias resolved to its
+//! configured targets, a bare model to `instance/model`; as the request
+//! names it when the gateway cannot tell), the messages, tools and `tool_choice`,
 //! the response format, reasoning settings, every sampling parameter
 //! (`temperature`, `top_p`, `max_tokens`, `stop`, `seed`, the penalties,
 //! `parallel_tool_calls`) and the provider-specific `extra` fields; with
@@ -82,10 +83,20 @@ impl Write for HashWriter<'_> {
 /// per client key. `None` when the request cannot be serialized (it is then
 /// not cached).
 pub fn cache_key(request: &ChatRequest, client_key: Option<&str>) -> Option<CacheKey> {
+    cache_key_as(request, &request.model, client_key)
+}
+
+/// The key of `request` with its model spelled `model` (what it routes to,
+/// after alias resolution); otherwise as [`cache_key`].
+pub fn cache_key_as(
+    request: &ChatRequest,
+    model: &str,
+    client_key: Option<&str>,
+) -> Option<CacheKey> {
     // Exhaustive on purpose: a field added to `ChatRequest` fails to compile
     // here until someone decides whether it belongs in the key.
     let ChatRequest {
-        model,
+        model: _,
         messages,
         temperature,
         top_p,

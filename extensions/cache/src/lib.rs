@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_core::extension::{
-    CompletionRecord, ExtensionContext, MethodCall, MethodInfo, Outcome, RequestContext,
+    CompletionRecord, ExtensionContext, Gateway, MethodCall, MethodInfo, Outcome, RequestContext,
 };
 use switchboard_core::{
     ChatEvent, ChatRequest, ChatResponse, Error, Extension, ExtensionInit, RequestAction,
@@ -27,7 +27,7 @@ pub use config::{
     BackendKind, CacheConfig, MAX_ENTRY_BYTES_LIMIT, MAX_TTL_SECS, ModelCacheConfig, Policy,
 };
 pub use control::{Directive, directive};
-pub use key::{CacheKey, cache_key};
+pub use key::{CacheKey, cache_key, cache_key_as};
 pub use metrics::Snapshot;
 
 use metrics::{Bypass, Counters, NotStored};
@@ -53,6 +53,8 @@ pub struct Cache {
     max_entry_bytes: u64,
     per_key: bool,
     counters: Counters,
+    /// Resolves aliases for the key (absent: the model as named).
+    gateway: Option<Arc<dyn Gateway>>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -92,6 +94,7 @@ impl Cache {
             max_entry_bytes: config.max_entry_bytes,
             per_key: config.per_key,
             counters: Counters::default(),
+            gateway: None,
         })
     }
 
@@ -114,7 +117,21 @@ impl Cache {
         } else {
             None
         };
-        cache_key(request, client_key)
+        match self
+            .gateway
+            .as_ref()
+            .and_then(|g| g.canonical_model(&request.model))
+        {
+            Some(model) => cache_key_as(request, &model, client_key),
+            None => cache_key(request, client_key),
+        }
+    }
+
+    /// Keys entries on the model a request routes to, as `gateway` resolves
+    /// it (aliases to their targets), rather than as the client names it.
+    pub fn with_gateway(mut self, gateway: Arc<dyn Gateway>) -> Self {
+        self.gateway = Some(gateway);
+        self
     }
 
     /// Stores the answer `record`'s request left pending, if it finished
@@ -177,8 +194,8 @@ impl ExtensionInit for Cache {
         config.validate()
     }
 
-    async fn init(config: CacheConfig, _ctx: ExtensionContext) -> Result<Self, Error> {
-        Cache::new(&config)
+    async fn init(config: CacheConfig, ctx: ExtensionContext) -> Result<Self, Error> {
+        Ok(Cache::new(&config)?.with_gateway(ctx.gateway))
     }
 }
 

@@ -202,6 +202,20 @@ pub trait Gateway: Send + Sync + 'static {
         let _ = instance;
         None
     }
+
+    /// What `model` (as a client names it) routes to under the current
+    /// configuration, in one canonical spelling: an alias's configured
+    /// targets (`instance/model`, in order, joined by `,`; not filtered by
+    /// health, so it does not change while a deployment cools down),
+    /// `instance/model` as given, or a bare model served by one instance as
+    /// `instance/model`. `None` when it names nothing routable (or the
+    /// gateway cannot tell). A response cache keys on it, so an alias and
+    /// the model it points to share entries and re-pointing an alias stops
+    /// serving the old model's answers.
+    fn canonical_model(&self, model: &str) -> Option<String> {
+        let _ = model;
+        None
+    }
 }
 
 /// What the runtime hands an extension when it builds it.

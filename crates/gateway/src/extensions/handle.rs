@@ -30,4 +30,8 @@ impl Gateway for GatewayHandle {
     fn provider_kind(&self, instance: &str) -> Option<&'static str> {
         self.0.upgrade()?.router.registry().provider_kind(instance)
     }
+
+    fn canonical_model(&self, model: &str) -> Option<String> {
+        self.0.upgrade()?.router.canonical_model(model)
+    }
 }

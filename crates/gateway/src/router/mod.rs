@@ -142,6 +142,13 @@ impl Router {
             .map(|(targets, _)| targets)
     }
 
+    /// `model` in one spelling, whoever names it how: see
+    /// [`Gateway::canonical_model`](switchboard_core::extension::Gateway::canonical_model).
+    pub fn canonical_model(&self, model: &str) -> Option<String> {
+        let generation = self.registry.generation();
+        generation.routes.canonical(&generation, model)
+    }
+
     /// A chat answer, routed. Validates `request` once, as
     /// [`Switchboard::chat`](crate::Switchboard::chat) does for the server
     /// and library users; no retry or fallback validates it again.

@@ -70,6 +70,35 @@ impl Settings {
         }
     }
 
+    /// `model`'s canonical spelling (see `Router::canonical_model`): the
+    /// same lookup as [`Settings::resolve`], without health.
+    pub(super) fn canonical(&self, registry: &Generation, model: &str) -> Option<String> {
+        if let Some(alias) = self.aliases.get(model) {
+            let targets: Vec<String> = alias
+                .targets
+                .iter()
+                .map(|(instance, model, _)| format!("{instance}/{model}"))
+                .collect();
+            return Some(targets.join(","));
+        }
+        if let Some((instance, _)) = model.split_once('/')
+            && registry.get(instance).is_some()
+        {
+            return Some(model.to_owned());
+        }
+        // Borrowed, not collected: this runs on every request a cache sees.
+        let instances = &registry.instances;
+        let mut listing = instances.values().filter(|i| i.lists_model(model));
+        match (listing.next(), listing.next()) {
+            (Some(only), None) => Some(format!("{}/{model}", only.name())),
+            (None, _) if instances.len() == 1 => instances
+                .values()
+                .next()
+                .map(|only| format!("{}/{model}", only.name())),
+            _ => None,
+        }
+    }
+
     fn unknown_model(&self, registry: &Generation, model: &str) -> Error {
         let mut available: Vec<String> = self.aliases.keys().cloned().collect();
         for inst in registry.instances() {

@@ -3,6 +3,7 @@
 //! drives them, and a real gateway (server + mock provider) answering hits
 //! in both API formats, complete and streamed.
 
+mod aliases;
 mod conformance;
 mod hooks;
 mod key;
