@@ -3,6 +3,8 @@
 //! Run them with `cargo bench -p switchboard-benches`; add `-- --quick` for a
 //! fast pass.
 
+pub mod e2e;
+
 use std::sync::Arc;
 
 use switchboard::{ChatRequest, Message, Provider};

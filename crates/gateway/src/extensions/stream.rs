@@ -84,6 +84,8 @@ pub(crate) async fn chat_stream(
         on_event,
         pending: VecDeque::new(),
         scratch_out: Vec::new(),
+        between: Vec::new(),
+        between_next: Vec::new(),
         draft: Some(draft),
         done: false,
     };
@@ -102,6 +104,10 @@ struct HookedStream {
     pending: VecDeque<ChatEvent>,
     /// Reused output buffer of one hook.
     scratch_out: Vec<ChatEvent>,
+    /// Reused: the events entering the next hook.
+    between: Vec<ChatEvent>,
+    /// Reused: the events a hook let out.
+    between_next: Vec<ChatEvent>,
     /// Sent (and taken) once the stream finished.
     draft: Option<RecordDraft>,
     done: bool,
@@ -110,9 +116,15 @@ struct HookedStream {
 impl HookedStream {
     /// Passes `event` through every `on_event` hook, in order.
     fn hooks(&mut self, event: ChatEvent) -> Result<(), Error> {
-        let mut current = vec![event];
-        for e in &self.on_event {
-            let mut next = Vec::with_capacity(current.len());
+        // The events between two hooks live in two buffers kept across
+        // events (`current` and `next`, swapped after each hook), so a warm
+        // stream allocates nothing here per event.
+        let mut current = std::mem::take(&mut self.between);
+        let mut next = std::mem::take(&mut self.between_next);
+        current.push(event);
+        let mut result = Ok(());
+        'hooks: for e in &self.on_event {
+            next.clear();
             for ev in current.drain(..) {
                 self.scratch_out.clear();
                 let ctx = &mut self.ctx;
@@ -121,14 +133,26 @@ impl HookedStream {
                     std::panic::catch_unwind(AssertUnwindSafe(|| e.ext.on_event(ctx, ev, out)));
                 match run {
                     Ok(Ok(())) => next.append(&mut self.scratch_out),
-                    Ok(Err(err)) => return Err(err),
-                    Err(panic) => return Err(panic_error(&e.name, "on_event", panic)),
+                    Ok(Err(err)) => {
+                        result = Err(err);
+                        break 'hooks;
+                    }
+                    Err(panic) => {
+                        result = Err(panic_error(&e.name, "on_event", panic));
+                        break 'hooks;
+                    }
                 }
             }
-            current = next;
+            std::mem::swap(&mut current, &mut next);
         }
-        self.pending.extend(current);
-        Ok(())
+        if result.is_ok() {
+            self.pending.extend(current.drain(..));
+        }
+        current.clear();
+        next.clear();
+        self.between = current;
+        self.between_next = next;
+        result
     }
 
     /// Notes what the record needs from an event yielded to the client.
