@@ -109,7 +109,8 @@ export async function render(main) {
       }, controller.signal);
       const msg = { role: 'assistant', content: answer.message.content, tool_calls: answer.message.tool_calls, model: model.value };
       session.history.push(msg);
-      view.finish(meta(answer, prices.get(model.value)));
+      const served = `${answer.headers.get('x-switchboard-instance')}/${answer.headers.get('x-switchboard-model')}`;
+      view.finish(meta(answer, prices.get(served) || prices.get(model.value)));
     } catch (e) {
       if (e.name === 'AbortError') view.finish('stopped');
       else {

@@ -142,7 +142,8 @@ export function schemaForm(schema, value = {}, { omit = [], prefix = 'f' } = {})
     const badges = [];
     if (secret) badges.push(h('span', { class: `pill ${isSet ? 'ok' : 'off'} secret-state` }, isSet ? 'set' : 'not set'));
     if (typeof current === 'string' && VAR_REF.test(current)) badges.push(h('span', { class: 'pill info', title: 'resolved from the environment when the gateway loads the config' }, 'env reference'));
-    const help = [d.description, d.enumHelp && d.enumHelp.length ? d.enumHelp.join(' · ') : null,
+    const sentence = (t) => (t && !/[.!?:)]$/.test(t.trim()) ? `${t.trim()}.` : t);
+    const help = [sentence(d.description), d.enumHelp && d.enumHelp.length ? d.enumHelp.join(' · ') : null,
       d.type === 'array' && d.itemType ? 'One per line.' : null,
       secret ? 'Write-only: the current value is never shown.' : null,
       def && !secret ? `Default: ${def}.` : null].filter(Boolean).join(' ');

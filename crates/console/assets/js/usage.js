@@ -66,8 +66,8 @@ function chart(days, from, to) {
   const end = Date.parse(to || isoDay(Date.now()));
   const all = [];
   for (let t = start; t <= end && all.length < 366; t += DAY) all.push(byDay.get(isoDay(t)) || { group: isoDay(t), requests: 0, cost_usd: 0 });
-  const W = 720;
-  const H = 180;
+  const W = 1000;
+  const H = 170;
   const pad = 28;
   const max = Math.max(1, ...all.map((d) => d.requests));
   const bw = (W - pad) / Math.max(1, all.length);
@@ -93,7 +93,7 @@ function table(title, rows, id) {
     h('caption', {}, title),
     h('thead', {}, h('tr', {}, ['', 'Requests', 'Tokens in / out', 'Cost'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows.length ? rows.map((r) => h('tr', {},
-      h('th', { scope: 'row' }, h('code', {}, r.group || '(none)')),
+      h('th', { scope: 'row' }, r.group && r.group !== '-' ? h('code', {}, r.group) : h('span', { class: 'muted' }, '(none)')),
       h('td', { class: 'num' }, String(r.requests)),
       h('td', { class: 'num' }, `${r.input_tokens} / ${r.output_tokens}`),
       h('td', { class: 'num' }, `${usd(r.cost_usd)}${r.estimated_requests ? ' *' : ''}`))) : h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No requests in this range.')))));
