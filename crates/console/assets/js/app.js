@@ -107,9 +107,10 @@ async function signInPage(reason) {
 }
 
 function disabledHelp(serverMessage) {
+  for (const el of document.querySelectorAll('#sign-in label, #sign-in input, #sign-in .actions')) el.hidden = true;
   return h('div', { class: 'notice info', role: 'status', id: 'admin-disabled' },
-    h('strong', {}, 'The management API is off on this gateway. '),
-    serverMessage, '. To use the console, give the gateway an admin token and restart it:',
+    h('strong', {}, 'The management API is off on this gateway'), ` (${serverMessage}). `,
+    'To use the console, give the gateway an admin token in its config file and restart it:',
     h('pre', {}, '[server]\nadmin_token = "${SWITCHBOARD_ADMIN_TOKEN}"'),
     h('pre', {}, 'SWITCHBOARD_ADMIN_TOKEN=$(openssl rand -hex 16) switchboard serve --config switchboard.toml'),
     'With a config file, ', h('code', {}, 'SWITCHBOARD_SERVER__ADMIN_TOKEN'), ' sets it too. Then sign in here with that token.');

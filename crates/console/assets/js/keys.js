@@ -57,8 +57,10 @@ async function renderKeys(box) {
       else replace(message, notice(`Not created: ${e.message}`, 'error'));
     }
   });
-  const refresh = async () => fill(tbody, (await get('/keys')).data || [], refresh);
-  fill(tbody, list.data || [], refresh);
+  const update = keysExt && (keysExt.methods || []).find((m) => m.name === 'update');
+  const updateSchema = update && (update.parameters || update.arguments || update.schema);
+  const refresh = async () => fill(tbody, (await get('/keys')).data || [], refresh, updateSchema);
+  fill(tbody, list.data || [], refresh, updateSchema);
   box.append(once, createForm,
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid', id: 'keys' },
       h('thead', {}, h('tr', {}, ['Name', 'Id / prefix', 'Models', 'Limits', 'Budget', 'Expires', 'State', ''].map((t) => h('th', { scope: 'col' }, t)))),
@@ -80,7 +82,37 @@ function showOnce(box, made) {
       h('button', { type: 'button', class: 'quiet small', onclick: () => replace(box) }, 'Done'))));
 }
 
-function fill(tbody, keys, refresh) {
+/** The row under a key with its settings as a form; saving sends what changed (PATCH). */
+function editRow(k, schema, refresh) {
+  const form = schemaForm(schema, k, { prefix: `edit-${k.id}`, omit: ['id', 'metadata'] });
+  const message = h('div', { 'aria-live': 'polite' });
+  const f = h('form', { class: 'edit-key', novalidate: true }, form.element,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary small' }, 'Save changes')), message);
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    let patch;
+    try {
+      patch = form.patch();
+    } catch (e) {
+      form.showLocal(e);
+      return;
+    }
+    if (!Object.keys(patch).length) {
+      replace(message, notice('Nothing changed.', 'info'));
+      return;
+    }
+    try {
+      await api('PATCH', `/keys/${encodeURIComponent(k.id)}`, patch);
+      await refresh();
+    } catch (e) {
+      form.showError(e.param, e.message);
+      replace(message, notice(`Not saved: ${e.message}`, 'error'));
+    }
+  });
+  return h('tr', { class: 'edit-row' }, h('td', { colspan: 8 }, f));
+}
+
+function fill(tbody, keys, refresh, updateSchema) {
   replace(tbody, keys.map((k) => {
     const revoked = Boolean(k.revoked_at || k.revoked);
     const limits = [k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.max_parallel && `${k.max_parallel} parallel`].filter(Boolean).join(', ') || 'none';
@@ -98,6 +130,14 @@ function fill(tbody, keys, refresh) {
         revoke.after(notice(e.message, 'error'));
       }
     });
+    const edit = h('button', { type: 'button', class: 'small', disabled: revoked || !updateSchema, 'aria-expanded': 'false', 'aria-label': `Edit ${k.name}` }, 'Edit');
+    edit.addEventListener('click', () => {
+      const row = edit.closest('tr');
+      const open = row.nextElementSibling && row.nextElementSibling.classList.contains('edit-row');
+      if (open) row.nextElementSibling.remove();
+      else row.after(editRow(k, updateSchema, refresh));
+      edit.setAttribute('aria-expanded', String(!open));
+    });
     return h('tr', { 'data-id': k.id },
       h('th', { scope: 'row' }, k.name, k.team ? h('div', { class: 'small muted' }, `team ${k.team}`) : null),
       h('td', {}, h('code', {}, k.id), h('div', { class: 'small muted' }, k.prefix ? `${k.prefix}…` : '')),
@@ -106,7 +146,7 @@ function fill(tbody, keys, refresh) {
       h('td', {}, budget),
       h('td', {}, k.expires_at ? String(k.expires_at) : h('span', { class: 'muted' }, 'never')),
       h('td', {}, revoked ? pill('revoked', 'bad') : pill('active', 'ok')),
-      h('td', {}, revoke));
+      h('td', { class: 'row-actions' }, edit, revoke));
   }));
   if (!keys.length) tbody.appendChild(h('tr', {}, h('td', { colspan: 8, class: 'muted' }, 'No keys yet.')));
 }

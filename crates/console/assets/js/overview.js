@@ -13,11 +13,13 @@ export async function render(main) {
   const table = h('tbody', { id: 'overview-rows' });
   const updated = h('span', { class: 'muted', id: 'overview-updated', 'aria-live': 'off' });
   const problems = h('div', { id: 'overview-problems' });
+  const totals = h('div', { class: 'stats', id: 'overview-totals' });
   replace(main,
     h('div', { class: 'page-head' },
       h('h1', {}, 'Overview'),
       h('span', { class: 'live' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), 'live, every 3 s · ', updated)),
     problems,
+    totals,
     h('div', { class: 'table-wrap' },
       h('table', { class: 'grid', id: 'overview' },
         h('caption', { class: 'sr-only' }, 'Provider instances and extensions'),
@@ -37,6 +39,7 @@ export async function render(main) {
       ]);
       if (stopped) return;
       fill(table, plugins, instanceStats(text));
+      summary(totals, plugins);
       replace(problems);
       updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (e) {
@@ -57,6 +60,28 @@ function stateTone(state) {
   if (state === 'ready' || state === 'running') return 'ok';
   if (state === 'failed') return 'bad';
   return 'off';
+}
+
+/** The line of totals above the table. */
+function summary(el, plugins) {
+  const providers = plugins.filter((p) => p.kind !== 'extension');
+  const extensions = plugins.filter((p) => p.kind === 'extension');
+  const ready = providers.filter((p) => p.state === 'ready').length;
+  const cooling = providers.filter((p) => p.health && (p.health.available === false || (p.health.deployments || []).some((d) => d.available === false))).length;
+  const running = extensions.filter((e) => e.state === 'running').length;
+  let requests = 0;
+  let failures = 0;
+  for (const p of providers) {
+    requests += p.health ? p.health.total_requests : 0;
+    failures += p.health ? p.health.total_failures : 0;
+  }
+  const stat = (label, value, tone) => h('div', { class: `stat ${tone || ''}` }, h('strong', {}, value), h('span', {}, label));
+  replace(el,
+    stat('instances ready', `${ready} / ${providers.length}`, ready < providers.length ? 'warn' : ''),
+    stat('cooling down', String(cooling), cooling ? 'bad' : ''),
+    stat('extensions running', `${running} / ${extensions.length}`),
+    stat('requests', String(requests)),
+    stat('failed', requests ? pct(failures / requests) : '–', failures ? 'warn' : ''));
 }
 
 function fill(tbody, plugins, stats) {
@@ -102,10 +127,10 @@ function extensionRow(e) {
   const dropped = e.dropped_records ? pill(`${e.dropped_records} records dropped`, 'warn') : pill('ok', 'ok');
   return h('tr', { 'data-name': e.name, 'data-kind': 'extension' },
     h('th', { scope: 'row' }, link),
-    h('td', {}, 'extension'),
+    h('td', {}, 'extension', h('div', { class: 'small muted hooks' }, (e.hooks || []).join(', '))),
     h('td', { class: 'state' }, pill(e.state, stateTone(e.state))),
     h('td', {}, e.state === 'running' ? dropped : pill('–', 'off')),
-    h('td', { class: 'small muted' }, (e.hooks || []).join(', ')),
+    h('td', { class: 'muted' }, '–'),
     h('td', { class: 'num' }, '–'),
     h('td', { class: 'num' }, '–'),
     h('td', { class: 'num' }, '–'),
