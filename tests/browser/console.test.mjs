@@ -89,7 +89,13 @@ test('the config form: a bad value shows the field error, a good one reloads', a
   await shot('provider');
 });
 
-test('disable and enable an instance', async () => {
+test('health check, reload, disable and enable an instance', async () => {
+  await page.click('#health-check');
+  await page.locator('#action-result .notice.ok', { hasText: 'Healthy' }).waitFor();
+  const generation = Number(await page.locator('#generation').innerText());
+  await page.click('#reload');
+  await page.locator('#action-result .notice.ok', { hasText: 'reloaded' }).waitFor();
+  assert.equal(Number(await page.locator('#generation').innerText()), generation + 1);
   await page.click('#toggle-enabled');
   await page.locator('#state-text', { hasText: 'disabled' }).waitFor();
   await open('#/overview');
@@ -100,7 +106,7 @@ test('disable and enable an instance', async () => {
   await page.locator('#state-text', { hasText: 'ready' }).waitFor();
 });
 
-test('keys: create one (shown once), see it listed', async () => {
+test('keys: create one (shown once), see it listed, change its limits and budget', async () => {
   await open('#/keys');
   await page.click('#create-key summary');
   await page.fill('#create-key [name="name"]', 'console-test');
@@ -109,7 +115,14 @@ test('keys: create one (shown once), see it listed', async () => {
   const key = await page.locator('#new-key-value').inputValue();
   assert.match(key, /^sk-sb-/);
   await page.locator('#keys-rows tr', { hasText: 'console-test' }).waitFor();
-  assert.match(await page.locator('#keys-rows tr', { hasText: 'console-test' }).innerText(), /100 rpm/);
+  const row = page.locator('#keys-rows tr', { hasText: 'console-test' });
+  assert.match(await row.innerText(), /100 rpm/);
+  await row.locator('button', { hasText: 'Edit' }).click();
+  await page.fill('.edit-row [name="tpm"]', '5000');
+  await page.fill('.edit-row [name="budget.amount_usd"]', '12');
+  await page.click('.edit-row button[type="submit"]');
+  await page.locator('#keys-rows tr', { hasText: '5000 tpm' }).waitFor();
+  assert.match(await page.locator('#keys-rows tr', { hasText: 'console-test' }).innerText(), /\$12\.00/);
   await page.click('#use-in-playground');
   await page.locator('#usage-chart').waitFor();
 });
@@ -165,6 +178,8 @@ test('the playground streams token by token, shows tool calls, keeps history acr
   assert.match(await page.locator('#snippet-curl').innerText(), /"model": "fast"/);
   assert.match(await page.locator('#snippet-python').innerText(), /client\.chat\.completions\.create/);
   assert.doesNotMatch(await page.locator('#pg-snippets').innerText(), /sk-sb-|console-test-admin-token/);
+  // Scroll so the tool call, its result and the last (reasoning) answer show.
+  await page.locator('.tool-call').first().evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 110));
   await shot('playground');
   await page.setViewportSize({ width: 420, height: 800 });
   await shot('playground-narrow');
@@ -191,14 +206,42 @@ test('functions: define one and run it from its generated form', async () => {
   await shot('functions');
 });
 
+test('an extension page: settings form saved, methods listed', async () => {
+  await open('#/extension/functions');
+  await page.locator('#config-form').waitFor();
+  assert.match(await page.locator('.methods').innerText(), /functions\.define/);
+  await page.click('#save-config');
+  await page.locator('#config-message .notice.ok').waitFor();
+  await open('#/extension/usage');
+  await page.locator('#config-form').waitFor();
+  await shot('extension');
+});
+
 test('keys and usage page after traffic', async () => {
   await open('#/keys');
   await page.locator('#usage-by-model tbody tr', { hasText: 'mock-1' }).first().waitFor();
   await shot('keys');
 });
 
-test('the overview shows traffic, latency and the new generation', async () => {
+/** Fails `backup/mock-1` a few times (the mock's injected faults) so it cools down. */
+async function failBackup() {
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  const made = await (await fetch(`${gateway.url}/keys`, { method: 'POST', headers: admin, body: '{"name":"faults"}' })).json();
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${made.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'backup/mock-1', mock: { fault: { kind: 'unavailable' } }, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(r.status, 503);
+  }
+}
+
+test('the overview shows traffic, latency, cooldowns per deployment and the new generation', async () => {
+  await failBackup();
   await open('#/overview');
+  await page.locator('#overview tr[data-name="backup"] td', { hasText: 'mock-1:' }).waitFor();
+  assert.match(await page.locator('#overview tr[data-name="backup"]').innerText(), /failing[\s\S]*[1-9][0-9]*%/);
   const row = page.locator('#overview tr[data-name="mock"]');
   await row.waitFor();
   await page.waitForFunction(() => {
@@ -221,6 +264,25 @@ test('a wrong token is refused', async () => {
   const status = await other.evaluate(async () => (await fetch('/plugins', { headers: { authorization: 'Bearer nope' } })).status);
   assert.equal(status, 401);
   await context.close();
+});
+
+test('without an admin token the console says how to enable it (dark scheme)', async () => {
+  const bare = await startGateway({ adminToken: false });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  try {
+    const other = await context.newPage();
+    other.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    await other.goto(`${bare.url}/ui/`);
+    const help = other.locator('#admin-disabled');
+    await help.waitFor();
+    assert.match(await help.innerText(), /admin_token/);
+    const background = await other.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(background, 'rgb(246, 247, 249)', 'the dark scheme applies');
+    await other.screenshot({ path: join(SHOTS, 'no-admin-token-dark.png') });
+  } finally {
+    await context.close();
+    await bare.stop();
+  }
 });
 
 test('no script error or CSP violation on any page', () => {

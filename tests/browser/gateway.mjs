@@ -23,11 +23,11 @@ async function freePort() {
   });
 }
 
-function config(port, dir) {
+function config(port, dir, adminToken) {
   return `# Written by tests/browser/gateway.mjs.
 [server]
 listen = "127.0.0.1:${port}"
-admin_token = "${ADMIN_TOKEN}"
+${adminToken ? `admin_token = "${ADMIN_TOKEN}"` : '# no admin_token: the management API is off'}
 
 [providers.mock]
 kind = "mock"
@@ -56,14 +56,17 @@ path = "${join(dir, 'state.db')}"
 `;
 }
 
-/** Starts the gateway; resolves to `{url, stop()}` once /readyz answers. */
-export async function startGateway() {
+/**
+ * Starts the gateway (with the admin token unless `adminToken` is false);
+ * resolves to `{url, stop()}` once /readyz answers.
+ */
+export async function startGateway({ adminToken = true } = {}) {
   const bin = process.env.SWITCHBOARD_BIN;
   if (!bin) throw new Error('set SWITCHBOARD_BIN to the switchboard binary (cargo xtask browser does)');
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-console-'));
   const port = await freePort();
   const file = join(dir, 'switchboard.toml');
-  writeFileSync(file, config(port, dir));
+  writeFileSync(file, config(port, dir, adminToken));
   const child = spawn(bin, ['serve', '--config', file], {
     env: { ...process.env, SWITCHBOARD_LOG: process.env.SWITCHBOARD_LOG || 'warn', NO_COLOR: '1' },
     stdio: ['ignore', 'inherit', 'inherit'],
