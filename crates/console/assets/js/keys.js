@@ -20,9 +20,8 @@ async function renderKeys(box) {
   try {
     list = await get('/keys');
   } catch (e) {
-    box.appendChild(notice(e.status === 404
-      ? `${e.message}. Virtual keys live in the keys extension: add [extensions.keys] enabled = true to the config (the store is SQLite by default).`
-      : `Cannot list keys: ${e.message}`, e.status === 404 ? 'info' : 'error'));
+    box.appendChild(notice(e.status === 404 ? `Virtual keys are not available: ${e.message}.` : `Cannot list keys: ${e.message}`,
+      e.status === 404 ? 'info' : 'error'));
     return;
   }
   const extensions = await get('/extensions').catch(() => []);

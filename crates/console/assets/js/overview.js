@@ -32,6 +32,11 @@ export async function render(main) {
   let timer = null;
   const controller = new AbortController();
   const tick = async () => {
+    // A hidden tab does not poll; it refreshes when shown again.
+    if (document.hidden) {
+      timer = setTimeout(tick, REFRESH_MS);
+      return;
+    }
     try {
       const [plugins, text] = await Promise.all([
         get('/plugins', { signal: controller.signal }),

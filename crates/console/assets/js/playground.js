@@ -47,7 +47,7 @@ export async function render(main) {
   const reasoning = h('select', { id: 'pg-reasoning' }, ['', 'low', 'medium', 'high'].map((v) => h('option', { value: v }, v || 'off')));
   const stream = h('input', { id: 'pg-stream', type: 'checkbox', checked: true });
   const tools = h('textarea', { id: 'pg-tools', rows: 4, class: 'code', spellcheck: false, placeholder: 'Tools as a JSON array (OpenAI format), optional' });
-  const key = h('input', { id: 'pg-key', type: 'password', autocomplete: 'off', placeholder: 'only when the gateway needs client keys', value: clientKey() });
+  const key = h('input', { id: 'pg-key', type: 'password', autocomplete: 'off', placeholder: 'optional', value: clientKey() });
   key.addEventListener('change', () => setClientKey(key.value.trim()));
   const transcript = h('div', { id: 'transcript', class: 'transcript', 'aria-live': 'polite', 'aria-label': 'Conversation' });
   const prompt = h('textarea', { id: 'pg-prompt', rows: 3, placeholder: 'Message (Ctrl+Enter to send)', required: true });
@@ -168,7 +168,7 @@ export async function render(main) {
           h('div', { class: 'field check' }, h('label', { for: 'pg-stream' }, 'Stream'), stream)),
         field('pg-tools', 'Tools', tools, null,
           h('button', { type: 'button', class: 'quiet small', id: 'pg-example-tool', onclick: () => { tools.value = JSON.stringify(EXAMPLE_TOOLS, null, 2); } }, 'Add an example tool')),
-        field('pg-key', 'Client key', key, 'Chat uses this key when set, else the admin token. Kept in this tab only.')),
+        field('pg-key', 'Client key', key, 'Needed when the gateway checks client keys (server.api_keys, the keys extension); else the admin token is sent. Kept in this tab only.')),
       h('section', { class: 'chat', 'aria-label': 'Chat' }, transcript, status, composer, snippets)));
   prompt.focus();
   return () => controller && controller.abort();
