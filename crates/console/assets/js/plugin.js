@@ -123,7 +123,7 @@ async function providerPage(main, name) {
       replace(formMessage, notice(`Saved: ${name} reloaded (generation ${next.generation}).`, 'ok'));
     } catch (e) {
       form.showError(e.param, e.message);
-      replace(formMessage, notice(`Not saved: ${e.message}`, 'error'));
+      replace(formMessage, notice(`Not saved: ${e.message} (the running instance is unchanged and keeps serving)`, 'error'));
       refresh().catch(() => {});
     } finally {
       save.disabled = false;
