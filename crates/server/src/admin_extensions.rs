@@ -15,7 +15,7 @@ use switchboard_core::extension::extension_catalog;
 use switchboard_core::{Error, Secret};
 use switchboard_gateway::config::redact;
 
-use crate::admin::{as_client_error, json_body, ok_json};
+use crate::admin::{as_client_error, env_refs_under, json_body, ok_json};
 use crate::error::ApiError;
 use crate::state::SharedState;
 
@@ -42,6 +42,10 @@ pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, A
             o.insert(
                 "config".into(),
                 redact(&settings, schema.as_ref(), schema.as_ref()),
+            );
+            o.insert(
+                "env_refs".into(),
+                env_refs_under(&state, &format!("extensions.{}", status.name)),
             );
         }
         out.push(v);
@@ -101,7 +105,9 @@ pub(crate) async fn put_config(
         }
     };
     // A redacted value sent back means "unchanged": keep the current one.
-    if let Some(current) = state.sb.config().extensions.get(&name) {
+    let config = state.sb.config();
+    let current = config.extensions.get(&name);
+    if let Some(current) = current {
         for (key, value) in settings.iter_mut() {
             if value.as_str() == Some(Secret::REDACTED)
                 && let Some(old) = current.settings.get(key)
@@ -110,11 +116,22 @@ pub(crate) async fn put_config(
             }
         }
     }
+    // The keys whose value changes (or goes) no longer come from the file.
+    let mut changed = Map::new();
+    let before = current.map(|c| c.settings.clone()).unwrap_or_default();
+    for key in before.keys().chain(settings.keys()) {
+        if before.get(key) != settings.get(key) {
+            changed.insert(key.clone(), Value::Null);
+        }
+    }
     state
         .sb
         .set_extension_config(&name, settings)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
+    state
+        .sb
+        .forget_env_references(&format!("extensions.{name}"), &Value::Object(changed));
     status_of(&state, &name)
 }
 

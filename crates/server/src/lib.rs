@@ -13,7 +13,9 @@
 //!   and how many in memory (`max_in_memory`, 1000).
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
-//!   `provider`) and configured extensions (`kind: "extension"`).
+//!   `provider`) and configured extensions (`kind: "extension"`); each
+//!   instance (and `/extensions` entry) names under `env_refs` the keys its
+//!   config file sets through `${VAR}` (variable names, never values).
 //! - Extension management under `/extensions` (admin bearer token):
 //!   `GET /extensions`, `POST /extensions/{name}/enable|disable`,
 //!   `PUT /extensions/{name}/config` (the extension's own settings, a JSON
