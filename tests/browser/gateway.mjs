@@ -31,6 +31,7 @@ ${adminToken ? `admin_token = "${ADMIN_TOKEN}"` : '# no admin_token: the managem
 
 [providers.mock]
 kind = "mock"
+mode = "\${CONSOLE_TEST_MODE:-echo}"
 models = ["mock-1", { id = "mock-small", context_length = 1000 }]
 token_delay_ms = 60
 

@@ -95,7 +95,7 @@ async function providerPage(main, name) {
       h('td', { class: 'num' }, price(m, 'input')),
       h('td', { class: 'num' }, price(m, 'output')))))));
 
-  const form = schema ? schemaForm(schema, status.config, { omit: ['kind', 'enabled'], prefix: 'cfg' }) : null;
+  const form = schema ? schemaForm(schema, status.config, { omit: ['kind', 'enabled'], prefix: 'cfg', envRefs: status.env_refs || {} }) : null;
   const formMessage = h('div', { id: 'config-message', 'aria-live': 'polite' });
   const save = h('button', { type: 'submit', class: 'primary', id: 'save-config' }, 'Save and reload');
   const configForm = h('form', { id: 'config-form', novalidate: true }, form ? form.element : h('p', {}, 'No schema: this provider kind is not linked.'),
@@ -190,7 +190,7 @@ async function extensionPage(main, name) {
     return `${name} ${verb}d.`;
   }, { id: 'toggle-enabled' });
 
-  const form = schema ? schemaForm(schema, ext.config || {}, { prefix: 'ext' }) : null;
+  const form = schema ? schemaForm(schema, ext.config || {}, { prefix: 'ext', envRefs: ext.env_refs || {} }) : null;
   const formMessage = h('div', { id: 'config-message', 'aria-live': 'polite' });
   const configForm = h('form', { id: 'config-form', novalidate: true }, form ? form.element : null,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'save-config' }, 'Save')), formMessage);

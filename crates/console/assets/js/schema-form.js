@@ -78,7 +78,7 @@ function defaultText(d) {
  * `omit` lists top-level keys not shown. Returns `{element, read, patch,
  * showError, clearErrors}`.
  */
-export function schemaForm(schema, value = {}, { omit = [], prefix = 'f' } = {}) {
+export function schemaForm(schema, value = {}, { omit = [], prefix = 'f', envRefs = {} } = {}) {
   const root = schema || {};
   const top = resolve(root, root);
   const fields = [];
@@ -141,11 +141,17 @@ export function schemaForm(schema, value = {}, { omit = [], prefix = 'f' } = {})
     if (isRequired && !secret) control.required = true;
     const badges = [];
     if (secret) badges.push(h('span', { class: `pill ${isSet ? 'ok' : 'off'} secret-state` }, isSet ? 'set' : 'not set'));
-    if (typeof current === 'string' && VAR_REF.test(current)) badges.push(h('span', { class: 'pill info', title: 'resolved from the environment when the gateway loads the config' }, 'env reference'));
+    const refs = envRefs[path.join('.')];
+    if (refs && refs.length) {
+      badges.push(h('span', { class: 'pill info env-ref', title: 'set in the config file through an environment variable, resolved when the gateway loads it' }, refs.map((v) => `\${${v}}`).join(' ')));
+    } else if (typeof current === 'string' && VAR_REF.test(current)) {
+      badges.push(h('span', { class: 'pill info env-ref', title: 'an environment variable reference' }, 'env reference'));
+    }
     const sentence = (t) => (t && !/[.!?:)]$/.test(t.trim()) ? `${t.trim()}.` : t);
     const help = [sentence(d.description), d.enumHelp && d.enumHelp.length ? d.enumHelp.join(' · ') : null,
       d.type === 'array' && d.itemType ? 'One per line.' : null,
       secret ? 'Write-only: the current value is never shown.' : null,
+      refs && refs.length ? `From ${refs.map((v) => `\${${v}}`).join(', ')} in the config file; a value saved here replaces the reference until the file is reloaded.` : null,
       def && !secret ? `Default: ${def}.` : null].filter(Boolean).join(' ');
     const error = h('p', { class: 'field-error', id: errId, role: 'alert', hidden: true });
     const wrap = h('div', { class: `field ${control.type === 'checkbox' ? 'check' : ''}`, 'data-path': path.join('.') },
