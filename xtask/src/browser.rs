@@ -102,7 +102,7 @@ fn scenarios(root: &Path, chromium: &Path) -> anyhow::Result<()> {
         chromium.display()
     );
     let child = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "console.test.mjs"])
+        .args(["--test", "console.test.mjs"])
         .env("SWITCHBOARD_BIN", target.join("debug/switchboard"))
         .env("CHROMIUM", chromium)
         .env("SCREENSHOT_DIR", &shots)
