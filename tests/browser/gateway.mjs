@@ -69,7 +69,7 @@ export async function startGateway({ adminToken = true } = {}) {
   const file = join(dir, 'switchboard.toml');
   writeFileSync(file, config(port, dir, adminToken));
   const child = spawn(bin, ['serve', '--config', file], {
-    env: { ...process.env, SWITCHBOARD_LOG: process.env.SWITCHBOARD_LOG || 'warn', NO_COLOR: '1' },
+    env: { ...process.env, SWITCHBOARD_LOG: process.env.SWITCHBOARD_LOG || 'error', NO_COLOR: '1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
