@@ -153,3 +153,37 @@ async fn the_consoles_own_origin_may_call_the_api_with_the_token() {
         .expect("sends");
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn the_admin_token_lists_every_model_where_client_keys_are_required() {
+    let gw = spawn(json!({
+        "server": {"admin_token": "adm", "api_keys": [{"key": "sk-client", "models": ["m/mock-1"]}]},
+        "providers": {"m": {"kind": "mock", "models": ["mock-1", "mock-2"]}}
+    }))
+    .await;
+    let ids = |body: serde_json::Value| -> Vec<String> {
+        body["data"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let list = |bearer: &'static str| {
+        gw.http
+            .get(gw.url("/v1/models"))
+            .header("authorization", format!("Bearer {bearer}"))
+            .send()
+    };
+    let admin = list("adm").await.expect("sends");
+    assert_eq!(admin.status(), 200);
+    assert_eq!(
+        ids(admin.json().await.expect("json")),
+        ["m/mock-1", "m/mock-2"]
+    );
+    let client = list("sk-client").await.expect("sends");
+    assert_eq!(ids(client.json().await.expect("json")), ["m/mock-1"]);
+    assert_eq!(list("wrong").await.expect("sends").status(), 401);
+}
