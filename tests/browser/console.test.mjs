@@ -69,6 +69,10 @@ test('the config form: a bad value shows the field error, a good one reloads', a
   await page.click('#overview tr[data-name="mock"] a');
   await page.locator('#config-form').waitFor();
   const before = Number(await page.locator('#generation').innerText());
+  // Models with context length and prices (the admin token lists them all).
+  const small = await page.locator('#models tr', { hasText: 'mock/mock-small' }).innerText();
+  assert.match(small, /1,000/);
+  assert.match(small, /\$1\.00/);
   // A value the file sets through `${VAR}` says so next to the field.
   assert.match(await page.locator('.field[data-path="mode"] .env-ref').innerText(), /\$\{CONSOLE_TEST_MODE\}/);
   const delay = page.locator('#config-form [name="token_delay_ms"]');

@@ -112,13 +112,14 @@ export async function probe(t) {
 }
 
 /**
- * `/v1/models` with the bearer the playground uses. When the inference API
- * wants a client key this tab does not have, the instances' models from
- * `/plugins` instead (no aliases, no prices), with `needsKey` set.
+ * `/v1/models` with `bearer` (the admin token, which sees every model; the
+ * playground passes its client key, which sees the models it may use).
+ * When that is refused, the instances' models from `/plugins` instead (no
+ * aliases, no prices), with `needsKey` set.
  */
-export async function models() {
+export async function models(bearer = token()) {
   try {
-    return await get('/v1/models', { bearer: clientKey() || token() });
+    return await get('/v1/models', { bearer });
   } catch (e) {
     if (e.status !== 401) throw e;
     const plugins = await get('/plugins');

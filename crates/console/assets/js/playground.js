@@ -30,7 +30,7 @@ export async function render(main) {
   let modelError = null;
   let needsKey = null;
   try {
-    const answer = await listModels();
+    const answer = await listModels(clientKey() || token());
     list = answer.data || [];
     needsKey = answer.needsKey || null;
   } catch (e) {
