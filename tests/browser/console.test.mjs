@@ -57,7 +57,7 @@ test('/ui is served with a strict CSP, and signing in shows the overview', async
   await page.fill('#token', ADMIN_TOKEN);
   await page.press('#token', 'Enter');
   await page.locator('#overview tr[data-name="mock"]').waitFor();
-  for (const name of ['mock', 'backup', 'functions', 'usage', 'keys']) {
+  for (const name of ['mock', 'backup', 'upstream', 'functions', 'usage', 'keys']) {
     await page.locator(`#overview tr[data-name="${name}"]`).waitFor();
   }
   assert.equal(await page.locator('#overview tr[data-name="mock"] td.state').innerText(), 'ready');
@@ -93,6 +93,30 @@ test('the config form: a bad value shows the field error, a good one reloads', a
   assert.equal(await fieldError.isVisible(), false);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('provider');
+});
+
+test('a secret is a write-only field: "set", its variable named, its value never in the page', async () => {
+  await open('#/provider/upstream');
+  await page.locator('#config-form').waitFor();
+  const key = page.locator('#config-form [name="api_key"]');
+  assert.equal(await key.getAttribute('type'), 'password');
+  assert.equal(await key.inputValue(), '');
+  const field = page.locator('.field[data-path="api_key"]');
+  assert.equal(await field.locator('.secret-state').innerText(), 'set');
+  assert.match(await field.locator('.env-ref').innerText(), /CONSOLE_TEST_KEY/);
+  const html = await page.content();
+  assert.ok(!html.includes('sk-console-test-secret'), 'the secret is not in the page');
+  // Saving another field leaves the key alone (it is not sent back).
+  const before = Number(await page.locator('#generation').innerText());
+  await page.fill('#config-form [name="timeout_ms"]', '5000');
+  await page.click('#save-config');
+  await page.locator('#config-message .notice.ok').waitFor();
+  assert.equal(Number(await page.locator('#generation').innerText()), before + 1);
+  assert.equal(await field.locator('.secret-state').innerText(), 'set');
+  await field.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 100));
+  await shot('provider-secret');
+  await open('#/provider/mock');
+  await page.locator('#config-form').waitFor();
 });
 
 test('health check, reload, disable and enable an instance', async () => {

@@ -39,6 +39,13 @@ token_delay_ms = 60
 kind = "mock"
 script = ["The backup instance answers."]
 
+# Never reached (port 9): its key shows how secrets stay write-only.
+[providers.upstream]
+kind = "openai-compatible"
+base_url = "http://127.0.0.1:9/v1"
+api_key = "\${CONSOLE_TEST_KEY:-sk-console-test-secret}"
+models = ["small"]
+
 [models.fast]
 strategy = "fallback"
 targets = ["mock/mock-1", "backup/mock-1"]
