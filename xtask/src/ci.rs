@@ -163,6 +163,9 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         ],
     )?;
     sdk_tests(root)?;
+    // The web console in a real browser (skipped, saying so, without
+    // chromium unless SWITCHBOARD_REQUIRE_BROWSER is set).
+    crate::browser::ci_step(root)?;
     println!(
         "\nci: all checks passed in {:.0}s",
         started.elapsed().as_secs_f64()

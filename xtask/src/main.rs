@@ -8,6 +8,8 @@
 //!   registration backends, each provider feature alone, the schema check),
 //!   against one PostgreSQL for the whole run (`SWITCHBOARD_TEST_POSTGRES_URL`,
 //!   the local server, or a throwaway one).
+//! - `cargo xtask browser`: the web console at `/ui` in Debian's chromium,
+//!   driven by playwright-core (`tests/browser`), against `switchboard serve`.
 //! - `cargo xtask fuzz [--seconds N] [TARGET...]`: the cargo-fuzz targets in `fuzz/`.
 //! - `cargo xtask soak [--requests N] [--concurrency C] [--quick]`: the gateway
 //!   under faults, reloads and disconnects; RSS and fds before/after.
@@ -17,6 +19,7 @@
 //!   register it in the facade.
 
 mod bench_load;
+mod browser;
 mod ci;
 mod fuzz;
 mod new_extension;
@@ -31,6 +34,8 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   ci                 run every check CI runs
+  browser            the web console in chromium (playwright-core, node --test)
+                     against a real `switchboard serve` on the mock
   bench-load [--quick]
                      measure the gateway against nginx directly (needs nginx + wrk;
                      installs them with apt-get when missing)
@@ -53,6 +58,7 @@ fn main() -> ExitCode {
         ["schema"] => schema::run(&workspace_root(), false),
         ["schema", "--check"] => schema::run(&workspace_root(), true),
         ["ci"] => ci::run(&workspace_root()),
+        ["browser"] => browser::run(&workspace_root()),
         ["bench-load", rest @ ..] => bench_load::run(&workspace_root(), rest),
         ["fuzz", rest @ ..] => fuzz::run(&workspace_root(), rest),
         ["soak", rest @ ..] => soak::run(&workspace_root(), rest),

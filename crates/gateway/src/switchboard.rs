@@ -1,5 +1,6 @@
 //! [`Switchboard`]: config + registry + router, the one type library users hold.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +78,9 @@ pub struct Switchboard {
     hub: Arc<Hub>,
     extensions: ExtensionManager,
     loader: Option<ConfigLoader>,
+    /// Which keys the config file set through `${VAR}` (see
+    /// [`env_references`](Switchboard::env_references)).
+    env_references: ArcSwap<BTreeMap<String, Vec<String>>>,
     probe: tokio::task::JoinHandle<()>,
 }
 
@@ -194,12 +198,17 @@ impl SwitchboardBuilder {
             (Some(l), Some(k)) => Some(l.known_extensions(k)),
             (l, _) => l,
         };
+        let mut env_references = BTreeMap::new();
         let config = match (self.config, &loader) {
             (Some(config), _) => {
                 crate::config::check_config(&config)?;
                 config
             }
-            (None, Some(loader)) => loader.load(catalog)?.config,
+            (None, Some(loader)) => {
+                let loaded = loader.load(catalog)?;
+                env_references = loaded.env_references;
+                loaded.config
+            }
             (None, None) => Config::default(),
         };
         let ctx = match self.http {
@@ -236,6 +245,7 @@ impl SwitchboardBuilder {
             hub,
             extensions,
             loader,
+            env_references: ArcSwap::from_pointee(env_references),
             probe,
         })
     }
@@ -457,6 +467,46 @@ impl Switchboard {
         self.registry.generation().config.clone()
     }
 
+    /// Which keys of the configuration file were set through `${VAR}`
+    /// references, by key path (`providers.openai.api_key` →
+    /// `["OPENAI_API_KEY"]`); the names only, never the values. A key
+    /// changed at runtime ([`forget_env_references`](Self::forget_env_references))
+    /// drops out until the file is read again.
+    pub fn env_references(&self) -> Arc<BTreeMap<String, Vec<String>>> {
+        self.env_references.load_full()
+    }
+
+    /// Forgets the `${VAR}` references of the keys a runtime change set:
+    /// `prefix` (`providers.openai`) and each key of `patch` under it
+    /// (nested objects followed). Their values no longer come from the file.
+    pub fn forget_env_references(&self, prefix: &str, patch: &Value) {
+        fn paths(prefix: &str, v: &Value, out: &mut Vec<String>) {
+            if let Value::Object(map) = v {
+                for (k, v) in map {
+                    let path = format!("{prefix}.{k}");
+                    paths(&path, v, out);
+                    out.push(path);
+                }
+            }
+        }
+        let mut changed = Vec::new();
+        paths(prefix, patch, &mut changed);
+        if changed.is_empty() {
+            return;
+        }
+        self.env_references.rcu(|refs| {
+            let mut refs = BTreeMap::clone(refs);
+            refs.retain(|key, _| {
+                !changed.iter().any(|c| {
+                    key == c
+                        || key.starts_with(&format!("{c}."))
+                        || key.starts_with(&format!("{c}["))
+                })
+            });
+            refs
+        });
+    }
+
     /// The config file, if the switchboard was loaded from one.
     pub fn config_path(&self) -> Option<PathBuf> {
         self.loader
@@ -480,7 +530,8 @@ impl Switchboard {
             )
         })?;
         let admin = self.registry.lock_admin().await;
-        let config = loader.load(self.registry.catalog())?.config;
+        let loaded = loader.load(self.registry.catalog())?;
+        let config = loaded.config;
         let current = self.hub.set.load_full();
         let extensions = self
             .extensions
@@ -496,6 +547,7 @@ impl Switchboard {
             .registry
             .commit_with(&admin, prepared, Some((Arc::new(config), routes)));
         let retired = ExtensionManager::commit(&self.hub, extensions);
+        self.env_references.store(Arc::new(loaded.env_references));
         drop(admin);
         ExtensionManager::retire(retired).await;
         Ok(report)

@@ -60,6 +60,35 @@ fn instance(
     })
 }
 
+/// The `${VAR}` references of the config file under `prefix`
+/// (`providers.openai`), keyed by the path below it (`api_key`):
+/// `{"api_key": ["OPENAI_API_KEY"]}`. Names only, never values.
+pub(crate) fn env_refs_under(state: &SharedState, prefix: &str) -> Value {
+    let refs = state.sb.env_references();
+    let start = format!("{prefix}.");
+    let out: serde_json::Map<String, Value> = refs
+        .iter()
+        .filter_map(|(k, vars)| {
+            k.strip_prefix(&start)
+                .map(|rest| (rest.to_owned(), json!(vars)))
+        })
+        .collect();
+    Value::Object(out)
+}
+
+/// An instance's status as JSON, with its `env_refs`.
+fn status_json(state: &SharedState, name: &str) -> Result<Value, ApiError> {
+    let mut v = serde_json::to_value(instance(state, name)?.status())
+        .map_err(|e| ApiError::openai(Error::internal(e.to_string())))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "env_refs".into(),
+            env_refs_under(state, &format!("providers.{name}")),
+        );
+    }
+    Ok(v)
+}
+
 /// The JSON body, `None` when empty; a non-empty body must say it is JSON.
 pub(crate) async fn json_body(
     state: &SharedState,
@@ -95,6 +124,10 @@ pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, A
                 o.insert("provider".into(), provider);
             }
             o.insert("kind".into(), json!("provider"));
+            o.insert(
+                "env_refs".into(),
+                env_refs_under(&state, &format!("providers.{}", s.name)),
+            );
         }
         out.push(v);
     }
@@ -158,7 +191,7 @@ pub(crate) async fn status(
     State(state): State<SharedState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    ok_json(&instance(&state, &name)?.status())
+    ok_json(&status_json(&state, &name)?)
 }
 
 /// The JSON Schema of an instance's provider config.
@@ -200,7 +233,10 @@ pub(crate) async fn put_config(
         .update_config(&name, &patch)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
-    ok_json(&instance(&state, &name)?.status())
+    state
+        .sb
+        .forget_env_references(&format!("providers.{name}"), &patch);
+    ok_json(&status_json(&state, &name)?)
 }
 
 /// Rebuilds an instance, optionally with a whole new config.
@@ -215,12 +251,15 @@ pub(crate) async fn reload(
     body: Body,
 ) -> Result<Response, ApiError> {
     instance(&state, &name)?;
-    let config = match json_body(&state, &headers, body).await? {
-        Some(v) => Some(serde_json::from_value::<InstanceConfig>(v).map_err(|e| {
-            ApiError::openai(Error::invalid_request(format!(
-                "invalid instance config: {e}"
-            )))
-        })?),
+    let body = json_body(&state, &headers, body).await?;
+    let config = match &body {
+        Some(v) => Some(
+            serde_json::from_value::<InstanceConfig>(v.clone()).map_err(|e| {
+                ApiError::openai(Error::invalid_request(format!(
+                    "invalid instance config: {e}"
+                )))
+            })?,
+        ),
         None => None,
     };
     state
@@ -229,7 +268,12 @@ pub(crate) async fn reload(
         .reload(&name, config)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
-    ok_json(&instance(&state, &name)?.status())
+    if let Some(replaced) = &body {
+        state
+            .sb
+            .forget_env_references(&format!("providers.{name}"), replaced);
+    }
+    ok_json(&status_json(&state, &name)?)
 }
 
 /// Turns an instance on.
@@ -247,7 +291,7 @@ pub(crate) async fn enable(
         .enable(&name)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
-    ok_json(&instance(&state, &name)?.status())
+    ok_json(&status_json(&state, &name)?)
 }
 
 /// Turns an instance off; the router stops using it at once.
@@ -265,7 +309,7 @@ pub(crate) async fn disable(
         .disable(&name)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
-    ok_json(&instance(&state, &name)?.status())
+    ok_json(&status_json(&state, &name)?)
 }
 
 /// A config the operator sent that does not validate is their mistake (400),

@@ -1,22 +1,56 @@
 //! Extension management under `/extensions`, behind the admin token (the
 //! same guard as `/plugins`): list, enable, disable, replace the settings,
 //! config schema. Runtime changes last until the next reload from file.
+//! Each listed extension carries its description and its settings with
+//! credentials redacted (`config`); a `PUT` that sends a redacted value back
+//! (`"***"`) keeps the current one, so a form can round-trip settings it
+//! cannot show.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::Value;
-use switchboard_core::Error;
+use serde_json::{Map, Value};
 use switchboard_core::extension::extension_catalog;
+use switchboard_core::{Error, Secret};
+use switchboard_gateway::config::redact;
 
-use crate::admin::{as_client_error, json_body, ok_json};
+use crate::admin::{as_client_error, env_refs_under, json_body, ok_json};
 use crate::error::ApiError;
 use crate::state::SharedState;
 
-/// Every linked or configured extension's status.
+/// Every linked or configured extension's status, with its description
+/// and its settings (credentials redacted) under `config`.
 pub(crate) async fn list(State(state): State<SharedState>) -> Result<Response, ApiError> {
-    ok_json(&state.sb.extension_statuses())
+    let config = state.sb.config();
+    let catalog = extension_catalog().ok();
+    let mut out = Vec::new();
+    for status in state.sb.extension_statuses() {
+        let mut v = serde_json::to_value(&status)
+            .map_err(|e| ApiError::openai(Error::internal(e.to_string())))?;
+        let descriptor = catalog.as_ref().and_then(|c| c.get(&status.name));
+        if let Some(o) = v.as_object_mut() {
+            if let Some(d) = descriptor {
+                o.insert("description".into(), Value::String(d.description.into()));
+            }
+            let settings = config
+                .extensions
+                .get(&status.name)
+                .map(|c| Value::Object(c.settings.clone()))
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            let schema = descriptor.map(|d| d.config_schema());
+            o.insert(
+                "config".into(),
+                redact(&settings, schema.as_ref(), schema.as_ref()),
+            );
+            o.insert(
+                "env_refs".into(),
+                env_refs_under(&state, &format!("extensions.{}", status.name)),
+            );
+        }
+        out.push(v);
+    }
+    ok_json(&out)
 }
 
 fn status_of(state: &SharedState, name: &str) -> Result<Response, ApiError> {
@@ -62,7 +96,7 @@ pub(crate) async fn put_config(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let settings = match json_body(&state, &headers, body).await? {
+    let mut settings = match json_body(&state, &headers, body).await? {
         Some(Value::Object(m)) => m,
         _ => {
             return Err(ApiError::openai(Error::invalid_request(
@@ -70,11 +104,34 @@ pub(crate) async fn put_config(
             )));
         }
     };
+    // A redacted value sent back means "unchanged": keep the current one.
+    let config = state.sb.config();
+    let current = config.extensions.get(&name);
+    if let Some(current) = current {
+        for (key, value) in settings.iter_mut() {
+            if value.as_str() == Some(Secret::REDACTED)
+                && let Some(old) = current.settings.get(key)
+            {
+                *value = old.clone();
+            }
+        }
+    }
+    // The keys whose value changes (or goes) no longer come from the file.
+    let mut changed = Map::new();
+    let before = current.map(|c| c.settings.clone()).unwrap_or_default();
+    for key in before.keys().chain(settings.keys()) {
+        if before.get(key) != settings.get(key) {
+            changed.insert(key.clone(), Value::Null);
+        }
+    }
     state
         .sb
         .set_extension_config(&name, settings)
         .await
         .map_err(|e| ApiError::openai(as_client_error(e)))?;
+    state
+        .sb
+        .forget_env_references(&format!("extensions.{name}"), &Value::Object(changed));
     status_of(&state, &name)
 }
 

@@ -11,6 +11,12 @@
 //!   "simple" cross-site `text/plain` POST, which a browser sends without a
 //!   preflight, is a 415.
 //!
+//! - A request whose `Origin` is the gateway's own (`http://` or `https://`
+//!   and the request's `Host`: the console at `/ui` calling the API) is
+//!   same-origin and passes when that `Host` is one no web site can rebind
+//!   (as above, on any listener); it still needs the admin token or a
+//!   client key.
+//!
 //! Requests without `Origin` (SDKs, curl) pay two header lookups.
 
 use std::net::IpAddr;
@@ -61,6 +67,17 @@ pub(crate) fn admit(state: &SharedState, server: &ServerConfig, req: &Request) -
     let Some(origin) = req.headers().get(header::ORIGIN) else {
         return Admission::Pass;
     };
+    // A page this gateway served (the console at `/ui`) calling it back: the
+    // browser sends `Origin` on its POSTs even to its own origin. Only for a
+    // `Host` no web site can rebind (the loopback names, the listen address,
+    // single-label names, `server.allowed_hosts`): else `evil.example`
+    // pointed at this address would be "same-origin" too.
+    if let Some(host) = request_host(req)
+        && host_allowed(host, server, state.listen.ip())
+        && origin.to_str().is_ok_and(|o| same_origin(o, host))
+    {
+        return Admission::Pass;
+    }
     let allowed = origin
         .to_str()
         .is_ok_and(|o| origin_allowed(o, &server.cors.allowed_origins));
@@ -166,6 +183,15 @@ fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
             .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
 }
 
+/// Whether `origin` is `http://<host>` or `https://<host>` (ASCII case
+/// ignored): the page calling is one this gateway served.
+fn same_origin(origin: &str, host: &str) -> bool {
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    rest.is_some_and(|authority| !host.is_empty() && authority.eq_ignore_ascii_case(host))
+}
+
 /// Whether `origin` is listed (or `*` is).
 fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
     allowed
@@ -225,6 +251,16 @@ mod tests {
         ] {
             assert!(!is_json(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_gateways_own_origin_is_same_origin() {
+        assert!(same_origin("http://127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(same_origin("https://Gateway.Internal", "gateway.internal"));
+        assert!(!same_origin("http://127.0.0.1:8081", "127.0.0.1:8080"));
+        assert!(!same_origin("http://evil.example", "127.0.0.1:8080"));
+        assert!(!same_origin("null", "null"));
+        assert!(!same_origin("http://", ""));
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!   and how many in memory (`max_in_memory`, 1000).
 //! - Plugin management under `/plugins` (admin bearer token); `GET /plugins`
 //!   lists provider instances (`kind: "provider"`, the provider kind under
-//!   `provider`) and configured extensions (`kind: "extension"`).
+//!   `provider`) and configured extensions (`kind: "extension"`); each
+//!   instance (and `/extensions` entry) names under `env_refs` the keys its
+//!   config file sets through `${VAR}` (variable names, never values).
 //! - Extension management under `/extensions` (admin bearer token):
 //!   `GET /extensions`, `POST /extensions/{name}/enable|disable`,
 //!   `PUT /extensions/{name}/config` (the extension's own settings, a JSON
@@ -26,6 +28,8 @@
 //!   string as an object of strings).
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus),
 //!   `GET /openapi.json`.
+//! - With the `console` feature, the web console at `/ui` (static assets
+//!   from `switchboard-console`; its API calls carry the admin token).
 //!
 //! ```no_run
 //! # async fn demo(sb: std::sync::Arc<switchboard_gateway::Switchboard>) -> std::io::Result<()> {
@@ -45,7 +49,8 @@
 // into `metrics`); when an extension runs it hands over to `hooked` (the
 // request context, `Switchboard::chat_with`, extension headers).
 // `extensions` serves extension methods, `admin_extensions` /extensions. Also `openai` (models, embeddings), `admin` (/plugins),
-// `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`.
+// `ops` (health, metrics, OpenAPI), `error` (wire-format errors), `state`,
+// `console` (the `/ui` assets, behind the `console` feature).
 mod access_log;
 mod admin;
 mod admin_extensions;
@@ -56,6 +61,8 @@ mod body;
 mod browser;
 mod chat;
 mod conn;
+#[cfg(feature = "console")]
+mod console;
 mod error;
 mod extensions;
 mod gemini;

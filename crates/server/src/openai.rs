@@ -8,7 +8,7 @@ use axum::response::Response;
 use switchboard_core::{ChatResponse, Error};
 use switchboard_protocol::openai::{self, EncodingFormat, OpenAiStreamEncoder};
 
-use crate::auth::{authorize, check_model};
+use crate::auth::{authorize, check_model, is_admin};
 use crate::body::read_body;
 use crate::browser::require_json;
 use crate::chat::{InboundChat, InboundChatApi, handle_chat};
@@ -76,14 +76,21 @@ impl InboundChatApi for OpenAiChat {
     }
 }
 
-/// List models: every ready instance's models as `instance/model`, and the aliases.
+/// List models: every ready instance's models as `instance/model`, and the aliases
+/// (all of them for the admin token; a client key sees the models it may use).
 #[utoipa::path(get, path = "/v1/models", tag = "openai",
     responses((status = 200, description = "An OpenAI `list` of `model` objects")))]
 pub(crate) async fn models(
     State(state): State<SharedState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let allowed = authorize(&state.sb, &headers, Format::OpenAi).await?;
+    // The admin token sees every model (the web console's pickers and price
+    // tables), as it sees every instance under /plugins.
+    let allowed = if is_admin(&state.sb, &headers) {
+        None
+    } else {
+        authorize(&state.sb, &headers, Format::OpenAi).await?
+    };
     let mut models = state.sb.models();
     if let Some(allowed) = allowed {
         models.retain(|m| allowed.iter().any(|a| a == &m.id));

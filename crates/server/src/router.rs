@@ -51,7 +51,7 @@ pub(crate) fn app(state: SharedState) -> Router {
             state.clone(),
             admin::require_admin,
         ));
-    Router::new()
+    let app = Router::new()
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/v1/models", get(openai::models))
         .route("/v1/embeddings", post(openai::embeddings))
@@ -68,8 +68,10 @@ pub(crate) fn app(state: SharedState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
         .merge(extensions::routes())
-        .merge(admin)
-        .fallback(fallback)
+        .merge(admin);
+    #[cfg(feature = "console")]
+    let app = app.merge(crate::console::routes());
+    app.fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_context,

@@ -68,6 +68,11 @@ pub struct LoadedConfig {
     /// The `.env` files read (the main file's directory first, then the
     /// current directory).
     pub env_files: Vec<PathBuf>,
+    /// Which keys the files set through `${VAR}` references: key path
+    /// (`providers.openai.api_key`) → the variables named there. The last
+    /// file layer that sets a key wins. For status views ("from
+    /// `${OPENAI_API_KEY}`"); never the values.
+    pub env_references: BTreeMap<String, Vec<String>>,
 }
 
 /// The two file formats, chosen by extension.
@@ -322,10 +327,16 @@ impl ConfigLoader {
                     let found = super::env_providers::detect_env_providers(&lookup, &linked);
                     super::env_providers::add_env_providers(&mut config, found);
                 }
+                let env_references = infos
+                    .iter()
+                    .flat_map(|info| info.substituted.iter())
+                    .map(|(path, vars)| (path.to_string(), vars.clone()))
+                    .collect();
                 Ok(LoadedConfig {
                     config,
                     files,
                     env_files: vars.dotenv_files,
+                    env_references,
                 })
             }
             _ => Err(ConfigError { issues }),

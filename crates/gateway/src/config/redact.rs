@@ -4,7 +4,9 @@
 //! What is hidden (each replaced by [`Secret::REDACTED`]):
 //!
 //! 1. fields whose schema is `writeOnly` (every [`Secret`]) or whose name
-//!    says key/token/secret/password/authorization/credential;
+//!    says key/token/secret/password/authorization/credential (by name, only
+//!    values that can hold one: not a number or boolean such as
+//!    `token_delay_ms` or `max_tokens`);
 //! 2. every value under a headers map (a key whose name contains `header`):
 //!    configured header values are as good as keys (`Helicone-Auth`);
 //! 3. the userinfo, query values and fragment of every URL, in any string
@@ -88,8 +90,17 @@ fn items<'a>(schema: Option<&'a Value>, root: Option<&'a Value>) -> Option<&'a V
 }
 
 /// Whether field `key` (with schema `field`) holds a whole credential.
-fn is_secret_field(key: &str, field: Option<&Value>, root: Option<&Value>) -> bool {
-    looks_like_credential(key) || field.zip(root).is_some_and(|(s, r)| schema_is_secret(s, r))
+fn is_secret_field(key: &str, field: Option<&Value>, root: Option<&Value>, value: &Value) -> bool {
+    field.zip(root).is_some_and(|(s, r)| schema_is_secret(s, r))
+        || (looks_like_credential(key) && !is_count_or_flag(value))
+}
+
+/// A number or a boolean: under a name like `max_tokens` or
+/// `token_delay_ms` it is a count or a flag, not a credential (hiding it
+/// would also scrub every message that mentions the same digits). A
+/// `writeOnly` schema still hides any value.
+fn is_count_or_flag(value: &Value) -> bool {
+    matches!(value, Value::Number(_) | Value::Bool(_))
 }
 
 fn leaves(value: &Value, out: &mut Vec<String>) {
@@ -117,7 +128,7 @@ fn collect(value: &Value, schema: Option<&Value>, root: Option<&Value>, out: &mu
         Value::Object(map) => {
             for (k, v) in map {
                 let field = property(schema, root, k);
-                if is_secret_field(k, field, root) || is_headers_key(k) {
+                if is_secret_field(k, field, root, v) || is_headers_key(k) {
                     leaves(v, out);
                 } else {
                     collect(v, field, root, out);
@@ -172,7 +183,7 @@ fn redact_with(
             let mut out = Map::new();
             for (k, v) in map {
                 let field = property(schema, root, k);
-                let redacted = if is_secret_field(k, field, root) && !v.is_null() {
+                let redacted = if is_secret_field(k, field, root, v) && !v.is_null() {
                     hidden()
                 } else if is_headers_key(k) {
                     hide_leaves(v)
@@ -363,6 +374,26 @@ mod tests {
             })
         );
         assert!(!r.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn counts_and_flags_named_like_credentials_show() {
+        let schema = json!({"properties": {"pin": {"type": "integer", "writeOnly": true}}});
+        let v = json!({
+            "token_delay_ms": 60, "max_tokens": 100, "use_api_key": true, "pin": 1234,
+            "token": "t-60"
+        });
+        let r = redact(&v, Some(&schema), Some(&schema));
+        assert_eq!(
+            r,
+            json!({
+                "token_delay_ms": 60, "max_tokens": 100, "use_api_key": true, "pin": "***",
+                "token": "***"
+            })
+        );
+        // A count is no secret value: messages quoting it are not scrubbed.
+        let secrets = secret_values(&v, Some(&schema), Some(&schema));
+        assert_eq!(secrets, vec!["1234".to_owned(), "t-60".to_owned()]);
     }
 
     #[test]

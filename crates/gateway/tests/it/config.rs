@@ -349,6 +349,16 @@ mode = "${MODE:-script}"
         json!("script"),
         "an empty value takes the default"
     );
+    // Which keys came from which variables: names, never values.
+    let refs = &loaded.env_references;
+    assert_eq!(refs["server.admin_token"], vec!["TOKEN".to_owned()]);
+    assert_eq!(refs["providers.mock.mode"], vec!["MODE".to_owned()]);
+    assert_eq!(
+        refs["providers.mock.script[0]"],
+        vec!["GREETING".to_owned(), "NAME".to_owned()]
+    );
+    assert!(!refs.contains_key("providers.mock.script[1]"));
+    assert!(!format!("{refs:?}").contains("007"));
 }
 
 #[test]

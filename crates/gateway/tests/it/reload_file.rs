@@ -128,3 +128,33 @@ async fn the_watcher_reloads_on_change() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn env_references_follow_the_file_and_runtime_changes() {
+    let (_dir, file) = temp_file("env-refs");
+    std::fs::write(
+        &file,
+        "[providers.a]\nkind = \"mock\"\nmode = \"${SB_TEST_ENV_REF_MODE:-echo}\"\nscript = [\"${SB_TEST_ENV_REF_LINE:-hi}\"]\n",
+    )
+    .expect("write");
+    let sb = Switchboard::from_config_file(&file).await.expect("loads");
+    let refs = sb.env_references();
+    assert_eq!(
+        refs.get("providers.a.mode"),
+        Some(&vec!["SB_TEST_ENV_REF_MODE".to_owned()])
+    );
+    assert!(refs.contains_key("providers.a.script[0]"));
+
+    // A runtime change of `script` drops its reference (and its items'), not `mode`'s.
+    sb.forget_env_references("providers.a", &serde_json::json!({"script": ["x"]}));
+    let refs = sb.env_references();
+    assert!(refs.contains_key("providers.a.mode"));
+    assert!(!refs.contains_key("providers.a.script[0]"));
+
+    // Reading the file again brings them back; a file without them clears them.
+    sb.reload_from_file().await.expect("reloads");
+    assert!(sb.env_references().contains_key("providers.a.script[0]"));
+    std::fs::write(&file, "[providers.a]\nkind = \"mock\"\n").expect("write");
+    sb.reload_from_file().await.expect("reloads");
+    assert!(sb.env_references().is_empty());
+}

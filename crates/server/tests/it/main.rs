@@ -7,6 +7,7 @@ mod anthropic_api;
 mod browser_safety;
 mod common;
 mod connections;
+mod console;
 mod extensions;
 mod gemini_api;
 mod h2_stall;

@@ -139,6 +139,15 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
         startup_ms = started.elapsed().as_secs_f64() * 1000.0,
         "switchboard is ready"
     );
+    #[cfg(feature = "console")]
+    if sb.config().server.admin_token.is_some() {
+        tracing::info!(address = %format!("http://{addr}/ui"), "web console");
+    } else {
+        tracing::info!(
+            address = %format!("http://{addr}/ui"),
+            "web console (signing in needs `server.admin_token` in the config file)"
+        );
+    }
     server.run(shutdown_signal()).await?;
     Ok(())
 }
