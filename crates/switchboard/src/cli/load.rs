@@ -68,6 +68,7 @@ impl ConfigArgs {
             }
             None => {
                 let mut config = builtin_config()?;
+                apply_env_layer(&mut config)?;
                 add_env_providers(&mut config, env_found()?);
                 Switchboard::from_config(config)
                     .await
@@ -94,6 +95,25 @@ impl ConfigArgs {
     pub(crate) fn has_file(&self) -> bool {
         self.file().is_some()
     }
+}
+
+/// Without a file, the `SWITCHBOARD_*` variables still configure the
+/// built-in setup (`SWITCHBOARD_SERVER__ADMIN_TOKEN=…` turns on the admin
+/// API and the console): they are read as over a file, checked the same
+/// way, and the built-in `mock` instance stays unless they name providers.
+fn apply_env_layer(config: &mut Config) -> anyhow::Result<()> {
+    let loaded = ConfigLoader::new()
+        .known_providers(switchboard::PROVIDER_FEATURES)
+        .known_extensions(switchboard::EXTENSION_FEATURES)
+        .load(switchboard::catalog()?)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("invalid SWITCHBOARD_* environment variables")?;
+    let mut from_env = loaded.config;
+    if from_env.providers.is_empty() {
+        from_env.providers = std::mem::take(&mut config.providers);
+    }
+    *config = from_env;
+    Ok(())
 }
 
 /// The configuration used when there is no file: one `mock` instance.

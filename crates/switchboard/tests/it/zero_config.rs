@@ -220,3 +220,70 @@ async fn serve_logs_which_variables_made_which_instance() {
     assert!(log.contains("switchboard is ready"), "{log}");
     assert!(!log.contains(SECRET), "{log}");
 }
+
+/// Without a file, `SWITCHBOARD_*` variables still configure the built-in
+/// setup: an admin token from the environment turns on the admin API (and
+/// the console) next to the mock; a bad variable stops the start naming it.
+#[tokio::test]
+async fn switchboard_variables_configure_a_start_without_a_file() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let upstream = upstream().await;
+    let dir = temp_dir();
+    let mut child = command(dir.path(), &upstream, &["serve", "--listen", "127.0.0.1:0"])
+        .env(
+            "SWITCHBOARD_SERVER__ADMIN_TOKEN",
+            "admin-from-the-environment",
+        )
+        .env("SWITCHBOARD_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addr = loop {
+        assert!(Instant::now() < deadline, "never ready");
+        let line = lines.next().expect("a log line").expect("utf-8");
+        if line.contains("switchboard is ready")
+            && let Some(rest) = line.split("address=http://").nth(1)
+        {
+            break rest.split_whitespace().next().expect("address").to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let http = reqwest::Client::new();
+    let plugins = |auth: Option<&str>| {
+        let mut req = http.get(format!("http://{addr}/plugins"));
+        if let Some(a) = auth {
+            req = req.bearer_auth(a);
+        }
+        req.send()
+    };
+    let with = plugins(Some("admin-from-the-environment"))
+        .await
+        .expect("answers");
+    assert_eq!(with.status(), 200);
+    let listed = with.text().await.expect("body");
+    assert!(
+        listed.contains("\"mock\""),
+        "the built-in mock stays: {listed}"
+    );
+    let without = plugins(None).await.expect("answers");
+    assert_eq!(without.status(), 401, "the admin API needs the token");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let bad = command(dir.path(), &upstream, &["serve", "--listen", "127.0.0.1:0"])
+        .env("SWITCHBOARD_ROUTER__MAX_ATTEMPTS", "banana")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    let err = text(&bad.stderr);
+    assert!(err.contains("SWITCHBOARD_ROUTER__MAX_ATTEMPTS"), "{err}");
+}
