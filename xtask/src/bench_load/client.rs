@@ -228,12 +228,14 @@ pub(super) struct Target<'a> {
 }
 
 /// Latency at one connection, each request timed by this process, the
-/// targets taking turns in blocks of 200 requests for `duration` in all (a
-/// tenth of it first, unrecorded, to warm up).
+/// targets taking turns (up to 200 requests or 50 ms each per turn) for
+/// `duration` in all (a tenth of it first, unrecorded, to warm up), and
+/// longer if a slow target has fewer than 100 samples by then (up to ten
+/// times `duration`).
 ///
 /// Why not wrk here: wrk's numbers come from a histogram, and its runs of
 /// the two columns are seconds apart. Timing each request here keeps every
-/// raw sample (exact percentiles), and alternating short blocks exposes
+/// raw sample (exact percentiles), and alternating short turns exposes
 /// every column to the same background (the other builds on a shared
 /// machine, frequency changes) in the same proportion: the *difference*
 /// between columns, which is what "added latency" is, stays sound even
@@ -242,7 +244,9 @@ pub(super) fn latency_c1(
     targets: &[Target<'_>],
     duration: Duration,
 ) -> anyhow::Result<Vec<Percentiles>> {
-    const BLOCK: usize = 200;
+    const TURN_REQUESTS: usize = 200;
+    const TURN_TIME: Duration = Duration::from_millis(50);
+    const MIN_SAMPLES: usize = 100;
     let mut conns = targets
         .iter()
         .map(|t| {
@@ -254,17 +258,27 @@ pub(super) fn latency_c1(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
-    let warm_until = Instant::now() + duration / 10;
+    let begun = Instant::now();
+    let warm_until = begun + duration / 10;
     let end = warm_until + duration;
-    while Instant::now() < end {
+    let give_up = begun + duration * 10;
+    loop {
+        let now = Instant::now();
+        let enough = samples.iter().all(|s| s.len() >= MIN_SAMPLES);
+        if (now >= end && enough) || now >= give_up {
+            break;
+        }
         for ((target, conn), samples) in targets.iter().zip(&mut conns).zip(&mut samples) {
-            let record = Instant::now() > warm_until;
-            for _ in 0..BLOCK {
+            let turn = Instant::now();
+            for _ in 0..TURN_REQUESTS {
                 let started = Instant::now();
                 conn.post(target.path, target.body)
                     .with_context(|| format!("{} ({})", target.name, target.addr))?;
-                if record {
+                if started > warm_until {
                     samples.push(started.elapsed());
+                }
+                if turn.elapsed() > TURN_TIME {
+                    break;
                 }
             }
         }
@@ -278,7 +292,6 @@ pub(super) fn latency_c1(
     }
     Ok(results)
 }
-
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, BufReader, Read, Write};

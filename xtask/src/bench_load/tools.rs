@@ -155,6 +155,7 @@ pub(super) fn wait_ready(addr: SocketAddr, path: &str, within: Duration) -> anyh
     let deadline = Instant::now() + within;
     loop {
         if let Ok(mut conn) = TcpStream::connect(addr) {
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
             let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
             let mut answer = String::new();
             if conn.write_all(req.as_bytes()).is_ok()
@@ -260,5 +261,27 @@ pub(super) fn raise_fd_limit(n: u64) {
         .is_ok_and(|s| s.success());
     if !ok || soft < n {
         println!("    (open-file limit {soft}, under the {n} asked; many streams may fail)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_rss_of_this_process() {
+        let rss = rss_kib(std::process::id(), "VmRSS").expect("Linux /proc");
+        assert!(rss > 100.0, "{rss}");
+        assert!(rss_kib(std::process::id(), "NoSuchField").is_err());
+    }
+
+    #[test]
+    fn reads_cpu_time_of_a_stat_line() {
+        // utime 250 and stime 50 ticks, a command name with spaces and `)`.
+        let stat = "42 (a b) c) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 1 1 1";
+        let t = cpu_time_of_stat(stat, 100).expect("parses");
+        assert_eq!(t, Duration::from_secs(3));
+        assert!(cpu_time_of_stat("garbage", 100).is_err());
+        assert!(cpu_time(std::process::id()).is_ok());
     }
 }
