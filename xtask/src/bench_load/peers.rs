@@ -450,17 +450,26 @@ fn table(r: &Value) -> String {
         };
         let _ = writeln!(
             s,
-            "| {name} | {:.0}{} | {:.2}x | {:.0} us | {:.0} us | {added} |",
+            "| {name} | {:.0}{} | {} | {:.0} us | {:.0} us | {added} |",
             f(row, "rps_32"),
             if errors > 0 {
                 format!(" ({errors} errors)")
             } else {
                 String::new()
             },
-            f(row, "ratio"),
+            ratio(f(row, "ratio")),
             f(row, "p50_us"),
             f(row, "p99_us"),
         );
     }
     s
+}
+
+/// `0.54x`; small ratios keep a third decimal (`0.002x`, not `0.00x`).
+fn ratio(r: f64) -> String {
+    if r < 0.1 {
+        format!("{r:.3}x")
+    } else {
+        format!("{r:.2}x")
+    }
 }
