@@ -264,15 +264,26 @@ fn install(mut command: Command, log: &Path, what: &str) -> anyhow::Result<()> {
         .status()
         .with_context(|| format!("cannot run the install of {what}"))?;
     if !status.success() {
-        let tail = std::fs::read_to_string(log).unwrap_or_default();
-        let tail: Vec<&str> = tail.lines().rev().take(5).collect();
+        let text = std::fs::read_to_string(log).unwrap_or_default();
         bail!(
-            "installing {what} failed ({status}); see {}: {}",
-            log.display(),
-            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+            "installing {what} failed ({status}): {}; see {}",
+            first_error(&text),
+            log.display()
         );
     }
     Ok(())
+}
+
+/// The first line of an installer's log that says "error" (npm prints
+/// `npm error code ECONNREFUSED` first, pip `ERROR: ...`), shortened; else
+/// its last line.
+fn first_error(log: &str) -> String {
+    let line = log
+        .lines()
+        .find(|l| l.to_ascii_lowercase().contains("error"))
+        .or_else(|| log.lines().rev().find(|l| !l.trim().is_empty()))
+        .unwrap_or("no output");
+    line.trim().chars().take(160).collect()
 }
 
 /// Starts a peer process with its output in `log`, and waits until
@@ -301,11 +312,16 @@ fn spawn_peer(
         }
         if let Ok(Some(status)) = guard.0.try_wait() {
             let text = std::fs::read_to_string(log).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(3).collect();
+            // A Python traceback or a Node.js crash ends with its cause.
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output");
             bail!(
-                "it exited ({status}) before answering; see {}: {}",
-                log.display(),
-                tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                "it exited ({status}) before answering: {}; see {}",
+                last.trim().chars().take(160).collect::<String>(),
+                log.display()
             );
         }
         if started.elapsed() > START_TIMEOUT {
@@ -471,5 +487,20 @@ fn ratio(r: f64) -> String {
         format!("{r:.3}x")
     } else {
         format!("{r:.2}x")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_install_failure_is_told_by_its_first_error_line() {
+        let npm = "npm error code ECONNREFUSED\nnpm error syscall connect\n";
+        assert_eq!(first_error(npm), "npm error code ECONNREFUSED");
+        assert_eq!(first_error("Collecting x\nDone\n\n"), "Done");
+        assert_eq!(first_error(""), "no output");
+        assert_eq!(ratio(0.0015), "0.001x");
+        assert_eq!(ratio(0.54), "0.54x");
     }
 }
