@@ -59,6 +59,9 @@ impl Subject {
     }
 }
 
+/// Installs (once) and starts a peer in front of the upstream.
+type StartPeer = fn(&Path, std::net::SocketAddr) -> anyhow::Result<(Subject, ChildGuard)>;
+
 /// A row of the table: numbers, or why there are none.
 enum Row {
     Ran {
@@ -111,8 +114,7 @@ pub(super) fn run(root: &Path, opts: &Opts) -> anyhow::Result<()> {
     for (name, start) in [
         (
             format!("Portkey {PORTKEY_VERSION}"),
-            start_portkey
-                as fn(&Path, std::net::SocketAddr) -> anyhow::Result<(Subject, ChildGuard)>,
+            start_portkey as StartPeer,
         ),
         (format!("LiteLLM {LITELLM_VERSION}"), start_litellm),
     ] {
@@ -500,7 +502,12 @@ mod tests {
         assert_eq!(first_error(npm), "npm error code ECONNREFUSED");
         assert_eq!(first_error("Collecting x\nDone\n\n"), "Done");
         assert_eq!(first_error(""), "no output");
-        assert_eq!(ratio(0.0015), "0.001x");
+    }
+
+    #[test]
+    fn small_ratios_keep_a_third_decimal() {
+        assert_eq!(ratio(0.0014), "0.001x");
+        assert_eq!(ratio(0.0125), "0.013x");
         assert_eq!(ratio(0.54), "0.54x");
     }
 }
