@@ -2,8 +2,10 @@
 //!
 //! - `cargo xtask schema [--check]`: write (or check) `schemas/providers/*.schema.json`
 //!   and `schemas/extensions/*.schema.json`.
-//! - `cargo xtask bench-load [--quick]`: the load harness (nginx + wrk):
-//!   throughput, added latency and TTFT, RSS and startup, direct vs gateway.
+//! - `cargo xtask bench-load [--quick] [--with-usage | --pinned | --peers |
+//!   --virtual-key embedded|redis]`: the load harness (nginx + wrk):
+//!   throughput, added latency and TTFT, RSS and startup, direct vs gateway;
+//!   pinned to cores, against LiteLLM and Portkey, with a virtual key.
 //! - `cargo xtask ci`: every check CI runs (fmt, clippy, tests under both
 //!   registration backends, each provider feature alone, the schema check),
 //!   against one PostgreSQL for the whole run (`SWITCHBOARD_TEST_POSTGRES_URL`,
@@ -36,9 +38,9 @@ tasks:
   ci                 run every check CI runs
   browser            the web console in chromium (playwright-core, node --test)
                      against a real `switchboard serve` on the mock
-  bench-load [--quick]
+  bench-load [--quick] [--with-usage | --pinned | --peers | --virtual-key embedded|redis]
                      measure the gateway against nginx directly (needs nginx + wrk;
-                     installs them with apt-get when missing)
+                     installs them with apt-get when missing); --help lists the modes
   fuzz [--seconds N] [TARGET...]
                      run the cargo-fuzz targets in fuzz/ (default 10 s each)
   soak [--requests N] [--concurrency C] [--quick] [--release]
