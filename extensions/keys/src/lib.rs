@@ -74,13 +74,45 @@ pub struct Keys {
 }
 
 /// What `on_request` leaves for `on_complete`: the slots held while the
-/// request runs (its key's, team's, model's), and the tokens counted before
-/// it in each tokens window.
+/// request runs (its key's, team's, model's), and each tokens window it was
+/// counted in with the tokens counted there before it ran.
 #[derive(Debug, Default)]
 struct Admitted {
     slots: Vec<ParallelSlot>,
-    estimated_tokens: u64,
-    tpm_subjects: Vec<String>,
+    counted: Vec<(String, u64)>,
+}
+
+/// A group of requests sharing limits.
+#[derive(Debug, Clone, Copy)]
+enum Group<'a> {
+    /// One API key (its id).
+    Key(&'a str),
+    /// Every key of a team.
+    Team(&'a str),
+    /// Every request for a model or alias.
+    Model(&'a str),
+}
+
+impl Group<'_> {
+    /// Its name in the limits' backend: the key id, `team:<name>` or
+    /// `model:<name>` (key ids start with `key_`, so they never collide).
+    fn subject(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Group::Key(id) => std::borrow::Cow::Borrowed(id),
+            Group::Team(name) => std::borrow::Cow::Owned(format!("team:{name}")),
+            Group::Model(name) => std::borrow::Cow::Owned(format!("model:{name}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Group<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Group::Key(id) => write!(f, "API key `{id}`"),
+            Group::Team(name) => write!(f, "team `{name}`"),
+            Group::Model(name) => write!(f, "model `{name}`"),
+        }
+    }
 }
 
 /// The `x-ratelimit-*` headers an answer shows: of all the windows that
@@ -315,27 +347,24 @@ impl Extension for Keys {
         if key.is_none() && team.is_none() && model.is_none() {
             return Ok(RequestAction::Continue);
         }
-        let mut groups: Vec<(String, String, Ask)> = Vec::with_capacity(3);
-        if let Some(key) = &key {
-            let ask = Ask {
-                max_parallel: key.max_parallel,
-                rpm: key.rpm.map(u64::from),
-                tpm: key.tpm,
-                tokens: 0,
-            };
-            groups.push((key.id.clone(), format!("API key `{}`", key.id), ask));
-        }
-        if let Some((name, limits)) = team {
-            let who = format!("team `{name}`");
-            groups.push((format!("team:{name}"), who, limits.ask()));
-        }
-        if let Some((name, limits)) = model {
-            let who = format!("model `{name}`");
-            groups.push((format!("model:{name}"), who, limits.ask()));
-        }
-        if groups.iter().any(|(_, _, a)| a.tpm.is_some()) {
+        // At most three groups, in order; nothing is formatted unless a
+        // group refuses (the names only go into a refusal's message).
+        let mut groups: [Option<(Group<'_>, Ask)>; 3] = [
+            key.as_deref().map(|k| {
+                let ask = Ask {
+                    max_parallel: k.max_parallel,
+                    rpm: k.rpm.map(u64::from),
+                    tpm: k.tpm,
+                    tokens: 0,
+                };
+                (Group::Key(&k.id), ask)
+            }),
+            team.map(|(name, limits)| (Group::Team(name), limits.ask())),
+            model.map(|(name, limits)| (Group::Model(name), limits.ask())),
+        ];
+        if groups.iter().flatten().any(|(_, a)| a.tpm.is_some()) {
             let estimate = self.estimate_tokens(request);
-            for (_, _, ask) in &mut groups {
+            for (_, ask) in groups.iter_mut().flatten() {
                 if let Some(tpm) = ask.tpm {
                     ask.tokens = estimate.min(tpm);
                 }
@@ -343,9 +372,10 @@ impl Extension for Keys {
         }
         let mut admitted = Admitted::default();
         let mut shown = Shown::default();
-        for (subject, who, ask) in groups {
+        for (group, ask) in groups.iter().flatten() {
+            let subject = group.subject();
             // `None`: the backend failed and the limits fail open.
-            let Some(admission) = self.limits.admit(&subject, &ask).await? else {
+            let Some(admission) = self.limits.admit(&subject, ask).await? else {
                 continue;
             };
             if let Some(refused) = admission.refused {
@@ -353,13 +383,12 @@ impl Extension for Keys {
                 shown = Shown::default();
                 shown.note(&admission);
                 shown.write(ctx);
-                return Err(self.refusal(refused, &who, &ask, &admission));
+                return Err(self.refusal(refused, &group.to_string(), ask, &admission));
             }
             shown.note(&admission);
             admitted.slots.extend(admission.slot);
             if ask.tpm.is_some() {
-                admitted.estimated_tokens = ask.tokens;
-                admitted.tpm_subjects.push(subject);
+                admitted.counted.push((subject.into_owned(), ask.tokens));
             }
         }
         shown.write(ctx);
@@ -378,8 +407,8 @@ impl Extension for Keys {
             return;
         };
         let used = usage.input_tokens.saturating_add(usage.output_tokens);
-        let extra = used.saturating_sub(admitted.estimated_tokens);
-        for subject in &admitted.tpm_subjects {
+        for (subject, estimated) in &admitted.counted {
+            let extra = used.saturating_sub(*estimated);
             self.limits.add_tokens(subject, extra).await;
         }
     }
