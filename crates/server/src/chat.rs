@@ -2,65 +2,23 @@
 //! request, and answer in the caller's wire format, streamed or not. The
 //! OpenAI and Anthropic APIs are impls of [`InboundChatApi`].
 
+use axum::Extension;
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use switchboard_core::{ChatRequest, ChatResponse, Error};
-
-use axum::Extension;
-use switchboard_core::extension::InboundApi;
+use switchboard_core::Error;
 
 use crate::auth::{authorize_caller, check_model};
 use crate::body::read_body;
 use crate::browser::require_json;
-use crate::error::{ApiError, Format};
+use crate::error::ApiError;
 use crate::hooked::{handle_chat_hooked, request_context};
+pub(crate) use crate::inbound::{InboundChat, InboundChatApi};
 use crate::middleware::RequestId;
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
 use crate::stream::sse_body;
-use switchboard_protocol::sse::EventEncoder;
-
-/// A chat request as an inbound API received it.
-#[derive(Debug)]
-pub(crate) struct InboundChat<O> {
-    /// The request in core terms.
-    pub(crate) request: ChatRequest,
-    /// Whether the client asked for a streamed answer.
-    pub(crate) stream: bool,
-    /// What the API's stream encoder needs from the request.
-    pub(crate) stream_options: O,
-}
-
-/// An inbound chat API: how it reads a request and writes an answer or an
-/// error. [`handle_chat`] does the rest, the same for every API.
-pub(crate) trait InboundChatApi {
-    /// The `api` label of its metrics.
-    const METRICS_LABEL: &'static str;
-    /// The API as extensions see it.
-    const API: InboundApi;
-    /// The shape of its error bodies.
-    const ERROR_FORMAT: Format;
-    /// What its stream encoder needs from the request.
-    type StreamOptions;
-    /// Its stream encoder.
-    type Encoder: EventEncoder;
-
-    /// Parses a request body.
-    fn parse(body: &[u8]) -> Result<InboundChat<Self::StreamOptions>, Error>;
-
-    /// The encoder of a streamed answer, made once the upstream stream is open.
-    fn stream_encoder(options: Self::StreamOptions) -> Self::Encoder;
-
-    /// The JSON body of a complete answer.
-    fn response_body(response: &ChatResponse) -> Result<Vec<u8>, Error>;
-
-    /// `error`, to be answered in its format.
-    fn error(error: Error) -> ApiError {
-        ApiError::new(error, Self::ERROR_FORMAT)
-    }
-}
 
 /// Answers a chat request on API `A`.
 ///

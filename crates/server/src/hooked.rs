@@ -9,8 +9,8 @@ use axum::response::Response;
 use switchboard_core::extension::{InboundApi, RequestContext};
 
 use crate::auth::Caller;
-use crate::chat::{InboundChat, InboundChatApi};
 use crate::error::ApiError;
+use crate::inbound::{InboundChat, InboundChatApi};
 use crate::middleware::RequestId;
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};

@@ -24,7 +24,7 @@ pub(crate) struct AppState {
     /// (see `conn`); otherwise the request-context middleware does.
     pub(crate) counted_by_connection: bool,
     /// Stored Responses API responses when no extension store is open.
-    pub(crate) responses: crate::responses_store::MemoryResponses,
+    pub(crate) responses: crate::responses_memory::MemoryResponses,
     /// Counts successful requests for the sampled access log.
     pub(crate) access_log: crate::access_log::Sampler,
     request_ids: AtomicU64,

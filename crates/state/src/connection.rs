@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rusqlite::Connection;
 use switchboard_core::Error;
 
+use crate::sql_error::sql_error;
 use crate::{BUSY_TIMEOUT, migrations};
 
 /// The path that names an in-memory database.
@@ -46,11 +47,6 @@ impl Shared {
         .await
         .map_err(|e| Error::internal(format!("state store: {op} panicked: {e}")))?
     }
-}
-
-/// Maps a SQLite failure during `op` to an `unavailable` error with context.
-pub(crate) fn sql_error(op: &str, e: rusqlite::Error) -> Error {
-    Error::unavailable(format!("state store: {op} failed: {e}")).with_source(e)
 }
 
 fn open_blocking(path: &str) -> Result<Connection, Error> {

@@ -5,7 +5,7 @@ use serde_json::Value;
 use switchboard_core::Error;
 
 use crate::MAX_LIST_ROWS;
-use crate::connection::sql_error;
+use crate::sql_error::sql_error;
 use crate::values::{decode, successor};
 
 /// The value under (`namespace`, `key`).

@@ -6,7 +6,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use switchboard_core::Error;
 use switchboard_core::extension::{LedgerGroup, LedgerQuery, LedgerRow, LedgerTotal};
 
-use crate::connection::sql_error;
+use crate::sql_error::sql_error;
 use crate::values::{count_from_sql as from_sql, count_to_sql as to_sql};
 
 /// Appends `row`.

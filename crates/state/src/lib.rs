@@ -41,6 +41,7 @@ mod migrations;
 #[cfg(feature = "postgres")]
 mod postgres;
 pub mod postgres_config;
+mod sql_error;
 mod sqlite_store;
 mod values;
 

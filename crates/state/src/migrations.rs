@@ -5,7 +5,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 use switchboard_core::Error;
 
-use crate::connection::sql_error;
+use crate::sql_error::sql_error;
 
 /// The schema steps, in order. Never edit a released step: append a new one.
 const STEPS: &[&str] = &[
