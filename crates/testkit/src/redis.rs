@@ -65,29 +65,8 @@ pub fn test_redis(test: &str) -> Option<TestRedis> {
             child: None,
         });
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port());
-    if let Ok(port) = port {
-        let spawned = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        if let Ok(child) = spawned {
-            let redis = TestRedis {
-                url: format!("redis://127.0.0.1:{port}"),
-                child: Some(child),
-            };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if answers(&format!("127.0.0.1:{port}")) {
-                    return Some(redis);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
+    if let Some(redis) = spawn_redis_server() {
+        return Some(redis);
     }
     assert!(
         std::env::var_os("SWITCHBOARD_REQUIRE_REDIS").is_none(),
@@ -96,6 +75,35 @@ pub fn test_redis(test: &str) -> Option<TestRedis> {
     eprintln!(
         "SKIPPED {test}: no Redis to test against (set SWITCHBOARD_TEST_REDIS_URL, run one at 127.0.0.1:6379, or install redis-server)"
     );
+    None
+}
+
+/// A `redis-server` of the caller's own on a free port, killed when the
+/// returned value is dropped (a test may drop it to kill Redis mid-test);
+/// `None` when the binary is missing or the server never answers.
+pub fn spawn_redis_server() -> Option<TestRedis> {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .ok()?;
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let redis = TestRedis {
+        url: format!("redis://127.0.0.1:{port}"),
+        child: Some(child),
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if answers(&format!("127.0.0.1:{port}")) {
+            return Some(redis);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     None
 }
 

@@ -19,13 +19,12 @@
     feature = "cache"
 ))]
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
-use switchboard_testkit::redis::unique_prefix;
+use switchboard_testkit::redis::{TestRedis, spawn_redis_server, unique_prefix};
 use switchboard_testkit::{test_postgres_url, unique_schema};
 
 use crate::serve::start;
@@ -43,21 +42,12 @@ impl Drop for Killed {
     }
 }
 
-/// A `redis-server` of this test's own on a free port, or `None` (said on
-/// stderr; a failure when `SWITCHBOARD_REQUIRE_REDIS` is set) without the
-/// binary.
-fn own_redis() -> Option<(Killed, u16)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port");
-    let spawned = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(child) = spawned else {
+/// A `redis-server` of this test's own (it is killed mid-test), or `None`
+/// (said on stderr; a failure when `SWITCHBOARD_REQUIRE_REDIS` is set)
+/// without the binary.
+fn own_redis() -> Option<TestRedis> {
+    let redis = spawn_redis_server();
+    if redis.is_none() {
         assert!(
             std::env::var_os("SWITCHBOARD_REQUIRE_REDIS").is_none(),
             "the multi-node test needs `redis-server` (Debian's redis-server) and SWITCHBOARD_REQUIRE_REDIS is set"
@@ -65,15 +55,8 @@ fn own_redis() -> Option<(Killed, u16)> {
         eprintln!(
             "SKIPPED multi-node test: no redis-server binary (install Debian's redis-server)"
         );
-        return None;
-    };
-    let redis = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server never listened");
-        std::thread::sleep(Duration::from_millis(20));
     }
-    Some((redis, port))
+    redis
 }
 
 /// One node's config: everything shared, only the limits' failure mode
@@ -81,7 +64,7 @@ fn own_redis() -> Option<(Killed, u16)> {
 fn node_config(
     dir: &std::path::Path,
     node: &str,
-    redis: u16,
+    redis: &str,
     prefix: &str,
     schema: &str,
     on_redis_error: &str,
@@ -95,10 +78,10 @@ fn node_config(
              [state]\nurl = \"{pg}\"\nschema = \"{schema}\"\npool_size = 4\ntimeout_ms = 2000\n\n\
              [extensions.usage]\nenabled = true\n\n\
              [extensions.keys]\nenabled = true\ncache_ttl_ms = 300\n\
-             limits_backend = \"redis\"\nredis_url = \"redis://127.0.0.1:{redis}\"\n\
+             limits_backend = \"redis\"\nredis_url = \"{redis}\"\n\
              redis_prefix = \"{prefix}keys:\"\nredis_timeout_ms = 200\non_redis_error = \"{on_redis_error}\"\n\n\
              [extensions.cache]\nenabled = true\norder = 100\nbackend = \"redis\"\n\
-             redis_url = \"redis://127.0.0.1:{redis}\"\nredis_prefix = \"{prefix}cache:\"\nredis_timeout_ms = 200\n",
+             redis_url = \"{redis}\"\nredis_prefix = \"{prefix}cache:\"\nredis_timeout_ms = 200\n",
             pg = test_postgres_url(),
         ),
     )
@@ -185,7 +168,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_serve_processes_share_keys_limits_budgets_and_the_cache() {
-    let Some((redis, redis_port)) = own_redis() else {
+    let Some(redis) = own_redis() else {
         return;
     };
     let schema = Schema(unique_schema("multi_node"));
@@ -194,7 +177,7 @@ async fn two_serve_processes_share_keys_limits_budgets_and_the_cache() {
     let (a, addr_a) = start(&node_config(
         dir.path(),
         "a",
-        redis_port,
+        &redis.url,
         &prefix,
         &schema.0,
         "open",
@@ -203,7 +186,7 @@ async fn two_serve_processes_share_keys_limits_budgets_and_the_cache() {
     let (b, addr_b) = start(&node_config(
         dir.path(),
         "b",
-        redis_port,
+        &redis.url,
         &prefix,
         &schema.0,
         "closed",

@@ -32,11 +32,19 @@ fn ask(addr: &str) -> String {
 
 /// Starts the server and returns it with the address it logged.
 pub(crate) fn start(config: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config);
+    start_command(cmd)
+}
+
+/// Runs `cmd` (a `switchboard serve` on `127.0.0.1:0`) with info logs and
+/// returns it with the address it logged once ready.
+pub(crate) fn start_command(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd
         .env("SWITCHBOARD_LOG", "info")
         .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -226,36 +226,14 @@ async fn serve_logs_which_variables_made_which_instance() {
 /// the console) next to the mock; a bad variable stops the start naming it.
 #[tokio::test]
 async fn switchboard_variables_configure_a_start_without_a_file() {
-    use std::io::{BufRead, BufReader};
-    use std::time::{Duration, Instant};
-
     let upstream = upstream().await;
     let dir = temp_dir();
-    let mut child = command(dir.path(), &upstream, &["serve", "--listen", "127.0.0.1:0"])
-        .env(
-            "SWITCHBOARD_SERVER__ADMIN_TOKEN",
-            "admin-from-the-environment",
-        )
-        .env("SWITCHBOARD_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let addr = loop {
-        assert!(Instant::now() < deadline, "never ready");
-        let line = lines.next().expect("a log line").expect("utf-8");
-        if line.contains("switchboard is ready")
-            && let Some(rest) = line.split("address=http://").nth(1)
-        {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let mut cmd = command(dir.path(), &upstream, &["serve", "--listen", "127.0.0.1:0"]);
+    cmd.env(
+        "SWITCHBOARD_SERVER__ADMIN_TOKEN",
+        "admin-from-the-environment",
+    );
+    let (mut child, addr) = crate::serve::start_command(cmd);
     let http = reqwest::Client::new();
     let plugins = |auth: Option<&str>| {
         let mut req = http.get(format!("http://{addr}/plugins"));
