@@ -11,7 +11,8 @@
 //!   without a key are refused.
 //! - **Limits** (`on_request`, before routing): requests per minute, tokens
 //!   per minute (estimated from the request, reconciled with the real usage
-//!   after) over a sliding window, and requests at once. A refusal is a 429
+//!   after) as token buckets (GCRA: a burst of the limit, then the limit's
+//!   rate; no doubling at a minute's edge), and requests at once. A refusal is a 429
 //!   with `retry-after`; every answer carries `x-ratelimit-limit-*`,
 //!   `x-ratelimit-remaining-*` and `x-ratelimit-reset-*`. Counted in this
 //!   process, or in Redis (`limits_backend = "redis"`: one atomic script per
@@ -75,11 +76,11 @@ pub struct Keys {
 
 /// What `on_request` leaves for `on_complete`: the slots held while the
 /// request runs (its key's, team's, model's), and each tokens window it was
-/// counted in with the tokens counted there before it ran.
+/// counted in, its `tpm`, and the tokens counted there before it ran.
 #[derive(Debug, Default)]
 struct Admitted {
     slots: Vec<ParallelSlot>,
-    counted: Vec<(String, u64)>,
+    counted: Vec<(String, u64, u64)>,
 }
 
 /// A group of requests sharing limits.
@@ -203,7 +204,7 @@ impl Keys {
             Refused::Requests => ("requests", admission.requests.unwrap_or(UNKNOWN)),
             Refused::Tokens => ("tokens", admission.tokens.unwrap_or(UNKNOWN)),
         };
-        let wait = v.reset.as_secs().max(1);
+        let wait = whole_secs(v.reset).max(1);
         Error::rate_limited(
             Some(Duration::from_secs(wait)),
             format!(
@@ -292,16 +293,31 @@ const UNKNOWN: Verdict = Verdict {
     reset: WINDOW,
 };
 
+/// Sets the `x-ratelimit-*` headers of `what` (`requests` or `tokens`); the
+/// names are constants, so only the values are formatted.
 fn rate_headers(ctx: &mut RequestContext, what: &str, v: &Verdict) {
-    ctx.set_response_header(format!("x-ratelimit-limit-{what}"), v.limit.to_string());
-    ctx.set_response_header(
-        format!("x-ratelimit-remaining-{what}"),
-        v.remaining.to_string(),
-    );
-    ctx.set_response_header(
-        format!("x-ratelimit-reset-{what}"),
-        format!("{}s", v.reset.as_secs()),
-    );
+    let [limit, remaining, reset] = if what == "requests" {
+        [
+            "x-ratelimit-limit-requests",
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ]
+    } else {
+        [
+            "x-ratelimit-limit-tokens",
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-tokens",
+        ]
+    };
+    ctx.set_response_header(limit, v.limit.to_string());
+    ctx.set_response_header(remaining, v.remaining.to_string());
+    ctx.set_response_header(reset, format!("{}s", whole_secs(v.reset)));
+}
+
+/// `d` in whole seconds, rounded up: a client told to wait that long does
+/// not come back a moment too early.
+fn whole_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 #[async_trait]
@@ -387,8 +403,10 @@ impl Extension for Keys {
             }
             shown.note(&admission);
             admitted.slots.extend(admission.slot);
-            if ask.tpm.is_some() {
-                admitted.counted.push((subject.into_owned(), ask.tokens));
+            if let Some(tpm) = ask.tpm {
+                admitted
+                    .counted
+                    .push((subject.into_owned(), tpm, ask.tokens));
             }
         }
         shown.write(ctx);
@@ -407,9 +425,9 @@ impl Extension for Keys {
             return;
         };
         let used = usage.input_tokens.saturating_add(usage.output_tokens);
-        for (subject, estimated) in &admitted.counted {
+        for (subject, tpm, estimated) in &admitted.counted {
             let extra = used.saturating_sub(*estimated);
-            self.limits.add_tokens(subject, extra).await;
+            self.limits.add_tokens(subject, *tpm, extra).await;
         }
     }
 

@@ -1,15 +1,22 @@
-//! The memory backend: per-key request and token limits over a **sliding
-//! window log** — each admitted request (or its tokens) is kept with its
-//! time for one window, so no 60-second span ever holds more than the limit
-//! (unlike fixed minute buckets, which let twice the limit through across a
-//! boundary) — and a count of requests in flight per key, all in this
-//! process.
+//! The memory backend: per-key request and token limits as **token
+//! buckets** (GCRA, a leaky bucket used as a meter), and a count of
+//! requests in flight per key, all in this process.
 //!
-//! One mutex per limiter map, held for the few operations of one check;
-//! the log of a key holds at most `limit` entries (requests) or one entry
-//! per admitted request (tokens), so memory is bounded by the limits.
+//! A limit of `L` per minute is a bucket of `L` that drains at `L` per
+//! minute: a request (or its tokens) pours in if it fits, else it waits
+//! until enough has drained. A full burst of `L` is admitted at once; after
+//! that, one more every `60 s / L` — so a client that spent its limit just
+//! before a minute's edge gets nothing back at the edge (fixed minute
+//! buckets would admit `L` more there: twice the limit in two seconds).
+//! Each key's state is two numbers (its level and when it was last
+//! measured), so memory and time per check do not grow with the limit; a
+//! sliding log, which this replaced, kept one entry per request and cost
+//! its entries' reallocations on busy keys.
+//!
+//! One mutex per limiter map, held for the few arithmetic steps of one
+//! check.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,112 +25,131 @@ use switchboard_core::async_trait;
 
 use super::{Admission, Ask, BackendError, LimitBackend, ParallelSlot, Refused, Verdict, WINDOW};
 
-/// One key's sliding window.
-#[derive(Debug, Default)]
-struct Log {
-    entries: VecDeque<(Instant, u64)>,
-    sum: u64,
+/// One key's bucket: how full it was at `at`.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    level: f64,
+    at: Instant,
 }
 
-impl Log {
-    fn evict(&mut self, now: Instant) {
-        while let Some(&(at, n)) = self.entries.front() {
-            if now.saturating_duration_since(at) < WINDOW {
-                break;
-            }
-            self.entries.pop_front();
-            self.sum = self.sum.saturating_sub(n);
+impl Bucket {
+    fn new(now: Instant) -> Self {
+        Bucket {
+            level: 0.0,
+            at: now,
+        }
+    }
+
+    /// Drains what flowed out since it was last measured (at `limit` per
+    /// window). A `now` before the last measure (a racing caller's older
+    /// clock reading) drains nothing.
+    fn drain(&mut self, now: Instant, limit: u64) {
+        if now > self.at {
+            let elapsed = (now - self.at).as_secs_f64();
+            self.level = (self.level - elapsed * rate(limit)).max(0.0);
+            self.at = now;
         }
     }
 
     fn check(&mut self, now: Instant, limit: u64, weight: u64) -> Verdict {
-        self.evict(now);
-        if self.sum.saturating_add(weight) <= limit {
-            if weight > 0 {
-                self.entries.push_back((now, weight));
-                self.sum += weight;
-            }
-            let reset = self.entries.front().map_or(Duration::ZERO, |&(at, _)| {
-                (at + WINDOW).saturating_duration_since(now)
-            });
+        self.drain(now, limit);
+        let weight = weight.min(limit) as f64;
+        let cap = limit as f64;
+        // The small slack absorbs the rounding of the drain's arithmetic.
+        if self.level + weight <= cap + 1e-6 {
+            self.level += weight;
             return Verdict {
                 admitted: true,
                 limit,
-                remaining: limit - self.sum,
-                reset,
+                remaining: left(cap, self.level),
+                reset: secs(self.level / rate(limit)),
             };
-        }
-        // The earliest time enough entries leave the window for `weight`.
-        let mut freed = 0u64;
-        let mut reset = WINDOW;
-        for &(at, n) in &self.entries {
-            freed += n;
-            if self.sum - freed + weight.min(limit) <= limit {
-                reset = (at + WINDOW).saturating_duration_since(now);
-                break;
-            }
         }
         Verdict {
             admitted: false,
             limit,
-            remaining: limit.saturating_sub(self.sum),
-            reset,
+            remaining: left(cap, self.level),
+            reset: secs((self.level + weight - cap) / rate(limit)),
         }
     }
 
-    fn add(&mut self, now: Instant, weight: u64) {
-        self.evict(now);
-        if weight > 0 {
-            self.entries.push_back((now, weight));
-            self.sum = self.sum.saturating_add(weight);
-        }
+    fn add(&mut self, now: Instant, limit: u64, weight: u64) {
+        self.drain(now, limit);
+        self.level += weight as f64;
+    }
+
+    /// Whether it has drained empty by `now` (nothing to remember).
+    fn is_empty_at(&self, now: Instant, limit: u64) -> bool {
+        let mut b = *self;
+        b.drain(now, limit);
+        b.level <= 0.0
     }
 }
 
-/// Sliding windows by key id.
+/// A bucket's drain per second.
+fn rate(limit: u64) -> f64 {
+    limit as f64 / WINDOW.as_secs_f64()
+}
+
+/// What is left of `cap` at `level`, whole units.
+fn left(cap: f64, level: f64) -> u64 {
+    (cap - level).max(0.0).floor() as u64
+}
+
+/// `s` seconds, rounded up to the millisecond (a client told to wait never
+/// comes back a little early).
+fn secs(s: f64) -> Duration {
+    Duration::from_millis((s.max(0.0) * 1000.0).ceil() as u64)
+}
+
+/// Token buckets by key id.
 #[derive(Debug, Default)]
 pub struct Windows {
-    logs: Mutex<HashMap<String, Log>>,
+    buckets: Mutex<HashMap<String, (Bucket, u64)>>,
 }
 
 impl Windows {
     /// Counts `weight` for `key` at `now` if it fits in `limit`.
     pub fn check(&self, key: &str, now: Instant, limit: u64, weight: u64) -> Verdict {
-        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        match logs.get_mut(key) {
-            Some(log) => log.check(now, limit, weight),
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((bucket, last_limit)) = buckets.get_mut(key) {
+            *last_limit = limit;
+            return bucket.check(now, limit, weight);
+        }
+        // A new key: now and then (at 1024, 2048, ... keys) drop the keys
+        // whose bucket has drained, so the map stays the size of the keys in
+        // use (amortised O(1) per new key).
+        if buckets.len() >= 1024 && buckets.len().is_power_of_two() {
+            buckets.retain(|_, (b, l)| !b.is_empty_at(now, *l));
+        }
+        let mut bucket = Bucket::new(now);
+        let v = bucket.check(now, limit, weight);
+        buckets.insert(key.to_owned(), (bucket, limit));
+        v
+    }
+
+    /// Counts `weight` more for `key` (usage reconciled after the answer),
+    /// even past its limit: later requests wait for it to drain.
+    pub fn add(&self, key: &str, now: Instant, limit: u64, weight: u64) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        match buckets.get_mut(key) {
+            Some((bucket, last_limit)) => {
+                *last_limit = limit;
+                bucket.add(now, limit, weight);
+            }
             None => {
-                // A new key: now and then (at 1024, 2048, ... keys) drop the
-                // keys whose window has emptied, so the map stays the size
-                // of the keys in use (amortised O(1) per new key).
-                if logs.len() >= 1024 && logs.len().is_power_of_two() {
-                    logs.retain(|_, log| {
-                        log.evict(now);
-                        !log.entries.is_empty()
-                    });
-                }
-                let mut log = Log::default();
-                let v = log.check(now, limit, weight);
-                logs.insert(key.to_owned(), log);
-                v
+                let mut bucket = Bucket::new(now);
+                bucket.add(now, limit, weight);
+                buckets.insert(key.to_owned(), (bucket, limit));
             }
         }
     }
 
-    /// Counts `weight` more for `key` (usage reconciled after the answer).
-    pub fn add(&self, key: &str, now: Instant, weight: u64) {
-        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        logs.entry(key.to_owned()).or_default().add(now, weight);
-    }
-
-    /// Forgets keys whose window is empty (also done by `check` as keys are
-    /// added).
+    /// Forgets keys whose bucket has drained (also done by `check` as keys
+    /// are added).
     pub fn prune(&self, now: Instant) {
-        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
-        logs.retain(|_, log| {
-            log.evict(now);
-            !log.entries.is_empty()
-        });
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        buckets.retain(|_, (b, l)| !b.is_empty_at(now, *l));
     }
 }
 
@@ -209,8 +235,8 @@ impl LimitBackend for MemoryLimits {
         Ok(admission)
     }
 
-    async fn add_tokens(&self, key: &str, tokens: u64) -> Result<(), BackendError> {
-        self.tokens.add(key, Instant::now(), tokens);
+    async fn add_tokens(&self, key: &str, tpm: u64, tokens: u64) -> Result<(), BackendError> {
+        self.tokens.add(key, Instant::now(), tpm, tokens);
         Ok(())
     }
 }
@@ -219,21 +245,27 @@ impl LimitBackend for MemoryLimits {
 mod tests {
     use super::*;
 
+    /// Whether `d` is `secs` seconds, give or take the rounding of a
+    /// millisecond.
+    fn about(d: Duration, secs: u64) -> bool {
+        d.as_millis().abs_diff(u128::from(secs) * 1000) <= 1
+    }
+
     #[test]
-    fn keys_whose_window_emptied_are_forgotten_as_new_ones_come() {
+    fn keys_whose_bucket_drained_are_forgotten_as_new_ones_come() {
         let w = Windows::default();
         let t0 = Instant::now();
         for i in 0..1024 {
             w.check(&format!("old-{i}"), t0, 10, 1);
         }
-        // A minute later the old windows are empty: the next new key prunes them.
+        // A minute later the old buckets are empty: the next new key prunes them.
         w.check("new", t0 + WINDOW, 10, 1);
-        let logs = w.logs.lock().unwrap_or_else(|p| p.into_inner());
-        assert_eq!(logs.len(), 1, "only the live key is kept");
+        let buckets = w.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        assert_eq!(buckets.len(), 1, "only the live key is kept");
     }
 
     #[test]
-    fn a_window_never_holds_more_than_the_limit_even_across_a_minute_boundary() {
+    fn a_burst_just_before_a_minute_boundary_is_not_followed_by_another() {
         let w = Windows::default();
         let t0 = Instant::now();
         // 10 at 0:59, just before a fixed minute bucket would roll over.
@@ -241,13 +273,49 @@ mod tests {
         for _ in 0..10 {
             assert!(w.check("k", late, 10, 1).admitted);
         }
-        // 1:01: a fixed bucket would admit 10 more; a sliding window none.
+        assert!(!w.check("k", late, 10, 1).admitted, "the 11th");
+        // 1:01: a fixed bucket would admit 10 more; the bucket has drained
+        // two seconds' worth (a third of a request).
         let v = w.check("k", t0 + Duration::from_secs(61), 10, 1);
         assert!(!v.admitted);
         assert_eq!(v.remaining, 0);
-        assert_eq!(v.reset, Duration::from_secs(58), "frees at 1:59");
-        // 1:59: the first ten leave the window.
-        assert!(w.check("k", t0 + Duration::from_secs(119), 10, 1).admitted);
+        assert!(
+            about(v.reset, 4),
+            "one request drains in 6 s: {:?}",
+            v.reset
+        );
+        // 1:05: one request's room, and only one.
+        let at = t0 + Duration::from_secs(65);
+        assert!(w.check("k", at, 10, 1).admitted);
+        assert!(!w.check("k", at, 10, 1).admitted);
+        // A full minute after the burst the bucket is empty again.
+        let v = w.check("k", t0 + Duration::from_secs(125), 10, 1);
+        assert_eq!((v.admitted, v.remaining), (true, 9));
+    }
+
+    #[test]
+    fn at_most_the_limit_plus_the_drain_in_any_minute() {
+        // Hammer a key every 100 ms for three minutes: every 60-second span
+        // admits at most the limit plus what drains in it (the token
+        // bucket's bound), never twice the limit.
+        let w = Windows::default();
+        let t0 = Instant::now();
+        let mut admitted = Vec::new();
+        for i in 0..1800u64 {
+            let at = Duration::from_millis(i * 100);
+            if w.check("k", t0 + at, 30, 1).admitted {
+                admitted.push(at);
+            }
+        }
+        for (i, start) in admitted.iter().enumerate() {
+            let in_span = admitted[i..]
+                .iter()
+                .take_while(|t| **t < *start + WINDOW)
+                .count();
+            assert!(in_span <= 60, "{in_span} in the minute from {start:?}");
+        }
+        // The burst, then one every 2 s for the rest of the three minutes.
+        assert!((118..=120).contains(&admitted.len()), "{}", admitted.len());
     }
 
     #[test]
@@ -255,9 +323,11 @@ mod tests {
         let w = Windows::default();
         let t0 = Instant::now();
         let v = w.check("k", t0, 3, 1);
-        assert_eq!((v.admitted, v.remaining, v.reset), (true, 2, WINDOW));
+        assert_eq!((v.admitted, v.remaining), (true, 2));
+        assert!(about(v.reset, 20), "empty again in 20 s: {:?}", v.reset);
         let v = w.check("k", t0 + Duration::from_secs(10), 3, 1);
-        assert_eq!((v.remaining, v.reset), (1, Duration::from_secs(50)));
+        assert_eq!(v.remaining, 1);
+        assert!(about(v.reset, 30), "{:?}", v.reset);
         assert_eq!(w.check("other", t0, 3, 1).remaining, 2, "keys are apart");
     }
 
@@ -268,12 +338,21 @@ mod tests {
         assert!(w.check("k", t0, 100, 60).admitted);
         assert!(!w.check("k", t0, 100, 50).admitted, "60 + 50 > 100");
         // The answer used 30 more than estimated.
-        w.add("k", t0, 30);
+        w.add("k", t0, 100, 30);
         let v = w.check("k", t0, 100, 10);
         assert!(v.admitted);
         assert_eq!(v.remaining, 0);
-        w.prune(t0 + WINDOW);
-        assert_eq!(w.check("k", t0 + WINDOW, 100, 0).remaining, 100);
+        // Overspent answers count past the limit: the next waits longer.
+        w.add("k", t0, 100, 50);
+        let v = w.check("k", t0, 100, 10);
+        assert!(!v.admitted);
+        assert!(
+            about(v.reset, 36),
+            "60 tokens over at 100/min: {:?}",
+            v.reset
+        );
+        w.prune(t0 + Duration::from_secs(90));
+        assert_eq!(w.check("k", t0 + WINDOW * 2, 100, 0).remaining, 100);
     }
 
     #[test]

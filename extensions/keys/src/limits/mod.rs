@@ -1,5 +1,5 @@
-//! Per-key rate limits — requests per minute, tokens per minute (sliding
-//! window logs) and requests at once — behind one small trait, so they are
+//! Per-key rate limits — requests per minute, tokens per minute (token
+//! buckets: GCRA) and requests at once — behind one small trait, so they are
 //! counted in this process ([`MemoryLimits`]) or shared by every gateway
 //! node through Redis ([`RedisLimits`]). [`Limits`] is what the extension
 //! holds: the chosen backend and what to do when it fails.
@@ -19,7 +19,7 @@ pub use redis::{RedisLimits, RedisSlot};
 
 use crate::config::{KeysConfig, LimitsBackend, OnRedisError};
 
-/// The window of RPM and TPM limits.
+/// The period of RPM and TPM limits: a bucket of the limit drains in it.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// What a window says about one more request.
@@ -31,8 +31,8 @@ pub struct Verdict {
     pub limit: u64,
     /// What is left after it (or now, when refused).
     pub remaining: u64,
-    /// When enough of the window frees up for it (refused) or the window is
-    /// whole again (admitted).
+    /// When enough of the bucket drains for it (refused) or the bucket is
+    /// empty again (admitted).
     pub reset: Duration,
 }
 
@@ -119,9 +119,9 @@ pub trait LimitBackend: fmt::Debug + Send + Sync + 'static {
     /// for a shared backend).
     async fn admit(&self, key: &str, ask: &Ask) -> Result<Admission, BackendError>;
 
-    /// Counts `tokens` more against `key`'s tokens window (what an answer
-    /// used beyond its estimate), off the request path.
-    async fn add_tokens(&self, key: &str, tokens: u64) -> Result<(), BackendError>;
+    /// Counts `tokens` more against `key`'s tokens bucket of `tpm` (what an
+    /// answer used beyond its estimate), off the request path.
+    async fn add_tokens(&self, key: &str, tpm: u64, tokens: u64) -> Result<(), BackendError>;
 
     /// Calls that failed so far (a shared backend; also releases and
     /// reconciliations, which no request waits for).
@@ -189,11 +189,11 @@ impl Limits {
         }
     }
 
-    /// Counts `tokens` more for `key` (off the request path; a failure is
-    /// counted by the backend and otherwise ignored).
-    pub async fn add_tokens(&self, key: &str, tokens: u64) {
+    /// Counts `tokens` more for `key`'s bucket of `tpm` (off the request
+    /// path; a failure is counted by the backend and otherwise ignored).
+    pub async fn add_tokens(&self, key: &str, tpm: u64, tokens: u64) {
         if tokens > 0 {
-            let _ = self.backend.add_tokens(key, tokens).await;
+            let _ = self.backend.add_tokens(key, tpm, tokens).await;
         }
     }
 

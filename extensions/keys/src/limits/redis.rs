@@ -5,16 +5,14 @@
 //!   on `NOSCRIPT` the crate's `Script` loads it and runs it again) checks
 //!   and counts `max_parallel`, `rpm` and `tpm` atomically, with Redis's
 //!   clock (`TIME`), so nodes with skewed clocks agree.
-//! - **Sliding window logs** as in memory: a sorted set per key and limit,
-//!   one member per admitted request scored by its time; `tpm` members are
-//!   `<node>:<seq>:<tokens>` and the log's sum is kept in a companion string
-//!   (each entry is subtracted once, when it leaves the window, instead of
-//!   summing every member on each check), rebuilt from the members if lost.
+//! - **Token buckets** as in memory (GCRA): a hash per key and limit with
+//!   its level and when it was measured, expiring once drained, so a check
+//!   costs a few hash reads and writes whatever the limit.
 //! - **`max_parallel`** is a sorted set of leases: a running request holds a
 //!   member scored with its lease's end; finishing removes it (`ZREM`, from
 //!   a bounded task spawned when its [`RedisSlot`] drops). A node that dies
 //!   mid-request cannot hold a slot past its lease.
-//! - Keys are `<prefix>{<key id>}:slots|rpm|tpm|tpm:sum`: the hash tag puts
+//! - Keys are `<prefix>{<key id>}:slots|rpm|tpm`: the hash tag puts
 //!   one API key's structures in one Redis Cluster slot.
 //!
 //! Every call is bounded by `timeout` (connecting included), and after a
@@ -124,7 +122,7 @@ impl RedisLimits {
         })
     }
 
-    /// The Redis key of `what` (`slots`, `rpm`, `tpm`, `tpm:sum`) for API
+    /// The Redis key of `what` (`slots`, `rpm`, `tpm`) for API
     /// key `key`: `<prefix>{<key>}:<what>`.
     pub fn redis_key(&self, key: &str, what: &str) -> String {
         format!("{}{{{key}}}:{what}", self.shared.prefix)
@@ -140,12 +138,16 @@ impl RedisLimits {
         ask: &Ask,
         now_ms: Option<u64>,
     ) -> Result<Admission, BackendError> {
-        let member = self.shared.member();
+        // Only a `max_parallel` slot needs a member of its own.
+        let member = if ask.max_parallel.is_some() {
+            self.shared.member()
+        } else {
+            String::new()
+        };
         let keys = [
             self.redis_key(key, "slots"),
             self.redis_key(key, "rpm"),
             self.redis_key(key, "tpm"),
-            self.redis_key(key, "tpm:sum"),
         ];
         let slot_key = keys[0].clone();
         let mut call = self.shared.admit.prepare_invoke();
@@ -220,14 +222,14 @@ impl RedisLimits {
     pub async fn add_tokens_at(
         &self,
         key: &str,
+        tpm: u64,
         tokens: u64,
         now_ms: Option<u64>,
     ) -> Result<(), BackendError> {
         let mut call = self.shared.add_tokens.prepare_invoke();
         call.key(self.redis_key(key, "tpm"))
-            .key(self.redis_key(key, "tpm:sum"))
             .arg(millis(WINDOW))
-            .arg(self.shared.member())
+            .arg(tpm)
             .arg(tokens)
             .arg(now_ms.map(|t| t.to_string()).unwrap_or_default());
         self.shared
@@ -327,8 +329,8 @@ impl LimitBackend for RedisLimits {
         self.admit_at(key, ask, None).await
     }
 
-    async fn add_tokens(&self, key: &str, tokens: u64) -> Result<(), BackendError> {
-        self.add_tokens_at(key, tokens, None).await
+    async fn add_tokens(&self, key: &str, tpm: u64, tokens: u64) -> Result<(), BackendError> {
+        self.add_tokens_at(key, tpm, tokens, None).await
     }
 
     fn failures(&self) -> u64 {

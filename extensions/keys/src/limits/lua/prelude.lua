@@ -1,8 +1,8 @@
 -- Shared by admit.lua and add_tokens.lua (prepended to each).
 --
 -- Time is Redis's own (TIME), never a gateway node's clock, so nodes with
--- skewed clocks agree on every window. `now_arg` is empty in production;
--- the tests pass an explicit time to place entries at a minute's edge.
+-- skewed clocks agree on every bucket. `now_arg` is empty in production;
+-- the tests pass an explicit time to place requests at a minute's edge.
 if redis.replicate_commands then
   pcall(redis.replicate_commands) -- Redis < 5: allow TIME before writes
 end
@@ -15,42 +15,31 @@ local function clock(now_arg)
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- A tokens-log member is `<node>:<seq>:<tokens>`.
-local function tokens_of(member)
-  return tonumber(string.match(member, ':(%d+)$')) or 0
+-- A limit of `limit` per `window` ms is a token bucket (GCRA, a leaky
+-- bucket used as a meter): a hash {l = level, t = when measured (ms)}
+-- that drains at `limit` per `window`. Two fields per limit, whatever the
+-- limit: a check costs the same for 10 rpm and for a million.
+
+-- The bucket's level at `now`, and the time it is measured at (a `now`
+-- before its last measure drains nothing).
+local function drained(key, limit, window, now)
+  local v = redis.call('HMGET', key, 'l', 't')
+  local level = tonumber(v[1]) or 0
+  local at = tonumber(v[2]) or now
+  if now > at then
+    level = math.max(0, level - (now - at) * limit / window)
+    at = now
+  end
+  return level, at
 end
 
--- The tokens in the log `log` whose running sum is kept in `sum_key`:
--- the sum, rebuilt from the members when it is missing or damaged, after
--- dropping (and subtracting) the entries older than the window.
-local function evict_tokens(log, sum_key, now, window)
-  if redis.call('EXISTS', log) == 0 then
-    return 0
+-- Stores the bucket; it expires once it has drained empty.
+local function keep(key, level, at, limit, window, now)
+  if level <= 0 then
+    redis.call('DEL', key)
+    return
   end
-  local sum = tonumber(redis.call('GET', sum_key))
-  if sum == nil or sum < 0 then
-    sum = 0
-    for _, m in ipairs(redis.call('ZRANGE', log, 0, -1)) do
-      sum = sum + tokens_of(m)
-    end
-  end
-  local cutoff = now - window
-  local old = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
-  if #old > 0 then
-    for _, m in ipairs(old) do
-      sum = sum - tokens_of(m)
-    end
-    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
-  end
-  if sum < 0 then
-    sum = 0
-  end
-  return sum
-end
-
--- The log and its sum expire together, a window after the last write (every
--- entry is older than `now`, so none outlives its relevance).
-local function keep_tokens(log, sum_key, sum, window)
-  redis.call('SET', sum_key, sum, 'PX', window)
-  redis.call('PEXPIRE', log, window)
+  redis.call('HSET', key, 'l', string.format('%.17g', level), 't', at)
+  local empty_in = math.ceil(level * window / limit) + (at - now)
+  redis.call('PEXPIRE', key, math.max(1, empty_in))
 end
