@@ -52,6 +52,7 @@ pub(crate) fn request_context<O>(
 
 /// Adds the headers extensions set (invalid ones are skipped).
 fn extension_headers(headers: &mut HeaderMap, ctx: &RequestContext) {
+    headers.reserve(ctx.response_headers.len());
     for (name, value) in &ctx.response_headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),

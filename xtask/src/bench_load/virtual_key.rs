@@ -19,7 +19,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use super::args::{LimitsBackend, Opts};
-use super::client::{HttpConn, Target, latency_c1};
+use super::client::{HttpConn, Percentiles, Target, latency_c1};
 use super::gateway::{Gateway, GatewayConfig};
 use super::tools::{ensure_tools, gateway_binary, machine, work_dir};
 use super::upstream::Nginx;
@@ -69,13 +69,16 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
     println!("==> starting the gateway with the keys extension, limits {backend_name}");
     let gateway = Gateway::start(&binary, &work, "switchboard-keys", &config, None)?;
 
-    let key = create_key(&gateway)?;
+    let key = create_key(&gateway, true)?;
+    // A key with no limits: what looking the key up costs, apart.
+    let bare_key = create_key(&gateway, false)?;
+    let bare_auth = format!("Bearer {bare_key}");
     let static_auth = format!("Bearer {STATIC_KEY}");
     let virtual_auth = format!("Bearer {key}");
     let gw_body = chat_body("up/gpt-4o");
     let path = "/v1/chat/completions";
     // Both keys answer before anything is timed.
-    for auth in [&static_auth, &virtual_auth] {
+    for auth in [&static_auth, &virtual_auth, &bare_auth] {
         HttpConn::connect(gateway.addr)?
             .with_header("Authorization", auth)
             .post(path, &gw_body)
@@ -105,15 +108,29 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
     wrk(&url, &static_script, 8, Duration::from_secs(1))?;
     wrk(&url, &virtual_script, 8, Duration::from_secs(1))?;
 
-    println!("==> throughput, 32 connections");
-    let direct_32 = wrk(&direct_url, &direct_script, 32, throughput)?;
-    let static_32 = wrk(&url, &static_script, 32, throughput)?;
-    let virtual_32 = wrk(&url, &virtual_script, 32, throughput)?;
+    // This machine's speed drifts by tens of percent from one second to the
+    // next (shared cores): the two keys take turns in short rounds and the
+    // median of the rounds' ratios is reported, so drift hits both alike.
+    let rounds = if opts.quick { 2 } else { 5 };
+    let slice = throughput / rounds;
+    println!("==> throughput, 32 connections ({rounds} rounds of {slice:?} each, taking turns)");
+    let direct_32 = wrk(&direct_url, &direct_script, 32, slice)?;
+    let (mut static_rps, mut virtual_rps, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut errors = 0;
+    for _ in 0..rounds {
+        let s = wrk(&url, &static_script, 32, slice)?;
+        let v = wrk(&url, &virtual_script, 32, slice)?;
+        errors += s.errors + v.errors;
+        ratios.push(v.rps / s.rps);
+        static_rps.push(s.rps);
+        virtual_rps.push(v.rps);
+    }
 
     println!("==> latency, 1 connection (taking turns)");
     let direct_headers = [("Authorization", CLIENT_AUTH)];
     let static_headers = [("Authorization", static_auth.as_str())];
     let virtual_headers = [("Authorization", virtual_auth.as_str())];
+    let bare_headers = [("Authorization", bare_auth.as_str())];
     let c1 = latency_c1(
         &[
             Target {
@@ -137,9 +154,24 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
                 body: &gw_body,
                 headers: &virtual_headers,
             },
+            Target {
+                name: "virtual key, no limits",
+                addr: gateway.addr,
+                path,
+                body: &gw_body,
+                headers: &bare_headers,
+            },
         ],
         latency,
     )?;
+    // What "one round trip" to this Redis costs, measured in the same run.
+    let ping = match &redis {
+        Some(redis) => {
+            println!("==> Redis round trip (PING), 1 connection");
+            Some(redis_ping(&redis.url, latency)?)
+        }
+        None => None,
+    };
     drop(gateway);
     drop(nginx);
     drop(redis);
@@ -150,10 +182,11 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
         "limits_backend": backend_name,
         "throughput_32": {
             "direct_rps": direct_32.rps,
-            "static_rps": static_32.rps,
-            "virtual_rps": virtual_32.rps,
-            "virtual_over_static": virtual_32.rps / static_32.rps,
-            "errors": static_32.errors + virtual_32.errors,
+            "static_rps": median(&mut static_rps),
+            "virtual_rps": median(&mut virtual_rps),
+            "virtual_over_static": median(&mut ratios),
+            "rounds": rounds,
+            "errors": errors,
         },
         "latency_1": {
             "direct_p50_us": c1[0].p50_us,
@@ -164,7 +197,10 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
             "virtual_p99_us": c1[2].p99_us,
             "virtual_added_p50_us": c1[2].p50_us - c1[1].p50_us,
             "virtual_added_p99_us": c1[2].p99_us - c1[1].p99_us,
+            "bare_p50_us": c1[3].p50_us,
+            "bare_added_p50_us": c1[3].p50_us - c1[1].p50_us,
         },
+        "redis_ping": ping.map(|p| json!({"p50_us": p.p50_us, "p99_us": p.p99_us})),
     });
     let name = match backend {
         LimitsBackend::Embedded => "report-virtual-key-embedded.json",
@@ -173,7 +209,7 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
     let path = super::write_report(&work, name, &report)?;
     print!("{}", table(&report));
     println!("\nJSON: {}", path.display());
-    if static_32.errors > 0 || virtual_32.errors > 0 {
+    if errors > 0 {
         bail!(
             "the gateway answered with errors during the load; see target/bench-load/switchboard-keys.log"
         );
@@ -181,13 +217,27 @@ pub(super) fn run(root: &Path, opts: &Opts, backend: LimitsBackend) -> anyhow::R
     Ok(())
 }
 
-/// Makes a virtual key with limits no run reaches; the key.
-fn create_key(gateway: &Gateway) -> anyhow::Result<String> {
-    let body = json!({
-        "name": "bench-load",
-        "rpm": 4_000_000_000_u64,
-        "tpm": 1_000_000_000_000_u64,
-    })
+/// The median of `values` (sorted in place); NaN when empty.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Makes a virtual key, with `limited`, limits no run reaches; the key.
+fn create_key(gateway: &Gateway, limited: bool) -> anyhow::Result<String> {
+    let body = if limited {
+        json!({
+            "name": "bench-load",
+            "rpm": 4_000_000_000_u64,
+            "tpm": 1_000_000_000_000_u64,
+        })
+    } else {
+        json!({"name": "bench-load-bare"})
+    }
     .to_string();
     let answer = HttpConn::connect(gateway.addr)?
         .with_header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
@@ -198,6 +248,40 @@ fn create_key(gateway: &Gateway) -> anyhow::Result<String> {
         .as_str()
         .map(str::to_owned)
         .with_context(|| format!("keys.create answered no key: {answer}"))
+}
+
+/// PING round trips to the Redis at `url` (`redis://[user:pass@]host:port[/db]`)
+/// on one connection for `duration`: what one round trip costs here.
+fn redis_ping(url: &str, duration: Duration) -> anyhow::Result<Percentiles> {
+    use std::io::{Read as _, Write as _};
+    let rest = url.strip_prefix("redis://").unwrap_or(url);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let host = rest.split('/').next().unwrap_or(rest);
+    let mut conn = std::net::TcpStream::connect(host)
+        .with_context(|| format!("cannot connect to Redis at {host}"))?;
+    conn.set_nodelay(true)?;
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
+    let mut samples = Vec::new();
+    let mut answer = [0u8; 7];
+    let end = std::time::Instant::now() + duration;
+    while std::time::Instant::now() < end {
+        let started = std::time::Instant::now();
+        conn.write_all(b"PING\r\n")?;
+        conn.read_exact(&mut answer)?;
+        if &answer != b"+PONG\r\n" {
+            bail!(
+                "Redis answered PING with {:?}",
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        samples.push(started.elapsed());
+    }
+    let p = Percentiles::of(&samples);
+    println!(
+        "    redis PING c=1: p50 {:.0} us, p99 {:.0} us ({} round trips)",
+        p.p50_us, p.p99_us, p.n
+    );
+    Ok(p)
 }
 
 /// The Markdown table of a virtual-key report.
@@ -217,7 +301,7 @@ fn table(r: &Value) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|");
     let _ = writeln!(
         s,
-        "| throughput, 32 connections | {:.0} req/s | {:.0} req/s | {:.0} req/s | **{:.2}x** |",
+        "| throughput, 32 connections (median of rounds) | {:.0} req/s | {:.0} req/s | {:.0} req/s | **{:.2}x** |",
         f("/throughput_32/direct_rps"),
         f("/throughput_32/static_rps"),
         f("/throughput_32/virtual_rps"),
@@ -231,6 +315,19 @@ fn table(r: &Value) -> String {
             f(&format!("/latency_1/static_{p}")),
             f(&format!("/latency_1/virtual_{p}")),
             f(&format!("/latency_1/virtual_added_{p}")),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nA virtual key with no limits (the lookup alone), same run: p50 {:+.0} us over the static key.",
+        f("/latency_1/bare_added_p50_us"),
+    );
+    if r["redis_ping"].is_object() {
+        let _ = writeln!(
+            s,
+            "\nOne Redis round trip (PING on one connection), same run: p50 {:.0} us, p99 {:.0} us.",
+            f("/redis_ping/p50_us"),
+            f("/redis_ping/p99_us"),
         );
     }
     s
