@@ -378,6 +378,13 @@ impl Extension for Keys {
             team.map(|(name, limits)| (Group::Team(name), limits.ask())),
             model.map(|(name, limits)| (Group::Model(name), limits.ask())),
         ];
+        // A group with no limit at all costs nothing (no lock, no Redis
+        // round trip).
+        for group in &mut groups {
+            if group.as_ref().is_some_and(|(_, a)| a.is_unlimited()) {
+                *group = None;
+            }
+        }
         if groups.iter().flatten().any(|(_, a)| a.tpm.is_some()) {
             let estimate = self.estimate_tokens(request);
             for (_, ask) in groups.iter_mut().flatten() {
@@ -413,7 +420,9 @@ impl Extension for Keys {
         if let Some(key) = &key {
             self.check_budget(ctx, key).await?;
         }
-        ctx.scratch.insert(admitted);
+        if !admitted.slots.is_empty() || !admitted.counted.is_empty() {
+            ctx.scratch.insert(admitted);
+        }
         Ok(RequestAction::Continue)
     }
 

@@ -49,6 +49,14 @@ pub struct Ask {
     pub tokens: u64,
 }
 
+impl Ask {
+    /// Whether it asks nothing of any limit (no `max_parallel`, `rpm` or
+    /// `tpm`): then no backend need be asked.
+    pub fn is_unlimited(&self) -> bool {
+        self.max_parallel.is_none() && self.rpm.is_none() && self.tpm.is_none()
+    }
+}
+
 /// Which limit refused a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {

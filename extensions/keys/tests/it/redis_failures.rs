@@ -150,3 +150,23 @@ async fn a_malformed_redis_url_is_a_config_error_naming_the_key() {
     assert_eq!(err.param(), Some("redis_url"), "{err}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+/// A key with no limits of its own never asks Redis: with Redis down and
+/// `on_redis_error = "closed"` it is still admitted, and no call failed.
+#[tokio::test]
+async fn a_key_without_limits_never_asks_redis() {
+    let port = closed_port();
+    let (ext, _) = node(port, "closed", "no_limits_no_redis").await;
+    let bare = authenticated(&ext, json!({"name": "bare"})).await;
+    for _ in 0..3 {
+        let mut ctx = context_for(&bare);
+        ext.on_request(&mut ctx, &mut request())
+            .await
+            .expect("admitted: nothing to check");
+        assert_eq!(header(&ctx, "x-ratelimit-limit-requests"), None);
+    }
+    assert_eq!(
+        metric(&ext, "switchboard_keys_limits_backend_errors_total"),
+        0
+    );
+}
