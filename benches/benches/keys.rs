@@ -8,18 +8,17 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use switchboard::{ChatRequest, Message};
 use switchboard_benches::runtime;
 use switchboard_core::extension::{
-    ClientKeyInfo, CompletionRecord, InboundApi, MethodCall, Outcome, RequestContext,
+    ClientKeyInfo, CompletionRecord, InboundApi, MethodCall, RequestContext,
 };
 use switchboard_core::{Extension, Usage};
 use switchboard_ext_keys::Keys;
-use switchboard_testkit::{MemoryStore, test_extension_context};
+use switchboard_testkit::{MemoryStore, completion_record, test_extension_context};
 
 async fn keys() -> Arc<dyn Extension> {
     let mut ctx = test_extension_context("keys");
@@ -44,26 +43,10 @@ async fn virtual_key(ext: &Arc<dyn Extension>) -> String {
     made["key"].as_str().expect("key").to_owned()
 }
 
-fn record(mut ctx: RequestContext) -> CompletionRecord {
+fn record(ctx: RequestContext) -> CompletionRecord {
     CompletionRecord {
-        request_id: ctx.request_id.clone(),
-        started_at: SystemTime::now(),
-        api: ctx.api,
-        client_key: ctx.client_key.clone(),
-        requested_model: ctx.requested_model.clone(),
-        instance: Some(Arc::from("up")),
-        model: Some("gpt-4o".into()),
-        attempts: 1,
-        fallbacks: 0,
-        streamed: false,
-        answered_by_extension: false,
         usage: Some(Usage::new(40, 12)),
-        usage_partial: false,
-        output_chars: 0,
-        outcome: Outcome::Ok,
-        latency: Duration::from_millis(1),
-        time_to_first_token: None,
-        scratch: std::mem::take(&mut ctx.scratch),
+        ..completion_record(ctx)
     }
 }
 

@@ -19,7 +19,7 @@ pub use crate::cases::settings::{
 };
 pub use crate::extension::{
     ExtensionCheck, ExtensionReport, FakeGateway, MemoryStore, assert_extension_conforms,
-    check_extension, test_extension_context,
+    check_extension, completion_record, test_extension_context,
 };
 pub use crate::fixtures::{
     EmbeddingsScenario, EndlessStream, ErrorCase, ExpectedToolCall, ModelsScenario, Recorded,

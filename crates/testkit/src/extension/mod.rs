@@ -98,6 +98,35 @@ impl fmt::Display for ExtensionReport {
     }
 }
 
+/// The record the gateway hands `on_complete` for the request of `ctx`: one
+/// attempt at `mock/mock-1` that went well, no usage, 5 ms; the context's
+/// id, key, model, stream flag and scratch. Tests change what they need with
+/// struct update syntax (`CompletionRecord { usage: …, ..completion_record(ctx) }`).
+pub fn completion_record(
+    ctx: switchboard_core::extension::RequestContext,
+) -> switchboard_core::extension::CompletionRecord {
+    switchboard_core::extension::CompletionRecord {
+        request_id: ctx.request_id,
+        started_at: std::time::SystemTime::now(),
+        api: ctx.api,
+        client_key: ctx.client_key,
+        requested_model: ctx.requested_model,
+        instance: Some(Arc::from("mock")),
+        model: Some("mock-1".into()),
+        attempts: 1,
+        fallbacks: 0,
+        streamed: ctx.stream,
+        answered_by_extension: false,
+        usage: None,
+        usage_partial: false,
+        output_chars: 0,
+        outcome: switchboard_core::extension::Outcome::Ok,
+        latency: std::time::Duration::from_millis(5),
+        time_to_first_token: None,
+        scratch: ctx.scratch,
+    }
+}
+
 /// A build context for tests: a fresh [`MemoryStore`], a fresh
 /// [`FakeGateway`] and a cancellation token, for extension `name`.
 pub fn test_extension_context(name: &str) -> ExtensionContext {

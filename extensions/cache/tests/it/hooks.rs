@@ -3,7 +3,7 @@
 //! request's scratch map, which stores only answers that finished normally.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::json;
 use switchboard_core::extension::{CompletionRecord, InboundApi, Outcome, RequestContext};
@@ -55,24 +55,11 @@ fn context(stream: bool, cache_control: Option<&str>) -> RequestContext {
 fn record(ctx: RequestContext, outcome: Outcome, answered_by_extension: bool) -> CompletionRecord {
     let partial = outcome != Outcome::Ok;
     CompletionRecord {
-        request_id: ctx.request_id.clone(),
-        started_at: SystemTime::now(),
-        api: ctx.api,
-        client_key: ctx.client_key.clone(),
-        requested_model: ctx.requested_model.clone(),
         instance: Some(Arc::from("m")),
-        model: Some("mock-1".into()),
-        attempts: 1,
-        fallbacks: 0,
-        streamed: ctx.stream,
         answered_by_extension,
-        usage: None,
         usage_partial: partial && ctx.stream,
-        output_chars: 0,
         outcome,
-        latency: Duration::from_millis(5),
-        time_to_first_token: None,
-        scratch: ctx.scratch,
+        ..switchboard_testkit::completion_record(ctx)
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchboard_core::extension::{CompletionRecord, Outcome, RequestContext};
+use switchboard_core::extension::{CompletionRecord, RequestContext};
 use switchboard_core::{Error, ErrorKind, Extension, Usage};
 use switchboard_ext_keys::{Ask, RedisLimits, Refused, WINDOW};
 use switchboard_testkit::MemoryStore;
@@ -57,26 +57,10 @@ async fn ask(node: &Arc<dyn Extension>, id: &str) -> (RequestContext, Result<(),
 
 /// The record of a finished request of `ctx` that used `usage` (also for
 /// the memory backend's tests).
-pub(crate) fn record(mut ctx: RequestContext, usage: Usage) -> CompletionRecord {
+pub(crate) fn record(ctx: RequestContext, usage: Usage) -> CompletionRecord {
     CompletionRecord {
-        request_id: ctx.request_id.clone(),
-        started_at: std::time::SystemTime::now(),
-        api: ctx.api,
-        client_key: ctx.client_key.clone(),
-        requested_model: ctx.requested_model.clone(),
-        instance: Some(Arc::from("mock")),
-        model: Some("mock-1".into()),
-        attempts: 1,
-        fallbacks: 0,
-        streamed: false,
-        answered_by_extension: false,
         usage: Some(usage),
-        usage_partial: false,
-        output_chars: 0,
-        outcome: Outcome::Ok,
-        latency: Duration::from_millis(5),
-        time_to_first_token: None,
-        scratch: std::mem::take(&mut ctx.scratch),
+        ..switchboard_testkit::completion_record(ctx)
     }
 }
 
