@@ -140,10 +140,10 @@ impl Shown {
 
     fn write(&self, ctx: &mut RequestContext) {
         if let Some(v) = &self.requests {
-            rate_headers(ctx, "requests", v);
+            rate_headers(ctx, REQUEST_HEADERS, v);
         }
         if let Some(v) = &self.tokens {
-            rate_headers(ctx, "tokens", v);
+            rate_headers(ctx, TOKEN_HEADERS, v);
         }
     }
 }
@@ -293,22 +293,21 @@ const UNKNOWN: Verdict = Verdict {
     reset: WINDOW,
 };
 
-/// Sets the `x-ratelimit-*` headers of `what` (`requests` or `tokens`); the
-/// names are constants, so only the values are formatted.
-fn rate_headers(ctx: &mut RequestContext, what: &str, v: &Verdict) {
-    let [limit, remaining, reset] = if what == "requests" {
-        [
-            "x-ratelimit-limit-requests",
-            "x-ratelimit-remaining-requests",
-            "x-ratelimit-reset-requests",
-        ]
-    } else {
-        [
-            "x-ratelimit-limit-tokens",
-            "x-ratelimit-remaining-tokens",
-            "x-ratelimit-reset-tokens",
-        ]
-    };
+/// The `x-ratelimit-*` header names (limit, remaining, reset) of requests.
+const REQUEST_HEADERS: [&str; 3] = [
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-reset-requests",
+];
+/// The same of tokens.
+const TOKEN_HEADERS: [&str; 3] = [
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+];
+
+/// Sets the `x-ratelimit-*` headers named (limit, remaining, reset) to `v`.
+fn rate_headers(ctx: &mut RequestContext, [limit, remaining, reset]: [&str; 3], v: &Verdict) {
     ctx.set_response_header(limit, v.limit.to_string());
     ctx.set_response_header(remaining, v.remaining.to_string());
     ctx.set_response_header(reset, format!("{}s", whole_secs(v.reset)));

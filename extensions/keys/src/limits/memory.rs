@@ -25,18 +25,21 @@ use switchboard_core::async_trait;
 
 use super::{Admission, Ask, BackendError, LimitBackend, ParallelSlot, Refused, Verdict, WINDOW};
 
-/// One key's bucket: how full it was at `at`.
+/// One key's bucket: how full it was at `at`, and the limit it was last
+/// checked against (what it drains at while nobody asks).
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     level: f64,
     at: Instant,
+    limit: u64,
 }
 
 impl Bucket {
-    fn new(now: Instant) -> Self {
+    fn new(now: Instant, limit: u64) -> Self {
         Bucket {
             level: 0.0,
             at: now,
+            limit,
         }
     }
 
@@ -53,6 +56,7 @@ impl Bucket {
 
     fn check(&mut self, now: Instant, limit: u64, weight: u64) -> Verdict {
         self.drain(now, limit);
+        self.limit = limit;
         let weight = weight.min(limit) as f64;
         let cap = limit as f64;
         // The small slack absorbs the rounding of the drain's arithmetic.
@@ -75,13 +79,14 @@ impl Bucket {
 
     fn add(&mut self, now: Instant, limit: u64, weight: u64) {
         self.drain(now, limit);
+        self.limit = limit;
         self.level += weight as f64;
     }
 
     /// Whether it has drained empty by `now` (nothing to remember).
-    fn is_empty_at(&self, now: Instant, limit: u64) -> bool {
+    fn is_empty_at(&self, now: Instant) -> bool {
         let mut b = *self;
-        b.drain(now, limit);
+        b.drain(now, self.limit);
         b.level <= 0.0
     }
 }
@@ -105,51 +110,50 @@ fn secs(s: f64) -> Duration {
 /// Token buckets by key id.
 #[derive(Debug, Default)]
 pub struct Windows {
-    buckets: Mutex<HashMap<String, (Bucket, u64)>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl Windows {
     /// Counts `weight` for `key` at `now` if it fits in `limit`.
     pub fn check(&self, key: &str, now: Instant, limit: u64, weight: u64) -> Verdict {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((bucket, last_limit)) = buckets.get_mut(key) {
-            *last_limit = limit;
-            return bucket.check(now, limit, weight);
-        }
-        // A new key: now and then (at 1024, 2048, ... keys) drop the keys
-        // whose bucket has drained, so the map stays the size of the keys in
-        // use (amortised O(1) per new key).
-        if buckets.len() >= 1024 && buckets.len().is_power_of_two() {
-            buckets.retain(|_, (b, l)| !b.is_empty_at(now, *l));
-        }
-        let mut bucket = Bucket::new(now);
-        let v = bucket.check(now, limit, weight);
-        buckets.insert(key.to_owned(), (bucket, limit));
-        v
+        self.with_bucket(key, now, limit, |b| b.check(now, limit, weight))
     }
 
     /// Counts `weight` more for `key` (usage reconciled after the answer),
     /// even past its limit: later requests wait for it to drain.
     pub fn add(&self, key: &str, now: Instant, limit: u64, weight: u64) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        match buckets.get_mut(key) {
-            Some((bucket, last_limit)) => {
-                *last_limit = limit;
-                bucket.add(now, limit, weight);
-            }
-            None => {
-                let mut bucket = Bucket::new(now);
-                bucket.add(now, limit, weight);
-                buckets.insert(key.to_owned(), (bucket, limit));
-            }
-        }
+        self.with_bucket(key, now, limit, |b| b.add(now, limit, weight));
     }
 
-    /// Forgets keys whose bucket has drained (also done by `check` as keys
-    /// are added).
+    /// Forgets keys whose bucket has drained (also done as keys are added).
     pub fn prune(&self, now: Instant) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        buckets.retain(|_, (b, l)| !b.is_empty_at(now, *l));
+        buckets.retain(|_, b| !b.is_empty_at(now));
+    }
+
+    /// Runs `f` on `key`'s bucket, made empty if it is new (the key is only
+    /// copied then).
+    fn with_bucket<R>(
+        &self,
+        key: &str,
+        now: Instant,
+        limit: u64,
+        f: impl FnOnce(&mut Bucket) -> R,
+    ) -> R {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = buckets.get_mut(key) {
+            return f(bucket);
+        }
+        // A new key: now and then (at 1024, 2048, ... keys) drop the keys
+        // whose bucket has drained, so the map stays the size of the keys in
+        // use (amortised O(1) per new key).
+        if buckets.len() >= 1024 && buckets.len().is_power_of_two() {
+            buckets.retain(|_, b| !b.is_empty_at(now));
+        }
+        let mut bucket = Bucket::new(now, limit);
+        let answer = f(&mut bucket);
+        buckets.insert(key.to_owned(), bucket);
+        answer
     }
 }
 
