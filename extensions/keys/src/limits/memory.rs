@@ -102,9 +102,11 @@ fn left(cap: f64, level: f64) -> u64 {
 }
 
 /// `s` seconds, rounded up to the millisecond (a client told to wait never
-/// comes back a little early).
+/// comes back a little early). The drain's float arithmetic leaves noise
+/// below a microsecond (2.1 - 2 is 0.10000000000000009): it is not rounded
+/// up to a whole millisecond more.
 fn secs(s: f64) -> Duration {
-    Duration::from_millis((s.max(0.0) * 1000.0).ceil() as u64)
+    Duration::from_millis((s.max(0.0) * 1000.0 - 1e-6).ceil().max(0.0) as u64)
 }
 
 /// Token buckets by key id.
@@ -320,6 +322,24 @@ mod tests {
         }
         // The burst, then one every 2 s for the rest of the three minutes.
         assert!((118..=120).contains(&admitted.len()), "{}", admitted.len());
+    }
+
+    #[test]
+    fn a_wait_is_exact_to_the_millisecond_not_one_more() {
+        // 3 rpm, full at 0:00; at 0:18 the bucket holds 2.1 (0.9 drained),
+        // so the next request fits in exactly 2 s. Float arithmetic makes
+        // that 2000.0000000000002 ms; rounding it up gave 2001.
+        let w = Windows::default();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(w.check("k", t0, 3, 1).admitted);
+        }
+        let v = w.check("k", t0 + Duration::from_secs(18), 3, 1);
+        assert!(!v.admitted);
+        assert_eq!(v.reset, Duration::from_secs(2));
+        // A wait a fraction of a millisecond over a whole one still rounds up.
+        assert_eq!(secs(0.0021), Duration::from_millis(3));
+        assert_eq!(secs(-1.0), Duration::ZERO);
     }
 
     #[test]

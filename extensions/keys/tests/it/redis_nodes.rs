@@ -344,6 +344,25 @@ async fn the_buckets_run_on_redis_time() {
     assert_eq!(a.refused, Some(Refused::Requests));
     let reset = a.requests.expect("verdict").reset;
     assert!(reset <= Duration::from_secs(2), "{reset:?}");
+    // At exactly 0:18 the wait is exactly 2 s, not the 2.001 s that float
+    // noise rounded up to (a wait is rounded up, but not for the noise).
+    let a = limits
+        .admit_at("exact", &rpm, Some(redis_now - 18_000))
+        .await
+        .expect("admit");
+    assert_eq!(a.refused, None);
+    for _ in 0..2 {
+        limits
+            .admit_at("exact", &rpm, Some(redis_now - 18_000))
+            .await
+            .expect("admit");
+    }
+    let a = limits
+        .admit_at("exact", &rpm, Some(redis_now))
+        .await
+        .expect("admit");
+    assert_eq!(a.refused, Some(Refused::Requests));
+    assert_eq!(a.requests.expect("verdict").reset, Duration::from_secs(2));
     tokio::time::sleep(reset + Duration::from_millis(100)).await;
     let a = limits.admit_at("k", &rpm, None).await.expect("admit");
     assert_eq!(a.refused, None, "one drained on Redis's clock");

@@ -22,6 +22,12 @@ local tpm = tonumber(ARGV[6])
 local weight = tonumber(ARGV[7])
 local now = clock(ARGV[8])
 
+-- `ms` rounded up to a whole ms, but not for the float noise of the
+-- drain's arithmetic (2.1 - 2 is 0.10000000000000009).
+local function ms_up(ms)
+  return math.max(0, math.ceil(ms - 1e-6))
+end
+
 -- Pours `need` into the bucket `key` of `limit` if it fits: admitted,
 -- remaining, reset (ms). A refusal writes nothing.
 local function pour(key, limit, need)
@@ -32,10 +38,10 @@ local function pour(key, limit, need)
   if level + need <= limit + 1e-6 then
     level = level + need
     keep(key, level, at, limit, window, now)
-    return true, math.floor(math.max(0, limit - level)), math.ceil(level / per_ms)
+    return true, math.floor(math.max(0, limit - level)), ms_up(level / per_ms)
   end
   return false, math.floor(math.max(0, limit - level)),
-    math.ceil((level + need - limit) / per_ms)
+    ms_up((level + need - limit) / per_ms)
 end
 
 if max_parallel > 0 then
