@@ -7,10 +7,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::extension::InboundApi;
 use crate::upstream::HttpClient;
 use crate::{
-    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
-    response_to_events,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ForwardRequest, ForwardedReply, ModelInfo, response_to_events,
 };
 
 /// A connection to one LLM service.
@@ -44,6 +45,31 @@ pub trait Provider: Send + Sync + 'static {
         let response = self.chat(request).await?;
         let events = response_to_events(&response);
         Ok(Box::pin(futures::stream::iter(events.into_iter().map(Ok))))
+    }
+
+    /// Whether [`forward`](Provider::forward) can answer `request`, which a
+    /// client sent in `api`'s wire format, by sending the client's bytes
+    /// with only `model` set to `model` (this instance's model) and handing
+    /// back the upstream's answer unchanged: the same-format fast path. Say
+    /// yes only when the full path would send the same request (no field
+    /// renamed, dropped or added for this service or model). Called once
+    /// per target before routing; cheap and without I/O. The default: no.
+    fn forwards(&self, api: InboundApi, model: &str, request: &ChatRequest) -> bool {
+        let _ = (api, model, request);
+        false
+    }
+
+    /// Sends `request.body` (a non-streamed chat request in a wire format
+    /// this provider said it [`forwards`](Provider::forwards)) with its
+    /// model set to `request.request.model`, and returns the upstream's
+    /// answer as it came, checked as [`chat`](Provider::chat) checks it
+    /// (an error object sent with a 2xx status is that error). The default
+    /// reports [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
+    async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
+        let _ = request;
+        Err(Error::unsupported(
+            "this provider does not forward requests in their own wire format",
+        ))
     }
 
     /// The models this provider serves. The default is an empty list

@@ -8,19 +8,19 @@ use std::time::Duration;
 use switchboard_core::upstream::HttpClient;
 use switchboard_core::{
     Catalog, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ModelInfo, ProviderContext,
+    ForwardRequest, ModelInfo, ProviderContext,
 };
 
 use arc_swap::ArcSwap;
 use serde_json::{Map, Value};
-use switchboard_core::extension::{KeyGrant, MethodCall, RequestContext, Store};
+use switchboard_core::extension::{InboundApi, KeyGrant, MethodCall, RequestContext, Store};
 
 use crate::config::types::Config;
 use crate::config::{ConfigLoader, ProviderFeature};
 use crate::extensions::manager::{self, ExtensionManager};
 use crate::extensions::{ExtensionSet, ExtensionStatus, Hub};
 use crate::registry::{ApplyReport, Registry};
-use crate::router::{Routed, Router};
+use crate::router::{Forwarded, Routed, Router};
 use crate::routes::Settings;
 use crate::validated::Validated;
 
@@ -279,6 +279,24 @@ impl Switchboard {
     pub async fn chat(&self, request: ChatRequest) -> Result<Routed<ChatResponse>, Error> {
         let request = Validated::new(request)?;
         self.hub.router.chat_validated(request).await
+    }
+
+    /// A chat answer to a request the client sent in `api`'s wire format
+    /// as `body` (`request` is parsed from it): when every target's
+    /// provider [`forwards`](switchboard_core::Provider::forwards) it, the
+    /// client's bytes go upstream with only `model` changed and the
+    /// upstream's answer comes back as it was sent
+    /// ([`Forwarded::Reply`]); otherwise this is [`chat`](Self::chat)
+    /// ([`Forwarded::Parsed`]). Validated once, as there; no extension
+    /// hooks run (the server calls it only when none is enabled).
+    pub async fn chat_forward(
+        &self,
+        api: InboundApi,
+        request: ChatRequest,
+        body: bytes::Bytes,
+    ) -> Result<Forwarded, Error> {
+        let request = Validated::new(ForwardRequest::new(api, request, body))?;
+        self.hub.router.chat_forward_validated(request).await
     }
 
     /// A streamed chat answer. Validated once, before routing, as

@@ -4,7 +4,7 @@
 //! validates again, and a [`Provider`](switchboard_core::Provider) always
 //! receives a request that passed `validate()`.
 
-use switchboard_core::{ChatRequest, EmbeddingsRequest, Error};
+use switchboard_core::{ChatRequest, EmbeddingsRequest, Error, ForwardRequest};
 
 /// A request the router can route: it checks itself and names its model.
 pub(crate) trait Routable {
@@ -27,6 +27,22 @@ impl Routable for ChatRequest {
 
     fn set_model(&mut self, model: &str) {
         model.clone_into(&mut self.model);
+    }
+}
+
+/// A forwarded request is its parsed request: checked, named and pointed
+/// at a target as that is (its bytes follow the parsed `model`).
+impl Routable for ForwardRequest {
+    fn validate(&self) -> Result<(), Error> {
+        self.request.validate()
+    }
+
+    fn model(&self) -> &str {
+        &self.request.model
+    }
+
+    fn set_model(&mut self, model: &str) {
+        model.clone_into(&mut self.request.model);
     }
 }
 
@@ -71,6 +87,20 @@ impl<R: Routable> Validated<R> {
             return Err(Error::invalid_param("model", "`model` must not be empty"));
         }
         Ok(())
+    }
+}
+
+impl Validated<ForwardRequest> {
+    /// The parsed request of a forwarded one, for the full path: it passed
+    /// the same `validate()`. Its model is the one the client sent.
+    pub(crate) fn into_parsed(self) -> Validated<ChatRequest> {
+        let ForwardRequest {
+            mut request,
+            sent_model,
+            ..
+        } = self.0;
+        request.model = sent_model;
+        Validated(request)
     }
 }
 

@@ -4,9 +4,10 @@
 
 use axum::Extension;
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use switchboard_core::Error;
+use switchboard_gateway::Forwarded;
 
 use crate::auth::{authorize_caller, check_model};
 use crate::body::read_body;
@@ -20,10 +21,16 @@ use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
 use crate::stream::sse_body;
 
+/// The header of a forwarded answer naming the upstream's request id (the
+/// full path keeps it in the answer's `extra` instead; a forwarded body is
+/// the upstream's, unchanged).
+const UPSTREAM_REQUEST_ID: &str = "x-switchboard-upstream-request-id";
+
 /// Answers a chat request on API `A`.
 ///
 /// A streamed answer is re-encoded event by event (see [`sse_body`]); a
-/// complete one is written at once, its overhead measured up to the write
+/// complete one is written at once (for an API that forwards, as the
+/// upstream sent it when the provider speaks the same format), its overhead measured up to the write
 /// (see [`Arrival::answered`]). A routing error counts as a request with its
 /// kind as status. An API's route is a plain `fn` returning this future, so
 /// the generic path adds no layer of its own.
@@ -87,20 +94,37 @@ pub(crate) async fn handle_chat_with<A: InboundChatApi>(
         };
         return Ok(event_stream_response(body, &routed.route));
     }
-    let routed = state.sb.chat(request).await.map_err(|e| {
+    let failed = |e: Error| {
         state.metrics.request(A::METRICS_LABEL, e.kind().code());
         A::error(e)
-    })?;
-    let body = A::response_body(&routed.value).map_err(A::error)?;
-    arrival.answered(
-        &state.metrics,
-        A::METRICS_LABEL,
-        &routed.route,
-        &routed.value.usage,
-    );
-    state.metrics.route(&routed.route);
+    };
+    let (body, route, usage, upstream_id) =
+        if A::FORWARD && state.sb.config().server.forward_same_format {
+            match state.sb.chat_forward(A::API, request, bytes).await {
+                Ok(Forwarded::Reply(r)) => (
+                    Body::from(r.value.body),
+                    r.route,
+                    r.value.usage,
+                    r.value.upstream_request_id,
+                ),
+                Ok(Forwarded::Parsed(r)) => {
+                    let body = A::response_body(&r.value).map_err(A::error)?;
+                    (Body::from(body), r.route, r.value.usage, None)
+                }
+                Err(e) => return Err(failed(e)),
+            }
+        } else {
+            let routed = state.sb.chat(request).await.map_err(failed)?;
+            let body = A::response_body(&routed.value).map_err(A::error)?;
+            (Body::from(body), routed.route, routed.value.usage, None)
+        };
+    arrival.answered(&state.metrics, A::METRICS_LABEL, &route, &usage);
+    state.metrics.route(&route);
     state.metrics.request(A::METRICS_LABEL, "ok");
     let mut response = json_response(StatusCode::OK, body);
-    route_headers(response.headers_mut(), &routed.route);
+    route_headers(response.headers_mut(), &route);
+    if let Some(v) = upstream_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response.headers_mut().insert(UPSTREAM_REQUEST_ID, v);
+    }
     Ok(response)
 }

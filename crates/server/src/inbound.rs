@@ -29,6 +29,10 @@ pub(crate) trait InboundChatApi {
     const API: InboundApi;
     /// The shape of its error bodies.
     const ERROR_FORMAT: Format;
+    /// Whether a complete answer may be forwarded in this API's own wire
+    /// format when the provider speaks it (see
+    /// [`Switchboard::chat_forward`](switchboard_gateway::Switchboard::chat_forward)).
+    const FORWARD: bool = false;
     /// What its stream encoder needs from the request.
     type StreamOptions;
     /// Its stream encoder.

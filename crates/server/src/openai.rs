@@ -54,6 +54,7 @@ impl InboundChatApi for OpenAiChat {
     const API: switchboard_core::extension::InboundApi =
         switchboard_core::extension::InboundApi::OpenAi;
     const ERROR_FORMAT: Format = Format::OpenAi;
+    const FORWARD: bool = true;
     /// `stream_options.include_usage`: end the stream with a usage chunk.
     type StreamOptions = bool;
     type Encoder = OpenAiStreamEncoder;

@@ -30,14 +30,14 @@ pub(crate) fn route_headers(headers: &mut HeaderMap, route: &RouteInfo) {
 }
 
 /// A response with `body` as `application/json`.
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
     (
         status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body,
+        body.into(),
     )
         .into_response()
 }

@@ -6,10 +6,12 @@ mod preset;
 
 use http::Method;
 use serde_json::Value;
+use switchboard_core::extension::InboundApi;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
-    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
-    Provider, ProviderContext, ProviderInit, async_trait, provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ForwardRequest, ForwardedReply, ModelInfo, Provider, ProviderContext, ProviderInit,
+    async_trait, provider,
 };
 /// Which wire field carries the request's `max_tokens` (the protocol
 /// crate's [`MaxTokensField`](switchboard_protocol::openai::MaxTokensField),
@@ -17,7 +19,7 @@ use switchboard_core::{
 pub use switchboard_protocol::openai::MaxTokensField as TokenField;
 pub use switchboard_protocol::openai::UnsupportedParams;
 use switchboard_protocol::openai::{
-    FittedRequest, chat_event_stream, error_from_response, parse_chat_response,
+    FittedRequest, chat_event_stream, error_from_response, forward_chat, parse_chat_response,
     parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request_with,
 };
 
@@ -167,6 +169,19 @@ impl Provider for OpenAiCompatible {
             );
         }
         Ok(response)
+    }
+
+    /// OpenAI Chat Completions requests, when the service has no quirk
+    /// (a preset's unsupported parameters, renames or roles) the full path
+    /// would apply.
+    fn forwards(&self, api: InboundApi, _model: &str, _request: &ChatRequest) -> bool {
+        api == InboundApi::OpenAi && self.resolved.wire.is_plain()
+    }
+
+    /// `POST chat/completions` with the client's body, only its `model`
+    /// changed; the answer as it came.
+    async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
+        forward_chat(&self.upstream, CHAT, request).await
     }
 
     /// `POST chat/completions` with `stream: true`; returns once the

@@ -3,14 +3,16 @@
 
 use http::Method;
 use serde_json::Value;
+use switchboard_core::extension::InboundApi;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
-    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, ModelInfo,
-    Provider, ProviderContext, ProviderInit, async_trait, provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ForwardRequest, ForwardedReply, ModelInfo, Provider, ProviderContext, ProviderInit,
+    async_trait, provider,
 };
 use switchboard_protocol::openai::types::{ChatCompletionRequest, StreamOptions};
 use switchboard_protocol::openai::{
-    RequestOptions, chat_event_stream, error_from_response, parse_chat_response,
+    RequestOptions, chat_event_stream, error_from_response, forward_chat, parse_chat_response,
     parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
 };
 
@@ -119,6 +121,18 @@ impl Provider for OpenAi {
                 .insert(UPSTREAM_REQUEST_ID.into(), Value::String(id));
         }
         Ok(response)
+    }
+
+    /// OpenAI Chat Completions requests, except for a model that needs
+    /// `max_completion_tokens` (the full path renames `max_tokens` for it).
+    fn forwards(&self, api: InboundApi, model: &str, _request: &ChatRequest) -> bool {
+        api == InboundApi::OpenAi && !self.config.uses_max_completion_tokens(model)
+    }
+
+    /// `POST chat/completions` with the client's body, only its `model`
+    /// changed; the answer as it came.
+    async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
+        forward_chat(&self.upstream, CHAT, request).await
     }
 
     /// `POST chat/completions` with `stream: true` and

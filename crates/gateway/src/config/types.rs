@@ -246,6 +246,19 @@ pub struct ServerConfig {
     /// request in a hundred, spread evenly (a counter, not a random draw).
     #[schemars(range(min = 0.0, max = 1.0))]
     pub access_log_sample: f64,
+    /// Forward a complete OpenAI chat request whose targets all speak
+    /// OpenAI's wire format as the client sent it (only `model` changed),
+    /// and the upstream's answer as it came: the same-format fast path. On
+    /// by default; off, every request is parsed and encoded again (answers
+    /// then carry `upstream_request_id` in the body rather than the
+    /// `x-switchboard-upstream-request-id` header). Requests with
+    /// extensions enabled always take the full path.
+    pub forward_same_format: bool,
+    /// Connection worker threads of `switchboard serve`, each running its
+    /// connections start to end on a runtime of its own (no hand-off
+    /// between threads within a request); `0` (the default): one per CPU
+    /// the process may run on. Read at start; a reload does not change it.
+    pub worker_threads: usize,
     /// How long Responses API answers (`POST /v1/responses`) are kept for
     /// `GET /v1/responses/{id}` and `previous_response_id`.
     pub responses: ResponsesConfig,
@@ -269,6 +282,8 @@ impl Default for ServerConfig {
             env_providers: false,
             access_log: AccessLog::default(),
             access_log_sample: 0.01,
+            forward_same_format: true,
+            worker_threads: 0,
             responses: ResponsesConfig::default(),
         }
     }

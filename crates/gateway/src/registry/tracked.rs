@@ -14,9 +14,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
+use switchboard_core::extension::InboundApi;
 use switchboard_core::{
     ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    HealthReport, ModelInfo, Provider, async_trait,
+    ForwardRequest, ForwardedReply, HealthReport, ModelInfo, Provider, async_trait,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -127,6 +128,15 @@ impl Provider for Tracked {
             inner,
             _in_flight: in_flight,
         }))
+    }
+
+    fn forwards(&self, api: InboundApi, model: &str, request: &ChatRequest) -> bool {
+        self.inner.forwards(api, model, request)
+    }
+
+    async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
+        let _in_flight = InFlight::new(&self.in_flight);
+        self.inner.forward(request).await
     }
 
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {

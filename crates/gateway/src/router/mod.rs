@@ -21,7 +21,8 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use switchboard_core::{
-    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, Provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ForwardRequest, ForwardedReply, Provider,
 };
 use tokio::time::Instant;
 
@@ -64,6 +65,17 @@ pub struct Routed<T> {
     pub value: T,
     /// How it was obtained.
     pub route: RouteInfo,
+}
+
+/// A chat answer from [`Switchboard::chat_forward`](crate::Switchboard::chat_forward).
+#[derive(Debug)]
+pub enum Forwarded {
+    /// Forwarded: the upstream's answer, in the caller's wire format as it
+    /// came.
+    Reply(Routed<ForwardedReply>),
+    /// Through the full path, because a target's provider does not forward
+    /// the request: the answer in the core vocabulary, to encode.
+    Parsed(Routed<ChatResponse>),
 }
 
 /// Routes requests to instances of a [`Registry`].
@@ -171,6 +183,56 @@ impl Router {
             value: response,
             route,
         })
+    }
+
+    /// A chat answer for a request in the client's own wire format:
+    /// forwarded when every target's provider
+    /// [`forwards`](Provider::forwards) it, else through the full path
+    /// (the same targets, resolved once).
+    pub(crate) async fn chat_forward_validated(
+        &self,
+        request: Validated<ForwardRequest>,
+    ) -> Result<Forwarded, Error> {
+        let generation = self.registry.generation();
+        let (targets, fallback_on) = generation
+            .routes
+            .resolve(&generation, request.get().model())?;
+        let forwards = {
+            let r = request.get();
+            targets.iter().all(|t| {
+                t.instance
+                    .provider()
+                    .is_some_and(|p| p.forwards(r.api, &t.model, &r.request))
+            })
+        };
+        if forwards {
+            let (reply, route) = self
+                .run(&generation, targets, fallback_on, request, None, |p, r| {
+                    p.forward(r)
+                })
+                .await?;
+            return Ok(Forwarded::Reply(Routed {
+                value: reply,
+                route,
+            }));
+        }
+        let (mut response, route) = self
+            .run(
+                &generation,
+                targets,
+                fallback_on,
+                request.into_parsed(),
+                None,
+                |p, r| p.chat(r),
+            )
+            .await?;
+        if response.provider.is_empty() {
+            response.provider = route.instance.to_string();
+        }
+        Ok(Forwarded::Parsed(Routed {
+            value: response,
+            route,
+        }))
     }
 
     /// A streamed chat answer, routed. Falls back only before the first

@@ -10,6 +10,7 @@
 //! | core → wire request, fitted to an OpenAI-compatible service | providers | [`to_wire_request_with`] ([`WireOptions`], [`ParamSpec`], [`UnsupportedParams`]) |
 //! | wire → core response | providers | [`parse_chat_response`], [`from_wire_response`], [`parse_embeddings_response`], [`parse_models`] |
 //! | wire stream → events | providers | [`chat_event_stream`], [`OpenAiStreamDecoder`] |
+//! | client request → upstream, answer → client, as they came (the same-format fast path) | providers | [`forward_chat`], [`retarget_request`], [`forwarded_usage`] |
 //! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`] |
 //! | wire → core request | gateway | [`parse_chat_request`], [`from_wire_request`], [`parse_embeddings_request`] |
 //! | core → wire response | gateway | [`to_wire_response`], [`to_wire_embeddings_response`], [`to_wire_models`] |
@@ -18,6 +19,7 @@
 
 mod embeddings;
 mod error;
+mod forward;
 mod models;
 mod request;
 mod response;
@@ -33,6 +35,7 @@ pub use error::{
     error_body, error_code, error_from_parts, error_from_response, error_from_value, error_to_wire,
     error_type, retry_after_header,
 };
+pub use forward::{forward_chat, forwarded_usage, retarget_request};
 pub use models::{from_wire_model, from_wire_models, parse_models, to_wire_models};
 pub use request::{
     FittedRequest, InboundChatRequest, MaxTokensField, ParamSpec, RequestOptions,

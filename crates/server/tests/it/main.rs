@@ -9,6 +9,7 @@ mod common;
 mod connections;
 mod console;
 mod extensions;
+mod forward;
 mod gemini_api;
 mod h2_stall;
 mod health_metrics;

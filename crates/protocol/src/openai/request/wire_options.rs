@@ -157,6 +157,18 @@ impl Default for WireOptions {
     }
 }
 
+impl WireOptions {
+    /// Whether a non-streamed request goes to the service as OpenAI's own:
+    /// no field renamed, dropped, refused or rewritten. Only then may a
+    /// provider forward a client's OpenAI request unchanged.
+    pub fn is_plain(&self) -> bool {
+        self.request == RequestOptions::default()
+            && self.unsupported.is_empty()
+            && self.renames.is_empty()
+            && !self.developer_as_system
+    }
+}
+
 /// A request fitted to a service, and the parameters left out of it (under
 /// [`UnsupportedParams::Drop`], as spelled in [`WireOptions::unsupported`]:
 /// what a provider reports as `extra["dropped_params"]`).
