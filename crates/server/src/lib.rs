@@ -82,6 +82,7 @@ mod serve;
 mod stall;
 mod state;
 mod stream;
+mod workers;
 
 use std::sync::Arc;
 

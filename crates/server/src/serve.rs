@@ -21,6 +21,7 @@ use tower::ServiceExt;
 use crate::conn::{ConnShared, CountedBody, Deadline, RequestGuard, WriteTimeout};
 use crate::overhead::{Arrival, OverheadTimer};
 use crate::state::{AppState, SharedState};
+use crate::workers::Workers;
 
 /// How long an accepted socket may be silent before the kernel probes it.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
@@ -31,6 +32,8 @@ pub struct Server {
     listener: TcpListener,
     state: SharedState,
     shutdown_tx: watch::Sender<bool>,
+    /// Connection worker threads; 0: connections run on the caller's runtime.
+    workers: usize,
 }
 
 /// Triggers a graceful shutdown of a running [`Server`].
@@ -78,7 +81,19 @@ impl Server {
             listener,
             state: Arc::new(AppState::for_server(sb, local)),
             shutdown_tx,
+            workers: 0,
         })
+    }
+
+    /// Serves connections on `n` worker threads, each with a runtime of its
+    /// own (see `workers.rs`), instead of on the runtime that calls
+    /// [`run`](Self::run); `0` keeps them there (the default: a library
+    /// user's runtime, a test's paused clock). `switchboard serve` uses
+    /// `server.worker_threads`, one per core by default.
+    #[must_use]
+    pub fn with_workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
     }
 
     /// The address actually bound.
@@ -105,7 +120,12 @@ impl Server {
             listener,
             state,
             shutdown_tx,
+            workers,
         } = self;
+        let workers = match workers {
+            0 => None,
+            n => Some(Workers::start(n)?),
+        };
         let config = state.sb.config();
         let client_timeout = Duration::from_millis(config.server.client_timeout_ms.max(1));
         let write_timeout = Duration::from_millis(config.server.write_timeout_ms.max(1));
@@ -178,18 +198,36 @@ impl Server {
                 _ = stop.changed() => break,
             };
             let conn = Connection {
-                state: &state,
-                app: &app,
-                builder: &builder,
+                state: state.clone(),
+                app: app.clone(),
+                builder: builder.clone(),
                 client_timeout,
                 write_timeout,
                 stop: shutdown_tx.subscribe(),
             };
-            let task = conn.serve(stream, peer);
-            tokio::spawn(async move {
-                task.await;
-                drop(permit);
-            });
+            match &workers {
+                Some(workers) => {
+                    // The socket moves to the worker's reactor.
+                    let Ok(stream) = stream.into_std() else {
+                        continue;
+                    };
+                    workers.run(Box::new(move || {
+                        Box::pin(async move {
+                            if let Ok(stream) = TcpStream::from_std(stream) {
+                                conn.serve(stream, peer).await;
+                            }
+                            drop(permit);
+                        })
+                    }));
+                }
+                None => {
+                    let task = conn.serve(stream, peer);
+                    tokio::spawn(async move {
+                        task.await;
+                        drop(permit);
+                    });
+                }
+            }
         }
         drop(listener);
         state.ready.store(false, Ordering::Relaxed);
@@ -211,16 +249,16 @@ impl Server {
 }
 
 /// What serving one accepted connection needs.
-struct Connection<'a> {
-    state: &'a SharedState,
-    app: &'a axum::Router,
-    builder: &'a Builder<TokioExecutor>,
+struct Connection {
+    state: SharedState,
+    app: axum::Router,
+    builder: Builder<TokioExecutor>,
     client_timeout: Duration,
     write_timeout: Duration,
     stop: watch::Receiver<bool>,
 }
 
-impl Connection<'_> {
+impl Connection {
     /// The connection's task: hyper serving it, under its deadlines and the
     /// shutdown signal.
     fn serve(self, stream: TcpStream, peer: SocketAddr) -> impl Future<Output = ()> + Send + use<> {
@@ -231,11 +269,11 @@ impl Connection<'_> {
         // The socket's clock dates each HTTP/1 request from its first byte
         // (see `Arrival`), and its overhead measure ends when the answer is
         // written (see `OverheadTimer`).
-        let timer = Arc::new(OverheadTimer::new(self.state.clone()));
+        let timer = Arc::new(OverheadTimer::new(self.state));
         let io = TimedIo::with_listener(stream, timer.clone());
         let clock = io.clock().clone();
         let io = WriteTimeout::new(io, self.write_timeout);
-        let app = self.app.clone();
+        let app = self.app;
         let requests = shared.clone();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {

@@ -40,6 +40,7 @@ use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 
+use super::pools::Pools;
 use super::wire_time::{self, IoClock, TimedIo};
 use crate::Error;
 
@@ -54,7 +55,7 @@ pub struct HttpClient {
 
 struct Inner {
     /// `None`: everything through `reqwest`.
-    direct: Option<Client<Https, Full<Bytes>>>,
+    direct: Option<Pools<Https>>,
     /// `Some` when the environment configures a proxy.
     proxies: Option<Matcher>,
     reqwest: reqwest::Client,
@@ -127,11 +128,13 @@ impl HttpClient {
                 .https_or_http()
                 .enable_all_versions()
                 .wrap_connector(TimedConnector(http));
-            Client::builder(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .pool_timer(TokioTimer::new())
-                .pool_idle_timeout(Duration::from_secs(90))
-                .build(connector)
+            Pools::new(move || {
+                Client::builder(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .pool_timer(TokioTimer::new())
+                    .pool_idle_timeout(Duration::from_secs(90))
+                    .build(connector.clone())
+            })
         });
         HttpClient {
             inner: Arc::new(Inner {
@@ -163,7 +166,7 @@ impl HttpClient {
         };
         let started = Instant::now();
         let response = direct
-            .request(request.map(Full::new))
+            .with(|client| client.request(request.map(Full::new)))
             .await
             .map_err(transport_error)?;
         let (parts, body) = response.into_parts();

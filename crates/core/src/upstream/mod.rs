@@ -35,6 +35,7 @@
 
 pub mod client;
 mod guard;
+mod pools;
 mod reply;
 mod scrub;
 pub mod wire_time;

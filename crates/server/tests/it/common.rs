@@ -24,15 +24,27 @@ impl Gateway {
 }
 
 pub async fn spawn(config: Value) -> Gateway {
+    spawn_workers(config, 0).await
+}
+
+/// [`spawn`] with the connections on `workers` worker threads.
+pub async fn spawn_workers(config: Value, workers: usize) -> Gateway {
     let config: Config = serde_json::from_value(config).expect("valid config");
     let sb = Arc::new(Switchboard::from_config(config).await.expect("builds"));
-    spawn_with(sb).await
+    spawn_on_workers(sb, workers).await
 }
 
 pub async fn spawn_with(sb: Arc<Switchboard>) -> Gateway {
+    spawn_on_workers(sb, 0).await
+}
+
+/// [`spawn_with`], the connections served on `workers` worker threads
+/// (as `switchboard serve` does) rather than on the test's runtime.
+pub async fn spawn_on_workers(sb: Arc<Switchboard>, workers: usize) -> Gateway {
     let server = Server::bind(sb.clone(), "127.0.0.1:0".parse().expect("addr"))
         .await
-        .expect("binds");
+        .expect("binds")
+        .with_workers(workers);
     let addr = server.local_addr().expect("addr");
     let shutdown = server.shutdown_handle();
     let task = tokio::spawn(server.run(std::future::pending()));

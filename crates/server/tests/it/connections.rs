@@ -8,7 +8,7 @@ use crate::common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::spawn;
+use common::{spawn, spawn_workers};
 use serde_json::json;
 use switchboard_core::{
     ChatEvent, ChatRequest, ChatResponse, ChatStream, Error, Provider, ProviderContext,
@@ -78,10 +78,19 @@ async fn healthz_within(s: &mut TcpStream, limit: Duration) -> Option<String> {
 
 #[tokio::test]
 async fn connections_past_the_limit_wait_for_a_free_slot() {
-    let gw = spawn(json!({
-        "server": {"client_timeout_ms": 10_000, "max_connections": 2},
-        "providers": {"m": {"kind": "mock"}}
-    }))
+    for workers in [0, 2] {
+        past_the_limit(workers).await;
+    }
+}
+
+async fn past_the_limit(workers: usize) {
+    let gw = spawn_workers(
+        json!({
+            "server": {"client_timeout_ms": 10_000, "max_connections": 2},
+            "providers": {"m": {"kind": "mock"}}
+        }),
+        workers,
+    )
     .await;
     let first = TcpStream::connect(gw.addr).await.expect("connects");
     let _second = TcpStream::connect(gw.addr).await.expect("connects");

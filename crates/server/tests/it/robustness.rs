@@ -5,7 +5,7 @@ use crate::common;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{spawn, sse_data};
+use common::{spawn, spawn_workers, sse_data};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use switchboard_core::{
@@ -136,10 +136,22 @@ async fn client_disconnect_drops_the_upstream_stream() {
 
 #[tokio::test]
 async fn graceful_shutdown_drains_in_flight_requests() {
-    let gw = spawn(json!({
-        "server": {"shutdown_grace_ms": 10000},
-        "providers": {"m": {"kind": "mock", "token_delay_ms": 40}}
-    }))
+    drains_in_flight_requests(0).await;
+}
+
+#[tokio::test]
+async fn graceful_shutdown_drains_in_flight_requests_on_worker_threads() {
+    drains_in_flight_requests(2).await;
+}
+
+async fn drains_in_flight_requests(workers: usize) {
+    let gw = spawn_workers(
+        json!({
+            "server": {"shutdown_grace_ms": 10000},
+            "providers": {"m": {"kind": "mock", "token_delay_ms": 40}}
+        }),
+        workers,
+    )
     .await;
     let client = gw.http.clone();
     let url = gw.url("/v1/chat/completions");
@@ -181,10 +193,22 @@ async fn graceful_shutdown_drains_in_flight_requests() {
 
 #[tokio::test]
 async fn shutdown_deadline_cuts_stuck_requests() {
-    let gw = spawn(json!({
-        "server": {"shutdown_grace_ms": 200},
-        "providers": {"t": {"kind": "trap"}}
-    }))
+    deadline_cuts_stuck_requests(0).await;
+}
+
+#[tokio::test]
+async fn shutdown_deadline_cuts_stuck_requests_on_worker_threads() {
+    deadline_cuts_stuck_requests(2).await;
+}
+
+async fn deadline_cuts_stuck_requests(workers: usize) {
+    let gw = spawn_workers(
+        json!({
+            "server": {"shutdown_grace_ms": 200},
+            "providers": {"t": {"kind": "trap"}}
+        }),
+        workers,
+    )
     .await;
     let client = gw.http.clone();
     let url = gw.url("/v1/chat/completions");

@@ -109,9 +109,16 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
         );
     }
     let listen = args.listen.unwrap_or(sb.config().server.listen);
+    // One connection worker per CPU this process may use (its affinity
+    // mask, so `taskset` is honoured), unless configured.
+    let workers = match sb.config().server.worker_threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
     let server = Server::bind(sb.clone(), listen)
         .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+        .with_context(|| format!("cannot listen on {listen}"))?
+        .with_workers(workers);
     let addr = server.local_addr()?;
     for inst in sb.registry().instances() {
         match inst.state() {

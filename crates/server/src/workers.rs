@@ -1,0 +1,95 @@
+//! Connection workers: threads that each run a single-threaded tokio
+//! runtime and serve the connections handed to them, start to end.
+//!
+//! On the default multi-threaded runtime every request crosses threads: the
+//! worker that reads it schedules work that wakes a parked worker
+//! (`futex`), the upstream connection's task may run on the other thread,
+//! and answers hop back. On a 2-core machine those wake-ups were the
+//! largest single kernel cost in a profile of the gateway under load. A
+//! worker owns its connections' sockets (registered with its own reactor),
+//! their requests and the upstream connections they open (see
+//! [`HttpClient`](switchboard_core::upstream::HttpClient)'s per-thread
+//! pools), so a request runs on one thread with no hand-off; the accept
+//! loop gives each new connection to the worker serving the fewest.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::mpsc;
+
+/// A connection's work, built on the worker that runs it (so its socket is
+/// registered with that worker's reactor).
+pub(crate) type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// One worker: where to send it jobs, and how many it is running.
+struct Worker {
+    jobs: mpsc::UnboundedSender<Job>,
+    running: Arc<AtomicUsize>,
+}
+
+/// The connection workers of a running server. Dropping it (when the
+/// server has drained, or its grace period is over) closes the connections
+/// still open and ends the threads.
+pub(crate) struct Workers {
+    workers: Vec<Worker>,
+}
+
+impl Workers {
+    /// Starts `n` (at least 1) worker threads.
+    pub(crate) fn start(n: usize) -> std::io::Result<Workers> {
+        let mut workers = Vec::with_capacity(n.max(1));
+        for i in 0..n.max(1) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let (jobs, mut rx) = mpsc::unbounded_channel::<Job>();
+            let running = Arc::new(AtomicUsize::new(0));
+            let count = running.clone();
+            std::thread::Builder::new()
+                .name(format!("switchboard-worker-{i}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let mut tasks = tokio::task::JoinSet::new();
+                        loop {
+                            tokio::select! {
+                                job = rx.recv() => match job {
+                                    Some(job) => {
+                                        let count = count.clone();
+                                        let work = job();
+                                        tasks.spawn(async move {
+                                            work.await;
+                                            count.fetch_sub(1, Ordering::AcqRel);
+                                        });
+                                    }
+                                    None => break,
+                                },
+                                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                            }
+                        }
+                        // The server stopped (after draining, or its grace
+                        // period): close what is still open.
+                        tasks.shutdown().await;
+                    });
+                })?;
+            workers.push(Worker { jobs, running });
+        }
+        Ok(Workers { workers })
+    }
+
+    /// Hands `job` to the worker running the fewest connections.
+    pub(crate) fn run(&self, job: Job) {
+        let Some(worker) = self
+            .workers
+            .iter()
+            .min_by_key(|w| w.running.load(Ordering::Acquire))
+        else {
+            return;
+        };
+        worker.running.fetch_add(1, Ordering::AcqRel);
+        if worker.jobs.send(job).is_err() {
+            worker.running.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
