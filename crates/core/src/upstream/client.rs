@@ -166,7 +166,8 @@ impl HttpClient {
         };
         let started = Instant::now();
         let response = direct
-            .with(|client| client.request(request.map(Full::new)))
+            .local()
+            .request(request.map(Full::new))
             .await
             .map_err(transport_error)?;
         let (parts, body) = response.into_parts();
