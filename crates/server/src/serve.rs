@@ -23,6 +23,9 @@ use crate::overhead::{Arrival, OverheadTimer};
 use crate::state::{AppState, SharedState};
 use crate::workers::Workers;
 
+/// The longest `server.idle_spin_us` honoured (1 ms).
+const MAX_SPIN_US: u64 = 1000;
+
 /// How long an accepted socket may be silent before the kernel probes it.
 const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
@@ -122,9 +125,10 @@ impl Server {
             shutdown_tx,
             workers,
         } = self;
+        let spin = Duration::from_micros(state.sb.config().server.idle_spin_us.min(MAX_SPIN_US));
         let workers = match workers {
             0 => None,
-            n => Some(Workers::start(n)?),
+            n => Some(Workers::start(n, spin)?),
         };
         let config = state.sb.config();
         let client_timeout = Duration::from_millis(config.server.client_timeout_ms.max(1));

@@ -147,7 +147,9 @@ async fn graceful_shutdown_drains_in_flight_requests_on_worker_threads() {
 async fn drains_in_flight_requests(workers: usize) {
     let gw = spawn_workers(
         json!({
-            "server": {"shutdown_grace_ms": 10000},
+            // On workers, spinning a moment before each sleep (the stream's
+            // 40 ms gaps are far longer: the spin must not hold it up).
+            "server": {"shutdown_grace_ms": 10000, "idle_spin_us": 50},
             "providers": {"m": {"kind": "mock", "token_delay_ms": 40}}
         }),
         workers,
