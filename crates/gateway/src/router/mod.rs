@@ -173,16 +173,10 @@ impl Router {
         &self,
         request: Validated<ChatRequest>,
     ) -> Result<Routed<ChatResponse>, Error> {
-        let (mut response, route) = self
+        let (response, route) = self
             .route(self.registry.generation(), request, None, |p, r| p.chat(r))
             .await?;
-        if response.provider.is_empty() {
-            response.provider = route.instance.to_string();
-        }
-        Ok(Routed {
-            value: response,
-            route,
-        })
+        Ok(answered_by(response, route))
     }
 
     /// A chat answer for a request in the client's own wire format:
@@ -216,7 +210,7 @@ impl Router {
                 route,
             }));
         }
-        let (mut response, route) = self
+        let (response, route) = self
             .run(
                 &generation,
                 targets,
@@ -226,13 +220,7 @@ impl Router {
                 |p, r| p.chat(r),
             )
             .await?;
-        if response.provider.is_empty() {
-            response.provider = route.instance.to_string();
-        }
-        Ok(Forwarded::Parsed(Routed {
-            value: response,
-            route,
-        }))
+        Ok(Forwarded::Parsed(answered_by(response, route)))
     }
 
     /// A streamed chat answer, routed. Falls back only before the first
@@ -448,6 +436,18 @@ impl Router {
                 }
             }
         }
+    }
+}
+
+/// A routed chat answer, named after the instance that gave it when its
+/// provider left `provider` empty.
+fn answered_by(mut response: ChatResponse, route: RouteInfo) -> Routed<ChatResponse> {
+    if response.provider.is_empty() {
+        response.provider = route.instance.to_string();
+    }
+    Routed {
+        value: response,
+        route,
     }
 }
 
