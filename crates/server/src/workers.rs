@@ -35,6 +35,16 @@ struct Worker {
     running: Arc<AtomicUsize>,
 }
 
+/// Counts a connection as running on its worker until dropped (also when
+/// its task panics or is aborted).
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// The connection workers of a running server. Dropping it (when the
 /// server has drained, or its grace period is over) closes the connections
 /// still open and ends the threads.
@@ -75,11 +85,11 @@ impl Workers {
                             tokio::select! {
                                 job = rx.recv() => match job {
                                     Some(job) => {
-                                        let count = count.clone();
+                                        let running = Running(count.clone());
                                         let work = job();
                                         tasks.spawn(async move {
                                             work.await;
-                                            count.fetch_sub(1, Ordering::AcqRel);
+                                            drop(running);
                                         });
                                     }
                                     None => break,
