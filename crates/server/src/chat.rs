@@ -30,8 +30,8 @@ const UPSTREAM_REQUEST_ID: &str = "x-switchboard-upstream-request-id";
 ///
 /// A streamed answer is re-encoded event by event (see [`sse_body`]); a
 /// complete one is written at once (for an API that forwards, as the
-/// upstream sent it when the provider speaks the same format), its overhead measured up to the write
-/// (see [`Arrival::answered`]). A routing error counts as a request with its
+/// upstream sent it when the provider speaks the same format), its
+/// overhead measured up to the write (see [`Arrival::answered`]). A routing error counts as a request with its
 /// kind as status. An API's route is a plain `fn` returning this future, so
 /// the generic path adds no layer of its own.
 pub(crate) fn handle_chat<A: InboundChatApi>(

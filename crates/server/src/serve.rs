@@ -125,12 +125,12 @@ impl Server {
             shutdown_tx,
             workers,
         } = self;
-        let spin = Duration::from_micros(state.sb.config().server.idle_spin_us.min(MAX_SPIN_US));
+        let config = state.sb.config();
+        let spin = Duration::from_micros(config.server.idle_spin_us.min(MAX_SPIN_US));
         let workers = match workers {
             0 => None,
             n => Some(Workers::start(n, spin)?),
         };
-        let config = state.sb.config();
         let client_timeout = Duration::from_millis(config.server.client_timeout_ms.max(1));
         let write_timeout = Duration::from_millis(config.server.write_timeout_ms.max(1));
         let grace = Duration::from_millis(config.server.shutdown_grace_ms);

@@ -21,6 +21,18 @@ impl Gateway {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("scrapes /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
 }
 
 pub async fn spawn(config: Value) -> Gateway {

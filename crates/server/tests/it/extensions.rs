@@ -379,15 +379,7 @@ async fn plugins_lists_both_kinds_and_extensions_can_be_disabled() {
 #[tokio::test]
 async fn metrics_include_the_extensions() {
     let gw = gateway("").await;
-    let body = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("sends")
-        .text()
-        .await
-        .expect("text");
+    let body = gw.metrics().await;
     assert!(
         body.contains("switchboard_extension_records_dropped_total{extension=\"guard\"} 0"),
         "{body}"

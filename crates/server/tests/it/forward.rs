@@ -123,15 +123,7 @@ async fn a_same_format_request_and_its_answer_pass_through_byte_for_byte() {
         "the client's bytes, only the model changed"
     );
     // The usage read from the forwarded answer reaches the metrics.
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = gw.metrics().await;
     assert!(
         metrics
             .lines()
@@ -212,6 +204,16 @@ async fn a_request_naming_the_upstreams_model_goes_as_it_came() {
     assert_eq!(upstream.received(), [request]);
 }
 
+/// `body` through a gateway on `upstream`, forwarding or not.
+async fn asked(upstream: &Upstream, forward: bool, body: &str) -> reqwest::Response {
+    let gw = gateway(
+        compatible(upstream),
+        json!({"forward_same_format": forward}),
+    )
+    .await;
+    post(&gw, body).await
+}
+
 #[tokio::test]
 async fn errors_are_the_same_as_on_the_full_path() {
     for forward in [true, false] {
@@ -220,12 +222,7 @@ async fn errors_are_the_same_as_on_the_full_path() {
             r#"{"error":{"message":"bad thing","type":"invalid_request_error","param":"messages","code":null}}"#,
         )
         .await;
-        let gw = gateway(
-            compatible(&upstream),
-            json!({"forward_same_format": forward}),
-        )
-        .await;
-        let r = post(&gw, REQUEST).await;
+        let r = asked(&upstream, forward, REQUEST).await;
         assert_eq!(r.status(), 400, "forward {forward}");
         let v: Value = r.json().await.expect("JSON");
         assert!(
@@ -237,12 +234,7 @@ async fn errors_are_the_same_as_on_the_full_path() {
 
         // Not a chat completion: 502, in the caller's format.
         let upstream = Upstream::ok(r#"{"choices": []}"#).await;
-        let gw = gateway(
-            compatible(&upstream),
-            json!({"forward_same_format": forward}),
-        )
-        .await;
-        let r = post(&gw, REQUEST).await;
+        let r = asked(&upstream, forward, REQUEST).await;
         assert_eq!(r.status(), 502, "forward {forward}");
         let v: Value = r.json().await.expect("JSON");
         assert!(v["error"]["message"].as_str().is_some(), "{v}");
@@ -266,12 +258,12 @@ async fn errors_are_the_same_as_on_the_full_path() {
 
         // Invalid input never reaches the upstream.
         let upstream = Upstream::ok(ANSWER).await;
-        let gw = gateway(
-            compatible(&upstream),
-            json!({"forward_same_format": forward}),
+        let r = asked(
+            &upstream,
+            forward,
+            r#"{"model":"up/m","messages":[],"temperature":9}"#,
         )
         .await;
-        let r = post(&gw, r#"{"model":"up/m","messages":[],"temperature":9}"#).await;
         assert_eq!(r.status(), 400);
         assert!(upstream.received().is_empty());
     }

@@ -28,15 +28,7 @@ async fn a_cooling_deployment_shows_in_the_metrics() {
         .expect("sends")
         .status();
     assert_eq!(status, 429);
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("text");
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("switchboard_instance_available{instance=\"m\"} 1"),
         "{metrics}"

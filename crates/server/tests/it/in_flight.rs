@@ -11,15 +11,7 @@ use serde_json::json;
 
 /// `switchboard_in_flight_requests`, not counting the scrape itself.
 async fn in_flight(gw: &Gateway) -> f64 {
-    let text = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("scrapes")
-        .text()
-        .await
-        .expect("text");
+    let text = gw.metrics().await;
     let value: f64 = text
         .lines()
         .find_map(|l| {

@@ -299,15 +299,7 @@ async fn operations_endpoints() {
         .send()
         .await
         .expect("sends");
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("s")
-        .text()
-        .await
-        .expect("text");
+    let metrics = gw.metrics().await;
     for needle in [
         "switchboard_requests_total{api=\"openai\",status=\"ok\"} 1",
         "switchboard_gateway_overhead_seconds_count{api=\"openai\"} 1",

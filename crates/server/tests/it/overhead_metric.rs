@@ -81,15 +81,7 @@ async fn overhead_excludes_the_upstreams_time() {
             "Hello! How can I assist you today?"
         );
     }
-    let metrics = gw
-        .http
-        .get(gw.url("/metrics"))
-        .send()
-        .await
-        .expect("sends")
-        .text()
-        .await
-        .expect("text");
+    let metrics = gw.metrics().await;
     let count = sample(
         &metrics,
         "switchboard_gateway_overhead_seconds_count{api=\"openai\"}",
