@@ -39,7 +39,7 @@ pub use embeddings::{EmbeddingsRequest, EmbeddingsResponse};
 pub use error::{Error, ErrorKind};
 pub use event::{ChatEvent, ChatStream, ResponseAccumulator, collect_stream, response_to_events};
 pub use extension::{Extension, ExtensionInit, RequestAction};
-pub use forward::{ForwardRequest, ForwardedReply};
+pub use forward::{ForwardRequest, ForwardedFrame, ForwardedReply, ForwardedStream};
 pub use model::{Capabilities, ModelInfo};
 pub use provider::{HealthReport, Provider, ProviderContext, ProviderInit, default_http_client};
 pub use secret::Secret;

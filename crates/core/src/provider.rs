@@ -7,11 +7,10 @@ use async_trait::async_trait;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::extension::InboundApi;
 use crate::upstream::HttpClient;
 use crate::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ForwardRequest, ForwardedReply, ModelInfo, response_to_events,
+    ForwardRequest, ForwardedReply, ForwardedStream, ModelInfo, response_to_events,
 };
 
 /// A connection to one LLM service.
@@ -47,15 +46,17 @@ pub trait Provider: Send + Sync + 'static {
         Ok(Box::pin(futures::stream::iter(events.into_iter().map(Ok))))
     }
 
-    /// Whether [`forward`](Provider::forward) can answer `request`, which a
-    /// client sent in `api`'s wire format, by sending the client's bytes
-    /// with only `model` set to `model` (this instance's model) and handing
-    /// back the upstream's answer unchanged: the same-format fast path. Say
-    /// yes only when the full path would send the same request (no field
-    /// renamed, dropped or added for this service or model). Called once
-    /// per target before routing; cheap and without I/O. The default: no.
-    fn forwards(&self, api: InboundApi, model: &str, request: &ChatRequest) -> bool {
-        let _ = (api, model, request);
+    /// Whether [`forward`](Provider::forward) (or, for a request with
+    /// `stream` set, [`forward_stream`](Provider::forward_stream)) can
+    /// answer `request`, which a client sent in `request.api`'s wire
+    /// format, by sending the client's bytes with only `model` set to
+    /// `model` (this instance's model) and handing back the upstream's
+    /// answer unchanged: the same-format fast path. Say yes only when the
+    /// full path would send the same request (no field renamed, dropped or
+    /// added for this service or model). Called once per target before
+    /// routing; cheap and without I/O. The default: no.
+    fn forwards(&self, model: &str, request: &ForwardRequest) -> bool {
+        let _ = (model, request);
         false
     }
 
@@ -66,6 +67,20 @@ pub trait Provider: Send + Sync + 'static {
     /// (an error object sent with a 2xx status is that error). The default
     /// reports [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
     async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
+        let _ = request;
+        Err(Error::unsupported(
+            "this provider does not forward requests in their own wire format",
+        ))
+    }
+
+    /// Sends `request.body` (a streamed chat request in a wire format this
+    /// provider said it [`forwards`](Provider::forwards)) with its model
+    /// set to `request.request.model`, and returns once the answer's
+    /// headers arrived: the upstream's events as they come, checked as
+    /// [`chat_stream`](Provider::chat_stream) checks them (an error event
+    /// or a cut-off answer ends the stream with an error). The default
+    /// reports [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
+    async fn forward_stream(&self, request: &ForwardRequest) -> Result<ForwardedStream, Error> {
         let _ = request;
         Err(Error::unsupported(
             "this provider does not forward requests in their own wire format",

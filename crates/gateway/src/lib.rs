@@ -15,5 +15,5 @@ mod validated;
 pub use extensions::ExtensionStatus;
 pub use health::{DeploymentSnapshot, Health, HealthSnapshot};
 pub use registry::{ApplyReport, Instance, InstanceState, InstanceStatus, Registry};
-pub use router::{Forwarded, RouteInfo, Routed, Router, Target};
+pub use router::{Forwarded, RouteInfo, Routed, Router, StreamForwarded, Target};
 pub use switchboard::{Switchboard, SwitchboardBuilder, WatchHandle};

@@ -20,7 +20,7 @@ use crate::config::{ConfigLoader, ProviderFeature};
 use crate::extensions::manager::{self, ExtensionManager};
 use crate::extensions::{ExtensionSet, ExtensionStatus, Hub};
 use crate::registry::{ApplyReport, Registry};
-use crate::router::{Forwarded, Routed, Router};
+use crate::router::{Forwarded, Routed, Router, StreamForwarded};
 use crate::routes::Settings;
 use crate::validated::Validated;
 
@@ -297,6 +297,22 @@ impl Switchboard {
     ) -> Result<Forwarded, Error> {
         let request = Validated::new(ForwardRequest::new(api, request, body))?;
         self.hub.router.chat_forward_validated(request).await
+    }
+
+    /// [`chat_forward`](Self::chat_forward) for a streamed answer: the
+    /// upstream's events as it sent them ([`StreamForwarded::Frames`]:
+    /// only `model` changed in the request, and usage asked for and left
+    /// out again unless the client asked too), or
+    /// [`chat_stream`](Self::chat_stream)'s events
+    /// ([`StreamForwarded::Events`]).
+    pub async fn chat_forward_stream(
+        &self,
+        api: InboundApi,
+        request: ChatRequest,
+        body: bytes::Bytes,
+    ) -> Result<StreamForwarded, Error> {
+        let request = Validated::new(ForwardRequest::new(api, request, body).streamed())?;
+        self.hub.router.chat_forward_stream_validated(request).await
     }
 
     /// A streamed chat answer. Validated once, before routing, as

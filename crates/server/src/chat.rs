@@ -6,13 +6,16 @@ use axum::Extension;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
+use switchboard_core::ChatRequest;
 use switchboard_core::Error;
-use switchboard_gateway::Forwarded;
+use switchboard_gateway::{Forwarded, StreamForwarded};
 
 use crate::auth::{authorize_caller, check_model};
 use crate::body::read_body;
 use crate::browser::require_json;
 use crate::error::ApiError;
+use crate::forwarded::forwarded_body;
 use crate::hooked::{handle_chat_hooked, request_context};
 pub(crate) use crate::inbound::{InboundChat, InboundChatApi};
 use crate::middleware::RequestId;
@@ -28,8 +31,8 @@ const UPSTREAM_REQUEST_ID: &str = "x-switchboard-upstream-request-id";
 
 /// Answers a chat request on API `A`.
 ///
-/// A streamed answer is re-encoded event by event (see [`sse_body`]); a
-/// complete one is written at once (for an API that forwards, as the
+/// A streamed answer is passed on or re-encoded event by event (see
+/// [`stream_answer`]); a complete one is written at once (for an API that forwards, as the
 /// upstream sent it when the provider speaks the same format), its
 /// overhead measured up to the write (see [`Arrival::answered`]). A routing error counts as a request with its
 /// kind as status. An API's route is a plain `fn` returning this future, so
@@ -73,26 +76,7 @@ pub(crate) async fn handle_chat_with<A: InboundChatApi>(
         stream_options,
     } = inbound;
     if stream {
-        let routed = state.sb.chat_stream(request).await.map_err(|e| {
-            state.metrics.request(A::METRICS_LABEL, e.kind().code());
-            A::error(e)
-        })?;
-        state.metrics.route(&routed.route);
-        let body = sse_body(
-            state.clone(),
-            A::METRICS_LABEL,
-            routed.value,
-            A::stream_encoder(stream_options),
-            routed.route.clone(),
-            arrival.at,
-        );
-        let body = if arrival.h2 {
-            let ms = state.sb.config().server.write_timeout_ms.max(1);
-            crate::stall::watch(body, std::time::Duration::from_millis(ms))
-        } else {
-            body
-        };
-        return Ok(event_stream_response(body, &routed.route));
+        return stream_answer::<A>(arrival, state, request, stream_options, bytes).await;
     }
     let failed = |e: Error| {
         state.metrics.request(A::METRICS_LABEL, e.kind().code());
@@ -127,4 +111,63 @@ pub(crate) async fn handle_chat_with<A: InboundChatApi>(
         response.headers_mut().insert(UPSTREAM_REQUEST_ID, v);
     }
     Ok(response)
+}
+
+/// A streamed answer on API `A`: forwarded as the upstream sent it when
+/// the API and the provider speak the same format (see
+/// [`Switchboard::chat_forward_stream`](switchboard_gateway::Switchboard::chat_forward_stream)),
+/// else re-encoded event by event (see [`sse_body`]).
+async fn stream_answer<A: InboundChatApi>(
+    arrival: Arrival,
+    state: SharedState,
+    request: ChatRequest,
+    stream_options: A::StreamOptions,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let failed = |e: Error| {
+        state.metrics.request(A::METRICS_LABEL, e.kind().code());
+        A::error(e)
+    };
+    let routed = if A::FORWARD && state.sb.config().server.forward_same_format {
+        state
+            .sb
+            .chat_forward_stream(A::API, request, bytes)
+            .await
+            .map_err(failed)?
+    } else {
+        StreamForwarded::Events(state.sb.chat_stream(request).await.map_err(failed)?)
+    };
+    let encoder = A::stream_encoder(stream_options);
+    let (body, route) = match routed {
+        StreamForwarded::Frames(r) => {
+            let body = forwarded_body(
+                state.clone(),
+                A::METRICS_LABEL,
+                r.value,
+                encoder,
+                r.route.clone(),
+                arrival.at,
+            );
+            (body, r.route)
+        }
+        StreamForwarded::Events(r) => {
+            let body = sse_body(
+                state.clone(),
+                A::METRICS_LABEL,
+                r.value,
+                encoder,
+                r.route.clone(),
+                arrival.at,
+            );
+            (body, r.route)
+        }
+    };
+    state.metrics.route(&route);
+    let body = if arrival.h2 {
+        let ms = state.sb.config().server.write_timeout_ms.max(1);
+        crate::stall::watch(body, std::time::Duration::from_millis(ms))
+    } else {
+        body
+    };
+    Ok(event_stream_response(body, &route))
 }

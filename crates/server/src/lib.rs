@@ -65,6 +65,7 @@ mod conn;
 mod console;
 mod error;
 mod extensions;
+mod forwarded;
 mod gemini;
 mod hooked;
 mod inbound;

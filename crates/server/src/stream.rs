@@ -21,7 +21,6 @@ struct SseState<E> {
     started: Instant,
     first: bool,
     content_sent: bool,
-    yield_next: bool,
     finished: bool,
     usage: Usage,
 }
@@ -30,7 +29,7 @@ struct SseState<E> {
 const COALESCE_LIMIT: usize = 16 * 1024;
 
 /// What one upstream item became.
-enum Step {
+pub(crate) enum Step {
     /// Bytes to send (possibly none); the stream goes on.
     More(Bytes),
     /// The first content of the answer: sent at once, without waiting to
@@ -38,6 +37,19 @@ enum Step {
     Flush(Bytes),
     /// The last bytes of the body.
     Last(Bytes),
+}
+
+/// A streamed answer's items and what each becomes on the wire: the state
+/// [`coalesced`] drives.
+pub(crate) trait Source: Send + 'static {
+    /// What the upstream stream yields.
+    type Item: Send;
+    /// The stream of them.
+    type Items: futures::Stream<Item = Self::Item> + Unpin + Send;
+    /// The upstream stream.
+    fn items(&mut self) -> &mut Self::Items;
+    /// What one item (or the end, `None`) becomes.
+    fn step(&mut self, item: Option<Self::Item>) -> Step;
 }
 
 /// Re-encodes events as they come (never buffering the answer). Events that
@@ -57,7 +69,7 @@ pub(crate) fn sse_body<E: EventEncoder>(
     route: RouteInfo,
     started: Instant,
 ) -> Body {
-    let init = SseState {
+    coalesced(SseState {
         state,
         api,
         events,
@@ -66,25 +78,32 @@ pub(crate) fn sse_body<E: EventEncoder>(
         started,
         first: true,
         content_sent: false,
-        yield_next: false,
         finished: false,
         usage: Usage::default(),
-    };
-    let stream = futures::stream::unfold(Some(init), |s| async move {
-        let mut s = s?;
-        if std::mem::take(&mut s.yield_next) {
+    })
+}
+
+/// The body of a streamed answer from `source`: items already available
+/// when one arrives go out in one body frame (up to [`COALESCE_LIMIT`]); a
+/// [`Step::Flush`] frame is sent at once, and the server writes it out
+/// before more is gathered.
+pub(crate) fn coalesced<S: Source>(source: S) -> Body {
+    let stream = futures::stream::unfold(Some((source, false)), |s| async move {
+        let (mut s, yield_first) = s?;
+        if yield_first {
             // Let the server write out the first content before gathering
             // more: returning Pending once makes hyper flush what it holds.
             tokio::task::yield_now().await;
         }
         let mut frame = Frame::default();
-        let mut item = s.events.next().await;
+        let mut flushed = false;
+        let mut item = s.items().next().await;
         loop {
-            match step(&mut s, item) {
+            match s.step(item) {
                 Step::More(bytes) => frame.push(bytes),
                 Step::Flush(bytes) => {
                     frame.push(bytes);
-                    s.yield_next = true;
+                    flushed = true;
                     break;
                 }
                 Step::Last(bytes) => {
@@ -95,13 +114,13 @@ pub(crate) fn sse_body<E: EventEncoder>(
             if frame.len() >= COALESCE_LIMIT {
                 break;
             }
-            item = match s.events.next().now_or_never() {
+            item = match s.items().next().now_or_never() {
                 Some(next) => next,
-                None if frame.len() == 0 => s.events.next().await,
+                None if frame.len() == 0 => s.items().next().await,
                 None => break,
             };
         }
-        Some((Ok(frame.finish()), Some(s)))
+        Some((Ok(frame.finish()), Some((s, flushed))))
     });
     Body::from_stream(stream)
 }
@@ -144,6 +163,19 @@ impl Frame {
             (None, Some(s)) => s,
             (None, None) => Bytes::new(),
         }
+    }
+}
+
+impl<E: EventEncoder> Source for SseState<E> {
+    type Item = Result<ChatEvent, Error>;
+    type Items = ChatStream;
+
+    fn items(&mut self) -> &mut ChatStream {
+        &mut self.events
+    }
+
+    fn step(&mut self, item: Option<Result<ChatEvent, Error>>) -> Step {
+        step(self, item)
     }
 }
 

@@ -10,8 +10,8 @@ use switchboard_core::extension::InboundApi;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ForwardRequest, ForwardedReply, ModelInfo, Provider, ProviderContext, ProviderInit,
-    async_trait, provider,
+    ForwardRequest, ForwardedReply, ForwardedStream, ModelInfo, Provider, ProviderContext,
+    ProviderInit, async_trait, provider,
 };
 /// Which wire field carries the request's `max_tokens` (the protocol
 /// crate's [`MaxTokensField`](switchboard_protocol::openai::MaxTokensField),
@@ -19,8 +19,9 @@ use switchboard_core::{
 pub use switchboard_protocol::openai::MaxTokensField as TokenField;
 pub use switchboard_protocol::openai::UnsupportedParams;
 use switchboard_protocol::openai::{
-    FittedRequest, chat_event_stream, error_from_response, forward_chat, parse_chat_response,
-    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request_with,
+    FittedRequest, chat_event_stream, error_from_response, forward_chat, forward_chat_stream,
+    parse_chat_response, parse_embeddings_response, parse_models, to_wire_embeddings_request,
+    to_wire_request_with,
 };
 
 pub use crate::config::OpenAiCompatibleConfig;
@@ -173,15 +174,26 @@ impl Provider for OpenAiCompatible {
 
     /// OpenAI Chat Completions requests, when the service has no quirk
     /// (a preset's unsupported parameters, renames or roles) the full path
-    /// would apply.
-    fn forwards(&self, api: InboundApi, _model: &str, _request: &ChatRequest) -> bool {
-        api == InboundApi::OpenAi && self.resolved.wire.is_plain()
+    /// would apply; streamed ones when the service takes
+    /// `stream_options.include_usage` too.
+    fn forwards(&self, _model: &str, request: &ForwardRequest) -> bool {
+        let wire = &self.resolved.wire;
+        request.api == InboundApi::OpenAi
+            && wire.is_plain()
+            && (!request.stream || wire.include_usage)
     }
 
     /// `POST chat/completions` with the client's body, only its `model`
     /// changed; the answer as it came.
     async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
         forward_chat(&self.upstream, CHAT, request).await
+    }
+
+    /// `POST chat/completions` with the client's body, only its `model`
+    /// changed and usage asked for; the chunks as they came (the usage
+    /// chunk only if the client asked for it).
+    async fn forward_stream(&self, request: &ForwardRequest) -> Result<ForwardedStream, Error> {
+        forward_chat_stream(&self.upstream, CHAT, request).await
     }
 
     /// `POST chat/completions` with `stream: true`; returns once the

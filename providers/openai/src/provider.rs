@@ -7,13 +7,14 @@ use switchboard_core::extension::InboundApi;
 use switchboard_core::upstream::{ErrorResponse, Upstream};
 use switchboard_core::{
     ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ForwardRequest, ForwardedReply, ModelInfo, Provider, ProviderContext, ProviderInit,
-    async_trait, provider,
+    ForwardRequest, ForwardedReply, ForwardedStream, ModelInfo, Provider, ProviderContext,
+    ProviderInit, async_trait, provider,
 };
 use switchboard_protocol::openai::types::{ChatCompletionRequest, StreamOptions};
 use switchboard_protocol::openai::{
-    RequestOptions, chat_event_stream, error_from_response, forward_chat, parse_chat_response,
-    parse_embeddings_response, parse_models, to_wire_embeddings_request, to_wire_request,
+    RequestOptions, chat_event_stream, error_from_response, forward_chat, forward_chat_stream,
+    parse_chat_response, parse_embeddings_response, parse_models, to_wire_embeddings_request,
+    to_wire_request,
 };
 
 use crate::UPSTREAM_REQUEST_ID;
@@ -125,14 +126,21 @@ impl Provider for OpenAi {
 
     /// OpenAI Chat Completions requests, except for a model that needs
     /// `max_completion_tokens` (the full path renames `max_tokens` for it).
-    fn forwards(&self, api: InboundApi, model: &str, _request: &ChatRequest) -> bool {
-        api == InboundApi::OpenAi && !self.config.uses_max_completion_tokens(model)
+    fn forwards(&self, model: &str, request: &ForwardRequest) -> bool {
+        request.api == InboundApi::OpenAi && !self.config.uses_max_completion_tokens(model)
     }
 
     /// `POST chat/completions` with the client's body, only its `model`
     /// changed; the answer as it came.
     async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
         forward_chat(&self.upstream, CHAT, request).await
+    }
+
+    /// `POST chat/completions` with the client's body, only its `model`
+    /// changed and usage asked for; the chunks as they came (the usage
+    /// chunk only if the client asked for it).
+    async fn forward_stream(&self, request: &ForwardRequest) -> Result<ForwardedStream, Error> {
+        forward_chat_stream(&self.upstream, CHAT, request).await
     }
 
     /// `POST chat/completions` with `stream: true` and

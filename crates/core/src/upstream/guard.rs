@@ -31,7 +31,7 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::client::UpstreamResponse;
-use crate::{ChatEvent, Error};
+use crate::{ChatEvent, Error, ForwardedFrame};
 
 type Body = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
@@ -191,8 +191,29 @@ pub fn is_progress(event: &ChatEvent) -> bool {
     }
 }
 
+/// What a [`ProgressGuard`] reads of a stream's items: whether one is
+/// progress (content), which resets its idle timeout.
+pub trait Progress {
+    /// Whether this item is progress.
+    fn is_progress(&self) -> bool;
+}
+
+impl Progress for ChatEvent {
+    /// See [`is_progress`].
+    fn is_progress(&self) -> bool {
+        is_progress(self)
+    }
+}
+
+impl Progress for ForwardedFrame {
+    /// [`ForwardedFrame::progress`]: content, a finish or usage.
+    fn is_progress(&self) -> bool {
+        self.progress
+    }
+}
+
 /// A decoded event stream that ends with a `timeout` error when no content
-/// ([`is_progress`]) arrived for its idle timeout, counted from its
+/// ([`Progress`]; for chat events [`is_progress`]) arrived for its idle timeout, counted from its
 /// creation (once the answer's headers arrived) and then from the last
 /// content. Events pass through unchanged; after an error (its own or the
 /// inner stream's) it ends and drops the inner stream, which closes the
@@ -211,9 +232,10 @@ impl<S> std::fmt::Debug for ProgressGuard<S> {
     }
 }
 
-impl<S> ProgressGuard<S>
+impl<S, T> ProgressGuard<S>
 where
-    S: Stream<Item = Result<ChatEvent, Error>>,
+    S: Stream<Item = Result<T, Error>>,
+    T: Progress,
 {
     /// Guards `events` with an `idle` timeout that only content resets.
     pub fn new(events: S, idle: Duration) -> Self {
@@ -224,11 +246,12 @@ where
     }
 }
 
-impl<S> Stream for ProgressGuard<S>
+impl<S, T> Stream for ProgressGuard<S>
 where
-    S: Stream<Item = Result<ChatEvent, Error>>,
+    S: Stream<Item = Result<T, Error>>,
+    T: Progress,
 {
-    type Item = Result<ChatEvent, Error>;
+    type Item = Result<T, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -237,7 +260,7 @@ where
         };
         match inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(event))) => {
-                if is_progress(&event) {
+                if event.is_progress() {
                     this.timer.progress();
                 }
                 return Poll::Ready(Some(Ok(event)));

@@ -52,7 +52,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 pub use self::client::{HttpClient, UpstreamResponse};
-pub use self::guard::{GuardedBody, ProgressGuard, is_progress};
+pub use self::guard::{GuardedBody, Progress, ProgressGuard, is_progress};
 pub use self::reply::{ErrorFinisher, Reply, StreamReply};
 pub use self::scrub::Scrubber;
 use crate::{Error, ProviderContext, Secret};
@@ -462,6 +462,13 @@ impl Upstream {
     pub async fn post(&self, path: &str, json: Bytes) -> Result<Reply, Error> {
         let request = self.request(Method::POST, path, json)?;
         self.fetch(request).await
+    }
+
+    /// `POST <path>` with an already encoded JSON body; returns once the
+    /// answer's headers arrived (see [`open`](Self::open)).
+    pub async fn post_stream(&self, path: &str, json: Bytes) -> Result<StreamReply, Error> {
+        let request = self.request(Method::POST, path, json)?;
+        self.open(request).await
     }
 
     /// `GET <path>`; the whole answer.

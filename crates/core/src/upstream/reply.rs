@@ -8,9 +8,9 @@ use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderMap};
 use serde::de::DeserializeOwned;
 
-use super::guard::{GuardedBody, ProgressGuard};
+use super::guard::{GuardedBody, Progress, ProgressGuard};
 use super::{MAX_UPSTREAM_BODY, Upstream, UpstreamResponse};
-use crate::{ChatEvent, ChatStream, Error};
+use crate::{ChatEvent, ChatStream, Error, ForwardedFrame, ForwardedStream};
 
 /// A whole upstream answer with a 2xx status.
 #[derive(Debug)]
@@ -126,14 +126,37 @@ impl StreamReply {
     where
         S: Stream<Item = Result<ChatEvent, Error>> + Send + 'static,
     {
+        Box::pin(self.guarded(decode))
+    }
+
+    /// The body cut into forwarded frames by `decode` (the same-format fast
+    /// path's stream, e.g. the protocol crate's OpenAI frame reader),
+    /// guarded as [`events`](Self::events) guards events: only frames that
+    /// are [progress](ForwardedFrame::progress) reset the idle timeout.
+    pub fn frames<S>(self, decode: impl FnOnce(GuardedBody) -> S) -> ForwardedStream
+    where
+        S: Stream<Item = Result<ForwardedFrame, Error>> + Send + 'static,
+    {
+        Box::pin(self.guarded(decode))
+    }
+
+    /// `decode` over the cancellable body, under a [`ProgressGuard`], every
+    /// error finished.
+    fn guarded<S, T>(
+        self,
+        decode: impl FnOnce(GuardedBody) -> S,
+    ) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+    where
+        S: Stream<Item = Result<T, Error>> + Send + 'static,
+        T: Progress + Send + 'static,
+    {
         let body = GuardedBody::cancellable(self.response, &self.upstream.inner.cancel);
         let idle = self.upstream.inner.stream_idle;
         let finisher = ErrorFinisher {
             upstream: self.upstream,
             request_id: self.request_id,
         };
-        let events = ProgressGuard::new(decode(body), idle);
-        Box::pin(events.map(move |item| item.map_err(|e| finisher.finish(e))))
+        ProgressGuard::new(decode(body), idle).map(move |item| item.map_err(|e| finisher.finish(e)))
     }
 }
 

@@ -14,10 +14,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use switchboard_core::extension::InboundApi;
 use switchboard_core::{
-    ChatEvent, ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ForwardRequest, ForwardedReply, HealthReport, ModelInfo, Provider, async_trait,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
+    ForwardRequest, ForwardedReply, ForwardedStream, HealthReport, ModelInfo, Provider,
+    async_trait,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -45,14 +45,15 @@ impl Drop for InFlight {
     }
 }
 
-/// A stream that counts itself in flight until dropped.
-struct TrackedStream {
-    inner: ChatStream,
+/// A stream (of chat events or forwarded frames) that counts itself in
+/// flight until dropped.
+struct TrackedStream<T> {
+    inner: Pin<Box<dyn Stream<Item = Result<T, Error>> + Send>>,
     _in_flight: InFlight,
 }
 
-impl Stream for TrackedStream {
-    type Item = Result<ChatEvent, Error>;
+impl<T> Stream for TrackedStream<T> {
+    type Item = Result<T, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
@@ -130,13 +131,22 @@ impl Provider for Tracked {
         }))
     }
 
-    fn forwards(&self, api: InboundApi, model: &str, request: &ChatRequest) -> bool {
-        self.inner.forwards(api, model, request)
+    fn forwards(&self, model: &str, request: &ForwardRequest) -> bool {
+        self.inner.forwards(model, request)
     }
 
     async fn forward(&self, request: &ForwardRequest) -> Result<ForwardedReply, Error> {
         let _in_flight = InFlight::new(&self.in_flight);
         self.inner.forward(request).await
+    }
+
+    async fn forward_stream(&self, request: &ForwardRequest) -> Result<ForwardedStream, Error> {
+        let in_flight = InFlight::new(&self.in_flight);
+        let inner = self.inner.forward_stream(request).await?;
+        Ok(Box::pin(TrackedStream {
+            inner,
+            _in_flight: in_flight,
+        }))
     }
 
     async fn models(&self) -> Result<Vec<ModelInfo>, Error> {

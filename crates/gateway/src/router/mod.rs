@@ -4,11 +4,13 @@
 //!
 //! `resolve` turns a model name into targets (skipping cooling
 //! deployments), `plan` decides what follows a failed attempt, `stream`
-//! tracks a routed stream after its first event.
+//! opens a routed stream and tracks it after its first event, `forward`
+//! serves the same-format fast path.
 //!
 //! Every duration from the configuration or an upstream is added to an
 //! instant with [`deadline_after`], which saturates instead of panicking.
 
+mod forward;
 mod plan;
 mod resolve;
 mod stream;
@@ -17,12 +19,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use switchboard_core::{
-    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error,
-    ForwardRequest, ForwardedReply, Provider,
+    ChatRequest, ChatResponse, ChatStream, EmbeddingsRequest, EmbeddingsResponse, Error, Provider,
 };
 use tokio::time::Instant;
 
@@ -31,9 +31,9 @@ use crate::health::HealthPolicy;
 use crate::registry::{Generation, Registry};
 use crate::routes::Settings;
 use crate::validated::{Routable, Validated};
+pub use forward::{Forwarded, StreamForwarded};
 use plan::Plan;
 pub use plan::Target;
-use stream::TrackedStream;
 
 /// Which instance and model served a request, and what it took.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,17 +65,6 @@ pub struct Routed<T> {
     pub value: T,
     /// How it was obtained.
     pub route: RouteInfo,
-}
-
-/// A chat answer from [`Switchboard::chat_forward`](crate::Switchboard::chat_forward).
-#[derive(Debug)]
-pub enum Forwarded {
-    /// Forwarded: the upstream's answer, in the caller's wire format as it
-    /// came.
-    Reply(Routed<ForwardedReply>),
-    /// Through the full path, because a target's provider does not forward
-    /// the request: the answer in the core vocabulary, to encode.
-    Parsed(Routed<ChatResponse>),
 }
 
 /// Routes requests to instances of a [`Registry`].
@@ -179,50 +168,6 @@ impl Router {
         Ok(answered_by(response, route))
     }
 
-    /// A chat answer for a request in the client's own wire format:
-    /// forwarded when every target's provider
-    /// [`forwards`](Provider::forwards) it, else through the full path
-    /// (the same targets, resolved once).
-    pub(crate) async fn chat_forward_validated(
-        &self,
-        request: Validated<ForwardRequest>,
-    ) -> Result<Forwarded, Error> {
-        let generation = self.registry.generation();
-        let (targets, fallback_on) = generation
-            .routes
-            .resolve(&generation, request.get().model())?;
-        let forwards = {
-            let r = request.get();
-            targets.iter().all(|t| {
-                t.instance
-                    .provider()
-                    .is_some_and(|p| p.forwards(r.api, &t.model, &r.request))
-            })
-        };
-        if forwards {
-            let (reply, route) = self
-                .run(&generation, targets, fallback_on, request, None, |p, r| {
-                    p.forward(r)
-                })
-                .await?;
-            return Ok(Forwarded::Reply(Routed {
-                value: reply,
-                route,
-            }));
-        }
-        let (response, route) = self
-            .run(
-                &generation,
-                targets,
-                fallback_on,
-                request.into_parsed(),
-                None,
-                |p, r| p.chat(r),
-            )
-            .await?;
-        Ok(Forwarded::Parsed(answered_by(response, route)))
-    }
-
     /// A streamed chat answer, routed. Falls back only before the first
     /// event: once an event reached the caller, errors end the stream.
     /// Validates `request` once, as [`chat`](Self::chat) does.
@@ -238,61 +183,13 @@ impl Router {
         // One generation for the whole request: a reload meanwhile changes
         // nothing it reads.
         let generation = self.registry.generation();
-        let (first_event_timeout, stream_timeout_ms) = {
-            let config = &generation.routes.config;
-            (
-                Duration::from_millis(config.first_event_timeout_ms),
-                config.stream_timeout_ms,
-            )
-        };
-        // The total deadline runs from the request: it bounds the routing
-        // (retries and fallbacks before the first event) too.
-        let stream_deadline = stream_timeout_ms.map(|ms| deadline_after(Duration::from_millis(ms)));
-        let policy = generation.policy;
-        let (started, route) = self
-            .route(generation, request, stream_deadline, |p, r| {
-                Box::pin(async move {
-                    let mut stream = p.chat_stream(r).await?;
-                    // Waiting for the first event is waiting on the upstream:
-                    // as the provider's client timed it on the socket, or the
-                    // whole wait for a client that records nothing.
-                    let waiting = Instant::now();
-                    let (first, wire) = switchboard_core::wire_time::measure(tokio::time::timeout(
-                        first_event_timeout,
-                        stream.next(),
-                    ))
-                    .await;
-                    switchboard_core::wire_time::record(wire.unwrap_or_else(|| waiting.elapsed()));
-                    match first {
-                        Ok(Some(Ok(first))) => Ok((first, stream)),
-                        Ok(Some(Err(e))) => Err(e),
-                        Ok(None) => Err(Error::protocol("the stream ended before its first event")),
-                        Err(_) => Err(Error::timeout(format!(
-                            "no first event within {} ms",
-                            first_event_timeout.as_millis()
-                        ))),
-                    }
-                })
-            })
-            .await?;
-        let (first, rest) = started;
-        let instance = self.registry.get(&route.instance);
-        let stream = TrackedStream {
-            first: Some(first),
-            inner: rest,
-            name: route.instance.clone(),
-            model: route.model.clone(),
-            instance,
-            policy,
-            ttft: route.upstream_time,
-            deadline: stream_deadline.map(|at| Box::pin(tokio::time::sleep_until(at))),
-            stream_timeout_ms: stream_timeout_ms.unwrap_or(0),
-            done: false,
-        };
-        Ok(Routed {
-            value: Box::pin(stream),
-            route,
+        let (targets, fallback_on) = generation
+            .routes
+            .resolve(&generation, request.get().model())?;
+        self.stream_on(generation, targets, fallback_on, request, |p, r| {
+            p.chat_stream(r)
         })
+        .await
     }
 
     /// Embeddings, routed. Validates `request` once, as [`chat`](Self::chat)

@@ -51,37 +51,74 @@ pub async fn forward_chat(
 /// A body already naming `model` is returned as is. Whitespace between
 /// top-level members is not kept.
 pub fn retarget_request(body: &Bytes, model: &str) -> Result<Bytes, Error> {
-    let members = serde_json::from_slice::<Members<'_>>(body)
-        .map_err(|e| Error::invalid_request(format!("the request is not a JSON object: {e}")))?
-        .0;
-    let already = members
-        .iter()
-        .filter(|(k, _)| k == "model")
-        .all(|(_, v)| serde_json::from_str::<&str>(v.get()).is_ok_and(|m| m == model));
-    if already {
+    let members = Members::parse(body)?;
+    if members.names_model(model) {
         return Ok(body.clone());
     }
     let mut out = Vec::with_capacity(body.len() + model.len());
     out.push(b'{');
-    for (i, (key, value)) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        // Writing a `str` as JSON cannot fail.
-        let _ = serde_json::to_writer(&mut out, key.as_ref());
-        out.push(b':');
-        if key == "model" {
-            let _ = serde_json::to_writer(&mut out, model);
-        } else {
-            out.extend_from_slice(value.get().as_bytes());
-        }
+    let mut first = true;
+    for (key, value) in members.iter() {
+        write_member(&mut out, &mut first, key, |out| {
+            if key == "model" {
+                let _ = serde_json::to_writer(out, model);
+            } else {
+                out.extend_from_slice(value.get().as_bytes());
+            }
+        });
     }
     out.push(b'}');
     Ok(Bytes::from(out))
 }
 
+/// Writes `"key":` (after a comma unless it is the object's `first`
+/// member), then the value `write` writes.
+pub(super) fn write_member(
+    out: &mut Vec<u8>,
+    first: &mut bool,
+    key: &str,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    // Writing a `str` as JSON cannot fail.
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
+    write(out);
+}
+
 /// A JSON object's members in order, values unparsed.
-struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+pub(super) struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Members<'a> {
+    /// The members of the JSON object `json`; anything else is an
+    /// `invalid_request` error.
+    pub(super) fn parse(json: &'a [u8]) -> Result<Self, Error> {
+        serde_json::from_slice::<Members<'_>>(json)
+            .map_err(|e| Error::invalid_request(format!("the request is not a JSON object: {e}")))
+    }
+
+    /// The members, in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), *v))
+    }
+
+    /// The value of the (last) member named `key`.
+    pub(super) fn get(&self, key: &str) -> Option<&'a RawValue> {
+        self.iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+            .last()
+    }
+
+    /// Whether every `model` member names `model` (so nothing to rewrite).
+    pub(super) fn names_model(&self, model: &str) -> bool {
+        self.iter()
+            .filter(|(k, _)| *k == "model")
+            .all(|(_, v)| serde_json::from_str::<&str>(v.get()).is_ok_and(|m| m == model))
+    }
+}
 
 /// A member name, borrowed unless it has escapes.
 #[derive(Deserialize)]

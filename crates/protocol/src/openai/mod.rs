@@ -10,7 +10,7 @@
 //! | core → wire request, fitted to an OpenAI-compatible service | providers | [`to_wire_request_with`] ([`WireOptions`], [`ParamSpec`], [`UnsupportedParams`]) |
 //! | wire → core response | providers | [`parse_chat_response`], [`from_wire_response`], [`parse_embeddings_response`], [`parse_models`] |
 //! | wire stream → events | providers | [`chat_event_stream`], [`OpenAiStreamDecoder`] |
-//! | client request → upstream, answer → client, as they came (the same-format fast path) | providers | [`forward_chat`], [`retarget_request`], [`forwarded_usage`] |
+//! | client request → upstream, answer → client, as they came (the same-format fast path) | providers | [`forward_chat`], [`retarget_request`], [`forwarded_usage`]; streamed: [`forward_chat_stream`], [`stream_request`], [`ForwardedChunks`] |
 //! | HTTP error → [`Error`](switchboard_core::Error) | providers | [`error_from_response`] |
 //! | wire → core request | gateway | [`parse_chat_request`], [`from_wire_request`], [`parse_embeddings_request`] |
 //! | core → wire response | gateway | [`to_wire_response`], [`to_wire_embeddings_response`], [`to_wire_models`] |
@@ -20,6 +20,7 @@
 mod embeddings;
 mod error;
 mod forward;
+mod forward_stream;
 mod models;
 mod request;
 mod response;
@@ -36,6 +37,7 @@ pub use error::{
     error_type, retry_after_header,
 };
 pub use forward::{forward_chat, forwarded_usage, retarget_request};
+pub use forward_stream::{ForwardedChunks, forward_chat_stream, stream_request};
 pub use models::{from_wire_model, from_wire_models, parse_models, to_wire_models};
 pub use request::{
     FittedRequest, InboundChatRequest, MaxTokensField, ParamSpec, RequestOptions,

@@ -9,6 +9,7 @@ mod common;
 mod gemini_inbound;
 mod openai_embeddings_models;
 mod openai_errors;
+mod openai_forward_stream;
 mod openai_requests;
 mod openai_responses;
 mod openai_responses_api;

@@ -15,18 +15,34 @@ use crate::common::{self, Gateway, spawn};
 
 /// An upstream answering every request with `status`, `headers` and
 /// `body`, keeping each request's body.
-struct Upstream {
-    base_url: String,
+pub(crate) struct Upstream {
+    pub(crate) base_url: String,
     bodies: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Upstream {
     async fn start(status: &str, headers: &str, body: &str) -> Upstream {
+        Upstream::serve(status, "application/json", headers, body).await
+    }
+
+    /// An upstream answering every request with `body` as an event stream.
+    pub(crate) async fn sse(body: &str) -> Upstream {
+        Upstream::serve("200 OK", "text/event-stream", "", body).await
+    }
+
+    /// An upstream answering every request with `status`, `content_type`,
+    /// `headers` and `body`.
+    pub(crate) async fn serve(
+        status: &str,
+        content_type: &str,
+        headers: &str,
+        body: &str,
+    ) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
         let addr = listener.local_addr().expect("addr");
         let bodies: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
         let answer = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{headers}\
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\n{headers}\
              content-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
@@ -60,7 +76,7 @@ impl Upstream {
     }
 
     /// The body of every request received, as text.
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         self.bodies
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -85,15 +101,15 @@ const ANSWER: &str = r#"{
 /// A compact OpenAI request with a vendor field the gateway has no name for.
 const REQUEST: &str = r#"{"model":"up/m","messages":[{"role":"user","content":"Hi \u00e9"}],"temperature":0.50,"x_vendor_knob":{"deep":[1,2.50,null]}}"#;
 
-async fn gateway(provider: Value, server: Value) -> Gateway {
+pub(crate) async fn gateway(provider: Value, server: Value) -> Gateway {
     spawn(json!({"server": server, "providers": {"up": provider}})).await
 }
 
-fn compatible(upstream: &Upstream) -> Value {
+pub(crate) fn compatible(upstream: &Upstream) -> Value {
     json!({"kind": "openai-compatible", "base_url": upstream.base_url, "models": ["m"]})
 }
 
-async fn post(gw: &Gateway, body: &str) -> reqwest::Response {
+pub(crate) async fn post(gw: &Gateway, body: &str) -> reqwest::Response {
     gw.http
         .post(gw.url("/v1/chat/completions"))
         .header("content-type", "application/json")

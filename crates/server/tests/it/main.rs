@@ -10,6 +10,7 @@ mod connections;
 mod console;
 mod extensions;
 mod forward;
+mod forward_stream;
 mod gemini_api;
 mod h2_stall;
 mod health_metrics;
