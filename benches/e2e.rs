@@ -35,7 +35,9 @@ pub async fn upstream() -> SocketAddr {
 }
 
 /// A gateway on loopback with instances `up` (complete answers) and `ups`
-/// (streams) on `upstream`; with `usage`, the `usage` extension enabled.
+/// (streams) on `upstream`; with `usage`, the `usage` extension enabled;
+/// with `SWITCHBOARD_BENCH_FULL_PATH` set, without the same-format fast
+/// path (`server.forward_same_format = false`).
 pub async fn gateway(upstream: SocketAddr, usage: bool) -> SocketAddr {
     let mut config = serde_json::json!({
         "providers": {
@@ -43,6 +45,10 @@ pub async fn gateway(upstream: SocketAddr, usage: bool) -> SocketAddr {
             "ups": {"kind": "openai", "api_key": "sk-bench", "base_url": format!("http://{upstream}/stream/v1")}
         }
     });
+    if std::env::var_os("SWITCHBOARD_BENCH_FULL_PATH").is_some() {
+        // The same-format fast path's A/B: the full path for every request.
+        config["server"] = serde_json::json!({"forward_same_format": false});
+    }
     if usage {
         config["state"] = serde_json::json!({"path": ":memory:"});
         config["extensions"] = serde_json::json!({"usage": {"enabled": true}});

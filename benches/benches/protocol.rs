@@ -1,5 +1,6 @@
 //! switchboard-protocol hot paths: SSE decoding throughput (MB/s) on a
-//! realistic 1,000-chunk OpenAI stream, the full decode to `ChatEvent`s, and
+//! realistic 1,000-chunk OpenAI stream, the full decode to `ChatEvent`s, the
+//! same-format fast path's read of the same stream, and
 //! request/response translation (ns per request).
 //!
 //! Run with `cargo bench -p switchboard-benches --bench protocol`.
@@ -10,7 +11,8 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use serde_json::json;
 use switchboard::{ChatEvent, ChatRequest, Message, Tool, ToolCall};
 use switchboard_protocol::openai::{
-    self, OpenAiStreamDecoder, OpenAiStreamEncoder, RequestOptions, chat_event_stream,
+    self, ForwardedChunks, OpenAiStreamDecoder, OpenAiStreamEncoder, RequestOptions,
+    chat_event_stream,
 };
 use switchboard_protocol::sse::SseDecoder;
 
@@ -170,6 +172,22 @@ fn bench_sse(c: &mut Criterion) {
             });
         },
     );
+
+    // The same-format fast path's whole work on the answer: each chunk read
+    // (content, finish, usage) and passed on as it came; compare with
+    // `chat_event_stream_reads` + `encode_chat_events`, the full path's.
+    group.bench_function(BenchmarkId::new("forwarded_chunks_reads", READ_SIZE), |b| {
+        b.to_async(&runtime).iter(|| async {
+            use futures::StreamExt;
+            let items = pieces.clone().into_iter().map(Ok::<_, switchboard::Error>);
+            let mut frames = ForwardedChunks::new(futures::stream::iter(items), false);
+            let mut n = 0usize;
+            while let Some(frame) = frames.next().await {
+                n += frame.map(|f| f.bytes.len()).unwrap_or(0);
+            }
+            black_box(n)
+        });
+    });
 
     // The gateway's direction: the same answer encoded back into chunks.
     let mut events = Vec::new();

@@ -4,7 +4,7 @@ use anyhow::bail;
 
 /// The usage line, for errors and `--help`.
 pub(super) const USAGE: &str = "usage: cargo xtask bench-load [--quick] \
-[--with-usage | --pinned | --peers | --virtual-key embedded|redis]
+[--full-path] [--with-usage | --pinned | --peers | --virtual-key embedded|redis]
 
   (none)          direct vs gateway vs nginx as a proxy: throughput, latency,
                   TTFT, RSS, startup (the README's table)
@@ -16,7 +16,9 @@ pub(super) const USAGE: &str = "usage: cargo xtask bench-load [--quick] \
                   same upstream (installs the peers under the target dir)
   --virtual-key B the same gateway with a static key vs a virtual key of the
                   keys extension, limits in memory (embedded) or Redis (redis)
-  --quick         shorter phases (a smoke test of the harness)";
+  --quick         shorter phases (a smoke test of the harness)
+  --full-path     with the default run or --pinned: the gateway with
+                  server.forward_same_format = false (the fast path's A/B)";
 
 /// Which comparison to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +49,8 @@ pub(super) struct Opts {
     pub(super) quick: bool,
     /// The default mode with the usage extension on.
     pub(super) with_usage: bool,
+    /// The gateway without the same-format fast path.
+    pub(super) full_path: bool,
     /// Which comparison.
     pub(super) mode: Mode,
 }
@@ -56,6 +60,7 @@ pub(super) fn parse(args: &[&str]) -> anyhow::Result<Opts> {
     let mut opts = Opts {
         quick: false,
         with_usage: false,
+        full_path: false,
         mode: Mode::Default,
     };
     let mut modes = 0;
@@ -63,6 +68,7 @@ pub(super) fn parse(args: &[&str]) -> anyhow::Result<Opts> {
     while let Some(arg) = it.next() {
         match *arg {
             "--quick" => opts.quick = true,
+            "--full-path" => opts.full_path = true,
             "--with-usage" => {
                 opts.with_usage = true;
                 modes += 1;
@@ -95,7 +101,20 @@ pub(super) fn parse(args: &[&str]) -> anyhow::Result<Opts> {
             "--with-usage, --pinned, --peers and --virtual-key are separate runs: pick one\n\n{USAGE}"
         );
     }
+    if opts.full_path && matches!(opts.mode, Mode::Peers | Mode::VirtualKey(_)) {
+        bail!("--full-path goes with the default run or --pinned\n\n{USAGE}");
+    }
     Ok(opts)
+}
+
+/// The `[server]` line that turns the same-format fast path off, when asked.
+pub(super) fn full_path_line(opts: &Opts) -> &'static str {
+    if opts.full_path {
+        println!("==> the full path: server.forward_same_format = false");
+        "forward_same_format = false\n"
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +127,7 @@ mod tests {
         assert_eq!(p(&[]).mode, Mode::Default);
         assert!(p(&["--quick"]).quick);
         assert!(p(&["--with-usage"]).with_usage);
+        assert!(p(&["--full-path", "--pinned"]).full_path);
         assert_eq!(p(&["--pinned", "--quick"]).mode, Mode::Pinned);
         assert_eq!(p(&["--peers"]).mode, Mode::Peers);
         assert_eq!(

@@ -73,6 +73,7 @@ pub(super) fn run(root: &Path, opts: &Opts) -> anyhow::Result<()> {
 
     let mut config = GatewayConfig::new(upstream)?;
     config.slow_mock = true;
+    config.server = super::args::full_path_line(opts).into();
     if with_usage {
         config.extra =
             "\n[state]\npath = \":memory:\"\n\n[extensions.usage]\nenabled = true\n".into();

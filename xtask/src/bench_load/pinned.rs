@@ -83,7 +83,10 @@ pub(super) fn run(root: &Path, opts: &Opts) -> anyhow::Result<()> {
     config.paced = Some(paced.addr);
     // The default (1,024) would queue the larger stream steps in the
     // listen backlog: the point is what the gateway does with them all open.
-    config.server = "max_connections = 10000\n".into();
+    config.server = format!(
+        "max_connections = 10000\n{}",
+        super::args::full_path_line(opts)
+    );
     println!("==> starting the gateway on core 1");
     let gateway = Gateway::start(&binary, &work, "switchboard-pinned", &config, Some("1"))?;
 
