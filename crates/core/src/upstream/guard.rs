@@ -84,14 +84,59 @@ impl IdleTimer {
     }
 }
 
+/// How long a body dropped before its end is still read, in the
+/// background, for its connection to go back to the pool.
+const DRAIN_WINDOW: Duration = Duration::from_millis(50);
+/// The most bytes read from such a body before its connection is closed.
+const DRAIN_BYTES: usize = 64 * 1024;
+
 /// A response body as a byte stream that fails with `cancelled` when the
 /// instance's token fires and, when it has an idle timeout, with `timeout`
-/// when no bytes arrive for that long. It owns the response: dropping it
-/// closes the connection.
+/// when no bytes arrive for that long. It owns the response.
+///
+/// Dropped before the end of the body (a decoder that has the whole answer
+/// stops reading at its last event, `[DONE]` or `message_stop`, before the
+/// HTTP body's own end), the rest is read in the background for at most
+/// [`DRAIN_WINDOW`] and [`DRAIN_BYTES`]: a finished answer's connection
+/// then goes back to the pool for the next request (no new connection, no
+/// new TLS handshake), while an answer still being generated (the client
+/// went away) has its connection closed within that window. After the
+/// instance shut down, the connection is closed at once.
 pub struct GuardedBody {
     body: Option<Body>,
     idle: Option<IdleTimer>,
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    cancel: CancellationToken,
+}
+
+impl Drop for GuardedBody {
+    fn drop(&mut self) {
+        let Some(body) = self.body.take() else {
+            return;
+        };
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(drain(body));
+        }
+    }
+}
+
+/// Reads `body` to its end within [`DRAIN_WINDOW`] and [`DRAIN_BYTES`],
+/// then drops it (at its end, the connection is pooled; before, closed).
+async fn drain(mut body: Body) {
+    use futures::StreamExt;
+    let _ = tokio::time::timeout(DRAIN_WINDOW, async move {
+        let mut read = 0;
+        while let Some(Ok(bytes)) = body.next().await {
+            read += bytes.len();
+            if read > DRAIN_BYTES {
+                return;
+            }
+        }
+    })
+    .await;
 }
 
 impl std::fmt::Debug for GuardedBody {
@@ -111,6 +156,7 @@ impl GuardedBody {
             body: Some(response.into_stream()),
             idle: Some(IdleTimer::new(idle)),
             cancelled: Box::pin(cancel.clone().cancelled_owned()),
+            cancel: cancel.clone(),
         }
     }
 
@@ -121,6 +167,7 @@ impl GuardedBody {
             body: Some(response.into_stream()),
             idle: None,
             cancelled: Box::pin(cancel.clone().cancelled_owned()),
+            cancel: cancel.clone(),
         }
     }
 }

@@ -254,3 +254,43 @@ async fn a_huge_timeout_does_not_overflow() {
         .await;
     assert_eq!(all.len(), 1, "{all:?}");
 }
+
+/// A body dropped before its end is read on only briefly: an upstream that
+/// goes on sending (the client went away mid-answer) sees its connection
+/// closed within the drain window, not kept open by the gateway.
+#[tokio::test]
+async fn a_body_dropped_mid_answer_is_closed_within_the_drain_window() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<std::time::Instant>();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let mut seen = Vec::new();
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = sock.read(&mut buf).await.unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        sock.write_all(head.as_bytes()).await.unwrap();
+        let chunk = "9\r\ndata: a\n\n\r\n";
+        while sock.write_all(chunk.as_bytes()).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let _ = closed_tx.send(std::time::Instant::now());
+    });
+    let ctx = ProviderContext::standalone("up");
+    let (mut body, _) = open(&format!("http://{addr}"), &ctx, Duration::from_secs(5))
+        .await
+        .into_body();
+    assert!(body.next().await.unwrap().is_ok());
+    let dropped = std::time::Instant::now();
+    drop(body);
+    let closed = tokio::time::timeout(Duration::from_secs(5), closed_rx)
+        .await
+        .expect("the upstream's connection is closed")
+        .expect("the server saw it");
+    let after = closed.duration_since(dropped);
+    assert!(after < Duration::from_millis(1000), "{after:?}");
+}

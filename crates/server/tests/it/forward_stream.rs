@@ -194,3 +194,72 @@ async fn a_stream_falls_back_before_its_first_event() {
     assert_eq!(r.text().await.expect("body"), without_usage_event(RECORDED));
     assert!(!broken.received().is_empty(), "tried first");
 }
+
+/// An upstream that streams `body` in HTTP chunks over keep-alive
+/// connections, writing the chunked body's terminator in a write of its own
+/// after the last event (as a server pacing its writes does); counts
+/// connections.
+async fn keep_alive_sse(
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                while crate::common::read_request(&mut sock).await.is_some() {
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                                transfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    for event in body.split_inclusive("\n\n") {
+                        let chunk = format!("{:x}\r\n{event}\r\n", event.len());
+                        if sock.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                    tokio::task::yield_now().await;
+                    if sock.write_all(b"0\r\n\r\n").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}/v1"), connections)
+}
+
+#[tokio::test]
+async fn a_finished_stream_leaves_its_upstream_connection_for_the_next_request() {
+    use std::sync::atomic::Ordering;
+    for forward in [true, false] {
+        let (base_url, connections) = keep_alive_sse(RECORDED).await;
+        let gw = gateway(
+            json!({"kind": "openai-compatible", "base_url": base_url, "models": ["m"]}),
+            json!({"forward_same_format": forward}),
+        )
+        .await;
+        for _ in 0..3 {
+            let r = post(&gw, STREAMED).await;
+            assert_eq!(r.status(), 200);
+            let text = r.text().await.expect("body");
+            assert!(
+                text.ends_with("data: [DONE]\n\n"),
+                "forward {forward}: {text}"
+            );
+        }
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            1,
+            "forward {forward}: one upstream connection for three streams"
+        );
+    }
+}
