@@ -301,6 +301,23 @@ fn bench_translate(c: &mut Criterion) {
         b.iter(|| black_box(openai::parse_chat_request(black_box(&request_body)).expect("parses")));
     });
 
+    // `cargo xtask bench-load`'s request: what the gateway parses and
+    // validates per request, and the fast path's rewrite of its model.
+    let small = br#"{"model":"up/gpt-4o","messages":[{"role":"system","content":"You are a helpful assistant."},{"role":"user","content":"Hello!"}]}"#;
+    group.bench_function("wire_json_to_chat_request_small", |b| {
+        b.iter(|| {
+            let request = openai::parse_chat_request(black_box(small)).expect("parses");
+            request.request.validate().expect("valid");
+            black_box(request)
+        });
+    });
+    let small = bytes::Bytes::from_static(small);
+    group.bench_function("retarget_request_small", |b| {
+        b.iter(|| {
+            black_box(openai::retarget_request(black_box(&small), "gpt-4o").expect("object"))
+        });
+    });
+
     group.bench_function("wire_response_to_chat_response", |b| {
         b.iter(|| black_box(openai::parse_chat_response(black_box(RESPONSE)).expect("parses")));
     });
