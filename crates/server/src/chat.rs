@@ -32,9 +32,10 @@ const UPSTREAM_REQUEST_ID: &str = "x-switchboard-upstream-request-id";
 /// Answers a chat request on API `A`.
 ///
 /// A streamed answer is passed on or re-encoded event by event (see
-/// [`stream_answer`]); a complete one is written at once (for an API that forwards, as the
-/// upstream sent it when the provider speaks the same format), its
-/// overhead measured up to the write (see [`Arrival::answered`]). A routing error counts as a request with its
+/// [`stream_answer`]); a complete one is written at once (for an API that
+/// forwards, as the upstream sent it when the provider speaks the same
+/// format), its overhead measured up to the write (see
+/// [`Arrival::answered`]). A routing error counts as a request with its
 /// kind as status. An API's route is a plain `fn` returning this future, so
 /// the generic path adds no layer of its own.
 pub(crate) fn handle_chat<A: InboundChatApi>(
@@ -78,10 +79,7 @@ pub(crate) async fn handle_chat_with<A: InboundChatApi>(
     if stream {
         return stream_answer::<A>(arrival, state, request, stream_options, bytes).await;
     }
-    let failed = |e: Error| {
-        state.metrics.request(A::METRICS_LABEL, e.kind().code());
-        A::error(e)
-    };
+    let failed = |e: Error| routing_failed::<A>(&state, e);
     let (body, route, usage, upstream_id) =
         if A::FORWARD && state.sb.config().server.forward_same_format {
             match state.sb.chat_forward(A::API, request, bytes).await {
@@ -124,10 +122,7 @@ async fn stream_answer<A: InboundChatApi>(
     stream_options: A::StreamOptions,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let failed = |e: Error| {
-        state.metrics.request(A::METRICS_LABEL, e.kind().code());
-        A::error(e)
-    };
+    let failed = |e: Error| routing_failed::<A>(&state, e);
     let routed = if A::FORWARD && state.sb.config().server.forward_same_format {
         state
             .sb
@@ -170,4 +165,11 @@ async fn stream_answer<A: InboundChatApi>(
         body
     };
     Ok(event_stream_response(body, &route))
+}
+
+/// A routing error on API `A`: counted as a request with its kind as
+/// status, and answered in `A`'s format.
+fn routing_failed<A: InboundChatApi>(state: &SharedState, e: Error) -> ApiError {
+    state.metrics.request(A::METRICS_LABEL, e.kind().code());
+    A::error(e)
 }

@@ -23,7 +23,7 @@ use switchboard_core::{Error, ForwardRequest, ForwardedFrame, ForwardedStream, U
 use super::error::error_from_value;
 use super::forward::{Members, write_member};
 use super::response::usage_from_wire;
-use super::types::CompletionUsage;
+use super::types::{CompletionUsage, StreamOptions};
 use crate::framing::FramedStream;
 use crate::lenient;
 use crate::sse::{self, SseDecoder, SseEvent};
@@ -56,7 +56,7 @@ pub fn stream_request(body: &Bytes, model: Option<&str>) -> Result<(Bytes, bool)
     let members = Members::parse(body)?;
     let options = members.get("stream_options");
     let usage_asked = options.is_some_and(|raw| {
-        serde_json::from_str::<StreamOptionsRead>(raw.get())
+        serde_json::from_str::<StreamOptions>(raw.get())
             .is_ok_and(|o| o.include_usage == Some(true))
     });
     let model = model.filter(|m| !members.names_model(m));
@@ -108,12 +108,6 @@ fn write_usage_options(out: &mut Vec<u8>, options: &RawValue) {
         out.extend_from_slice(b"true");
     });
     out.push(b'}');
-}
-
-#[derive(Deserialize)]
-struct StreamOptionsRead {
-    #[serde(default)]
-    include_usage: Option<bool>,
 }
 
 /// What the gateway reads of one chunk it passes on.
