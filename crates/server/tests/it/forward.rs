@@ -109,6 +109,15 @@ pub(crate) fn compatible(upstream: &Upstream) -> Value {
     json!({"kind": "openai-compatible", "base_url": upstream.base_url, "models": ["m"]})
 }
 
+/// `upstream` as an `openai-compatible` instance with Mistral's preset,
+/// whose quirks (the `seed` rename) need the full path.
+pub(crate) fn mistral(upstream: &Upstream) -> Value {
+    let mut mistral = compatible(upstream);
+    mistral["preset"] = json!("mistral");
+    mistral["api_key"] = json!("sk-test");
+    mistral
+}
+
 pub(crate) async fn post(gw: &Gateway, body: &str) -> reqwest::Response {
     gw.http
         .post(gw.url("/v1/chat/completions"))
@@ -154,10 +163,7 @@ async fn a_same_format_request_and_its_answer_pass_through_byte_for_byte() {
 async fn the_full_path_runs_when_a_route_would_change_the_request() {
     // A preset with quirks (Mistral renames `seed`): fitted, so re-encoded.
     let upstream = Upstream::ok(ANSWER).await;
-    let mut mistral = compatible(&upstream);
-    mistral["preset"] = json!("mistral");
-    mistral["api_key"] = json!("sk-test");
-    let gw = gateway(mistral, json!({})).await;
+    let gw = gateway(mistral(&upstream), json!({})).await;
     let r = post(
         &gw,
         &REQUEST.replace("\"temperature\"", "\"seed\":7,\"temperature\""),

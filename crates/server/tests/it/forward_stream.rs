@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::common::spawn;
-use crate::forward::{Upstream, compatible, gateway, post};
+use crate::forward::{Upstream, compatible, gateway, mistral, post};
 
 /// A stream recorded from the live OpenAI API by the official Python SDK's
 /// tests (see `crates/protocol/tests/data/openai/README.md`): a role chunk,
@@ -93,10 +93,7 @@ async fn the_full_path_streams_when_a_route_would_change_the_request() {
     assert!(expected.len() > 20, "{expected}");
     // A preset with quirks (Mistral renames `seed`).
     let upstream = Upstream::sse(RECORDED).await;
-    let mut mistral = compatible(&upstream);
-    mistral["preset"] = json!("mistral");
-    mistral["api_key"] = json!("sk-test");
-    let gw = gateway(mistral, json!({})).await;
+    let gw = gateway(mistral(&upstream), json!({})).await;
     let r = post(
         &gw,
         &STREAMED.replace("\"stream\"", "\"seed\":7,\"stream\""),
