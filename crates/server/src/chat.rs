@@ -9,7 +9,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use switchboard_core::ChatRequest;
 use switchboard_core::Error;
-use switchboard_gateway::{Forwarded, StreamForwarded};
+use switchboard_gateway::{Forwarded, RouteInfo, StreamForwarded};
 
 use crate::auth::{authorize_caller, check_model};
 use crate::body::read_body;
@@ -22,7 +22,7 @@ use crate::middleware::RequestId;
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
-use crate::stream::sse_body;
+use crate::stream::{Answer, sse_body};
 
 /// The header of a forwarded answer naming the upstream's request id (the
 /// full path keeps it in the answer's `extra` instead; a forwarded body is
@@ -133,29 +133,18 @@ async fn stream_answer<A: InboundChatApi>(
         StreamForwarded::Events(state.sb.chat_stream(request).await.map_err(failed)?)
     };
     let encoder = A::stream_encoder(stream_options);
+    let answer = |route: &RouteInfo| {
+        Answer::new(
+            state.clone(),
+            A::METRICS_LABEL,
+            encoder,
+            route.clone(),
+            arrival.at,
+        )
+    };
     let (body, route) = match routed {
-        StreamForwarded::Frames(r) => {
-            let body = forwarded_body(
-                state.clone(),
-                A::METRICS_LABEL,
-                r.value,
-                encoder,
-                r.route.clone(),
-                arrival.at,
-            );
-            (body, r.route)
-        }
-        StreamForwarded::Events(r) => {
-            let body = sse_body(
-                state.clone(),
-                A::METRICS_LABEL,
-                r.value,
-                encoder,
-                r.route.clone(),
-                arrival.at,
-            );
-            (body, r.route)
-        }
+        StreamForwarded::Frames(r) => (forwarded_body(answer(&r.route), r.value), r.route),
+        StreamForwarded::Events(r) => (sse_body(answer(&r.route), r.value), r.route),
     };
     state.metrics.route(&route);
     let body = if arrival.h2 {

@@ -2,53 +2,24 @@
 //! came (the same-format fast path), gathered and flushed as
 //! [`sse_body`](crate::stream::sse_body) does with re-encoded ones.
 
-use std::time::Instant;
-
 use axum::body::Body;
 use bytes::Bytes;
-use switchboard_core::{Error, ForwardedFrame, ForwardedStream, Usage};
-use switchboard_gateway::RouteInfo;
+use switchboard_core::{Error, ForwardedFrame, ForwardedStream};
 use switchboard_protocol::sse::EventEncoder;
 
-use crate::state::SharedState;
-use crate::stream::{Source, Step, coalesced};
+use crate::stream::{Answer, Source, Step, coalesced};
 
 struct ForwardState<E> {
-    state: SharedState,
-    api: &'static str,
+    answer: Answer<E>,
     frames: ForwardedStream,
-    /// Writes the error event that ends a failed stream.
-    encoder: E,
-    route: RouteInfo,
-    started: Instant,
-    first: bool,
-    content_sent: bool,
-    usage: Usage,
 }
 
 /// Passes the upstream's `frames` on as they come, gathered and flushed as
-/// [`coalesced`] does. An error ends the body with `encoder`'s error event,
+/// [`coalesced`] does. An error ends the body with the answer's error event,
 /// as on the full path. Dropping the body drops the upstream stream, which
 /// closes the upstream connection.
-pub(crate) fn forwarded_body<E: EventEncoder>(
-    state: SharedState,
-    api: &'static str,
-    frames: ForwardedStream,
-    encoder: E,
-    route: RouteInfo,
-    started: Instant,
-) -> Body {
-    coalesced(ForwardState {
-        state,
-        api,
-        frames,
-        encoder,
-        route,
-        started,
-        first: true,
-        content_sent: false,
-        usage: Usage::default(),
-    })
+pub(crate) fn forwarded_body<E: EventEncoder>(answer: Answer<E>, frames: ForwardedStream) -> Body {
+    coalesced(ForwardState { answer, frames })
 }
 
 impl<E: EventEncoder> Source for ForwardState<E> {
@@ -60,46 +31,17 @@ impl<E: EventEncoder> Source for ForwardState<E> {
     }
 
     fn step(&mut self, item: Option<Result<ForwardedFrame, Error>>) -> Step {
-        step(self, item)
-    }
-}
-
-fn step<E: EventEncoder>(
-    s: &mut ForwardState<E>,
-    item: Option<Result<ForwardedFrame, Error>>,
-) -> Step {
-    match item {
-        Some(Ok(frame)) => {
-            if let Some(usage) = frame.usage {
-                s.usage = usage;
+        let answer = &mut self.answer;
+        match item {
+            Some(Ok(frame)) => {
+                if let Some(usage) = frame.usage {
+                    answer.usage = usage;
+                }
+                let content = frame.progress && !frame.bytes.is_empty();
+                answer.send(frame.bytes, content)
             }
-            if frame.bytes.is_empty() {
-                return Step::More(frame.bytes);
-            }
-            if s.first {
-                s.first = false;
-                s.state
-                    .metrics
-                    .first_event(s.api, &s.route, s.started.elapsed());
-            }
-            if frame.progress && !s.content_sent {
-                s.content_sent = true;
-                Step::Flush(frame.bytes)
-            } else {
-                Step::More(frame.bytes)
-            }
-        }
-        Some(Err(err)) => {
-            tracing::warn!(instance = %s.route.instance, model = %s.route.model, error = %err, "stream failed after it started");
-            s.state.metrics.request(s.api, err.kind().code());
-            Step::Last(s.encoder.error_frame(&err))
-        }
-        None => {
-            s.state
-                .metrics
-                .answer_finished(&s.route, s.started.elapsed(), &s.usage);
-            s.state.metrics.request(s.api, "ok");
-            Step::Last(Bytes::new())
+            Some(Err(err)) => answer.fail(&err),
+            None => answer.done(Bytes::new()),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::middleware::RequestId;
 use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers};
 use crate::state::SharedState;
-use crate::stream::sse_body;
+use crate::stream::{Answer, sse_body};
 
 /// Request headers never handed to extensions.
 const SECRET_HEADERS: &[&str] = &[
@@ -85,14 +85,14 @@ pub(crate) async fn handle_chat_hooked<A: InboundChatApi>(
                 A::error(e).with_headers(std::mem::take(&mut ctx.response_headers))
             })?;
         state.metrics.route(&routed.route);
-        let body = sse_body(
+        let answer = Answer::new(
             state.clone(),
             A::METRICS_LABEL,
-            routed.value,
             A::stream_encoder(stream_options),
             routed.route.clone(),
             arrival.at,
         );
+        let body = sse_body(answer, routed.value);
         let mut response = event_stream_response(body, &routed.route);
         extension_headers(response.headers_mut(), &ctx);
         return Ok(response);

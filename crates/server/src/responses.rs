@@ -26,7 +26,7 @@ use crate::overhead::Arrival;
 use crate::response::{event_stream_response, json_response, route_headers, to_json, unix_now};
 use crate::responses_store::{self as store, StoredResponse};
 use crate::state::SharedState;
-use crate::stream::sse_body;
+use crate::stream::{Answer, sse_body};
 
 /// The `api` label of the Responses API's metrics.
 const API: &str = "openai-responses";
@@ -102,14 +102,14 @@ pub(crate) async fn create(
                 });
             }));
         }
-        let body = sse_body(
+        let answer = Answer::new(
             state.clone(),
             API,
-            routed.value,
             encoder,
             routed.route.clone(),
             arrival.at,
         );
+        let body = sse_body(answer, routed.value);
         let body = if arrival.h2 {
             let ms = state.sb.config().server.write_timeout_ms.max(1);
             crate::stall::watch(body, std::time::Duration::from_millis(ms))

@@ -12,17 +12,81 @@ use switchboard_protocol::sse::EventEncoder;
 
 use crate::state::SharedState;
 
-struct SseState<E> {
+/// What every streamed answer keeps while it is written, whatever its
+/// items: what its metrics need and the encoder of its error event.
+pub(crate) struct Answer<E> {
     state: SharedState,
     api: &'static str,
-    events: ChatStream,
     encoder: E,
     route: RouteInfo,
     started: Instant,
     first: bool,
     content_sent: bool,
+    /// The answer's token counts, as last read.
+    pub(crate) usage: Usage,
+}
+
+impl<E: EventEncoder> Answer<E> {
+    /// An answer on API `api` routed as `route`, from the request's
+    /// arrival `started`.
+    pub(crate) fn new(
+        state: SharedState,
+        api: &'static str,
+        encoder: E,
+        route: RouteInfo,
+        started: Instant,
+    ) -> Self {
+        Answer {
+            state,
+            api,
+            encoder,
+            route,
+            started,
+            first: true,
+            content_sent: false,
+            usage: Usage::default(),
+        }
+    }
+
+    /// `bytes` to send; `content` says they hold content. The first bytes
+    /// are timed as the first event; the first content is flushed at once.
+    pub(crate) fn send(&mut self, bytes: Bytes, content: bool) -> Step {
+        if self.first && !bytes.is_empty() {
+            self.first = false;
+            self.state
+                .metrics
+                .first_event(self.api, &self.route, self.started.elapsed());
+        }
+        if content && !self.content_sent {
+            self.content_sent = true;
+            Step::Flush(bytes)
+        } else {
+            Step::More(bytes)
+        }
+    }
+
+    /// The stream failed after it started: counted, logged, and ended with
+    /// the format's error event.
+    pub(crate) fn fail(&mut self, err: &Error) -> Step {
+        tracing::warn!(instance = %self.route.instance, model = %self.route.model, error = %err, "stream failed after it started");
+        self.state.metrics.request(self.api, err.kind().code());
+        Step::Last(self.encoder.error_frame(err))
+    }
+
+    /// The answer is complete: counted, and ended with `last`.
+    pub(crate) fn done(&mut self, last: Bytes) -> Step {
+        self.state
+            .metrics
+            .answer_finished(&self.route, self.started.elapsed(), &self.usage);
+        self.state.metrics.request(self.api, "ok");
+        Step::Last(last)
+    }
+}
+
+struct SseState<E> {
+    answer: Answer<E>,
+    events: ChatStream,
     finished: bool,
-    usage: Usage,
 }
 
 /// The most bytes of already-available events gathered into one body frame.
@@ -61,25 +125,11 @@ pub(crate) trait Source: Send + 'static {
 /// error after the stream started becomes the format's in-stream error
 /// event, then the body ends cleanly. Dropping the body (the client went
 /// away) drops the upstream stream, which closes the upstream connection.
-pub(crate) fn sse_body<E: EventEncoder>(
-    state: SharedState,
-    api: &'static str,
-    events: ChatStream,
-    encoder: E,
-    route: RouteInfo,
-    started: Instant,
-) -> Body {
+pub(crate) fn sse_body<E: EventEncoder>(answer: Answer<E>, events: ChatStream) -> Body {
     coalesced(SseState {
-        state,
-        api,
+        answer,
         events,
-        encoder,
-        route,
-        started,
-        first: true,
-        content_sent: false,
         finished: false,
-        usage: Usage::default(),
     })
 }
 
@@ -180,21 +230,16 @@ impl<E: EventEncoder> Source for SseState<E> {
 }
 
 fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Error>>) -> Step {
+    let answer = &mut s.answer;
     match item {
         Some(Ok(event)) => {
             match &event {
-                ChatEvent::Usage(u) => s.usage = *u,
+                ChatEvent::Usage(u) => answer.usage = *u,
                 ChatEvent::Finish { .. } => s.finished = true,
                 _ => {}
             }
-            match s.encoder.encode(&event) {
+            match answer.encoder.encode(&event) {
                 Ok(bytes) => {
-                    if s.first && !bytes.is_empty() {
-                        s.first = false;
-                        s.state
-                            .metrics
-                            .first_event(s.api, &s.route, s.started.elapsed());
-                    }
                     let content = matches!(
                         event,
                         ChatEvent::TextDelta { .. }
@@ -202,37 +247,21 @@ fn step<E: EventEncoder>(s: &mut SseState<E>, item: Option<Result<ChatEvent, Err
                             | ChatEvent::RefusalDelta { .. }
                             | ChatEvent::ToolCallStart { .. }
                     );
-                    if content && !s.content_sent {
-                        s.content_sent = true;
-                        Step::Flush(bytes)
-                    } else {
-                        Step::More(bytes)
-                    }
+                    answer.send(bytes, content)
                 }
-                Err(err) => Step::Last(end_with_error(s, &err)),
+                Err(err) => answer.fail(&err),
             }
         }
-        Some(Err(err)) => Step::Last(end_with_error(s, &err)),
-        None if !s.finished => {
-            let err = Error::protocol("the upstream stream ended before the answer finished");
-            Step::Last(end_with_error(s, &err))
-        }
+        Some(Err(err)) => answer.fail(&err),
+        None if !s.finished => answer.fail(&Error::protocol(
+            "the upstream stream ended before the answer finished",
+        )),
         None => {
-            let frame = s
+            let frame = answer
                 .encoder
                 .finish()
-                .unwrap_or_else(|e| s.encoder.error_frame(&e));
-            s.state
-                .metrics
-                .answer_finished(&s.route, s.started.elapsed(), &s.usage);
-            s.state.metrics.request(s.api, "ok");
-            Step::Last(frame)
+                .unwrap_or_else(|e| answer.encoder.error_frame(&e));
+            answer.done(frame)
         }
     }
-}
-
-fn end_with_error<E: EventEncoder>(s: &mut SseState<E>, err: &Error) -> Bytes {
-    tracing::warn!(instance = %s.route.instance, model = %s.route.model, error = %err, "stream failed after it started");
-    s.state.metrics.request(s.api, err.kind().code());
-    s.encoder.error_frame(err)
 }

@@ -117,6 +117,19 @@ fn what_counts_as_progress() {
     }));
 }
 
+/// Reads a request's head; false if the connection ended first.
+async fn read_head(sock: &mut tokio::net::TcpStream) -> bool {
+    let mut buf = vec![0u8; 4096];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut buf).await {
+            Ok(n) if n > 0 => seen.extend_from_slice(&buf[..n]),
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// A server that answers one request with a close-delimited SSE body:
 /// each `(delay in ms, text)` written after its delay.
 async fn sse_server(script: Vec<(u64, String)>) -> String {
@@ -124,14 +137,8 @@ async fn sse_server(script: Vec<(u64, String)>) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 4096];
-        let mut seen = Vec::new();
-        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = sock.read(&mut buf).await.unwrap();
-            if n == 0 {
-                return;
-            }
-            seen.extend_from_slice(&buf[..n]);
+        if !read_head(&mut sock).await {
+            return;
         }
         let head =
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
@@ -265,11 +272,8 @@ async fn a_body_dropped_mid_answer_is_closed_within_the_drain_window() {
     let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<std::time::Instant>();
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 4096];
-        let mut seen = Vec::new();
-        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = sock.read(&mut buf).await.unwrap();
-            seen.extend_from_slice(&buf[..n]);
+        if !read_head(&mut sock).await {
+            return;
         }
         let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
                     transfer-encoding: chunked\r\n\r\n";

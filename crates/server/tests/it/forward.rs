@@ -118,6 +118,20 @@ pub(crate) fn mistral(upstream: &Upstream) -> Value {
     mistral
 }
 
+/// Asserts that `/metrics` counts `n` output tokens.
+pub(crate) async fn assert_output_tokens(gw: &Gateway, n: u64) {
+    let metrics = gw.metrics().await;
+    let suffix = format!(" {n}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("switchboard_tokens_total")
+                && l.contains("\"output\"")
+                && l.ends_with(&suffix)),
+        "{metrics}"
+    );
+}
+
 pub(crate) async fn post(gw: &Gateway, body: &str) -> reqwest::Response {
     gw.http
         .post(gw.url("/v1/chat/completions"))
@@ -148,15 +162,7 @@ async fn a_same_format_request_and_its_answer_pass_through_byte_for_byte() {
         "the client's bytes, only the model changed"
     );
     // The usage read from the forwarded answer reaches the metrics.
-    let metrics = gw.metrics().await;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("switchboard_tokens_total")
-                && l.contains("\"output\"")
-                && l.ends_with(" 2")),
-        "{metrics}"
-    );
+    assert_output_tokens(&gw, 2).await;
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::common::spawn;
-use crate::forward::{Upstream, compatible, gateway, mistral, post};
+use crate::forward::{Upstream, assert_output_tokens, compatible, gateway, mistral, post};
 
 /// A stream recorded from the live OpenAI API by the official Python SDK's
 /// tests (see `crates/protocol/tests/data/openai/README.md`): a role chunk,
@@ -63,15 +63,7 @@ async fn usage_is_asked_for_counted_and_left_out_when_the_client_did_not_ask() {
             )]
     );
     // The usage the client did not get still reaches the metrics.
-    let metrics = gw.metrics().await;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("switchboard_tokens_total")
-                && l.contains("\"output\"")
-                && l.ends_with(" 30")),
-        "{metrics}"
-    );
+    assert_output_tokens(&gw, 30).await;
 }
 
 /// The text of every content delta in an OpenAI stream body.
