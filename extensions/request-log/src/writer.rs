@@ -6,7 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,8 @@ pub(crate) struct Counters {
     pub(crate) written: AtomicU64,
     pub(crate) dropped: AtomicU64,
     pub(crate) write_errors: AtomicU64,
+    /// Set by the writer when it stops: later lines are dropped and counted.
+    pub(crate) stopped: AtomicBool,
 }
 
 /// The file being written, rotated by size.
@@ -180,6 +182,10 @@ impl WriterHandle {
     /// Queues `line`; drops and counts it when the queue is full or the
     /// writer has stopped.
     pub(crate) fn send(&self, line: String) {
+        if self.counters.stopped.load(Ordering::Acquire) {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         match self.tx.try_send(Command::Line(line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
@@ -216,6 +222,23 @@ impl WriterHandle {
     }
 }
 
+/// Writes one line, counting it; reports whether it reached the buffer.
+fn write(file: &mut RotatingFile, line: &str, counters: &Counters) -> bool {
+    match file.write_line(line.as_bytes()) {
+        Ok(()) => {
+            counters.written.fetch_add(1, Ordering::Relaxed);
+            true
+        }
+        Err(e) => {
+            let errors = counters.write_errors.fetch_add(1, Ordering::Relaxed);
+            if errors.is_power_of_two() || errors == 0 {
+                tracing::warn!(error = %e, errors = errors + 1, "request-log: writing the log file failed");
+            }
+            false
+        }
+    }
+}
+
 /// The writer thread's loop.
 fn run(mut file: RotatingFile, rx: &Receiver<Command>, counters: &Counters) {
     let mut dirty = false;
@@ -236,18 +259,7 @@ fn run(mut file: RotatingFile, rx: &Receiver<Command>, counters: &Counters) {
         };
         match rx.recv_timeout(wait) {
             Ok(Command::Line(line)) => {
-                match file.write_line(line.as_bytes()) {
-                    Ok(()) => {
-                        counters.written.fetch_add(1, Ordering::Relaxed);
-                        dirty = true;
-                    }
-                    Err(e) => {
-                        let errors = counters.write_errors.fetch_add(1, Ordering::Relaxed);
-                        if errors.is_power_of_two() || errors == 0 {
-                            tracing::warn!(error = %e, errors = errors + 1, "request-log: writing the log file failed");
-                        }
-                    }
-                }
+                dirty |= write(&mut file, &line, counters);
                 if dirty && last_flush.elapsed() >= FLUSH_INTERVAL {
                     flush(&mut file, &mut dirty, &mut last_flush);
                 }
@@ -258,6 +270,20 @@ fn run(mut file: RotatingFile, rx: &Receiver<Command>, counters: &Counters) {
                 let _ = resume.recv();
             }
             Ok(Command::Shutdown(ack)) => {
+                // Senders see the flag from now on; lines that raced past it
+                // are already queued and written here, before the ack.
+                counters.stopped.store(true, Ordering::Release);
+                while let Ok(command) = rx.try_recv() {
+                    match command {
+                        Command::Line(line) => {
+                            write(&mut file, &line, counters);
+                        }
+                        Command::Shutdown(other) => {
+                            let _ = other.send(());
+                        }
+                        Command::Pause { paused, .. } => drop(paused),
+                    }
+                }
                 flush(&mut file, &mut dirty, &mut last_flush);
                 let _ = ack.send(());
                 return;
