@@ -343,46 +343,61 @@ impl Connection {
     }
 }
 
-/// Completes on ctrl-c or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on ctrl-c or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled: a signal that arrives in
+/// between (say, right after the "ready" line a supervisor waits for) is
+/// caught, not the default action that ends the process at once. Call it
+/// from within a Tokio runtime.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
 /// Reloads the configuration file on every `SIGHUP` (unix only).
+///
+/// The handler is installed before this returns, so a `SIGHUP` sent as soon
+/// as the gateway says it is ready reloads it rather than ending it.
 pub fn reload_on_sighup(sb: Arc<Switchboard>) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             tracing::warn!("cannot listen for SIGHUP; reload with POST /plugins/discover instead");
             return;
         };
-        while hup.recv().await.is_some() {
-            match sb.reload_from_file().await {
-                Ok(report) => tracing::info!(?report, "SIGHUP: configuration reloaded"),
-                Err(error) => {
-                    tracing::warn!(%error, "SIGHUP: reload failed; keeping the running configuration")
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match sb.reload_from_file().await {
+                    Ok(report) => tracing::info!(?report, "SIGHUP: configuration reloaded"),
+                    Err(error) => {
+                        tracing::warn!(%error, "SIGHUP: reload failed; keeping the running configuration")
+                    }
                 }
             }
-        }
-    });
+        });
+    }
     #[cfg(not(unix))]
     let _ = sb;
 }

@@ -141,6 +141,8 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
     if sb.config_path().is_some() {
         reload_on_sighup(sb.clone());
     }
+    // Installed before the ready line: a supervisor may signal at once.
+    let shutdown = shutdown_signal();
     tracing::info!(
         address = %format!("http://{addr}"),
         startup_ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -155,7 +157,7 @@ pub(crate) async fn run(args: ServeArgs, config: &ConfigArgs) -> anyhow::Result<
             "web console (signing in needs `server.admin_token` in the config file)"
         );
     }
-    server.run(shutdown_signal()).await?;
+    server.run(shutdown).await?;
     Ok(())
 }
 

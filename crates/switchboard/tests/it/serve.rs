@@ -114,3 +114,30 @@ fn sighup_reloads_and_sigterm_stops() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn signals_sent_the_moment_it_is_ready_are_handled_not_fatal() {
+    let dir = tempfile::Builder::new()
+        .prefix("sb-serve-")
+        .tempdir()
+        .expect("dir");
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(&config, "[providers.a]\nkind = \"mock\"\n").expect("write");
+    // The handlers are installed before the ready line: a SIGHUP at once
+    // reloads (the default action would end the process), a SIGTERM at
+    // once stops it cleanly.
+    let (mut child, addr) = start(&config);
+    signal(&child, "-HUP");
+    assert!(ask(&addr).contains("\"choices\""), "still serving");
+    assert!(child.try_wait().expect("waits").is_none(), "still running");
+    signal(&child, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
