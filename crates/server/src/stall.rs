@@ -183,10 +183,11 @@ mod tests {
     #[tokio::test]
     async fn a_body_read_steadily_or_waiting_on_its_upstream_is_kept() {
         let dropped = Arc::new(AtomicBool::new(false));
-        let mut b = watch(endless(dropped.clone()), Duration::from_millis(100));
-        for _ in 0..20 {
+        let mut b = watch(endless(dropped.clone()), Duration::from_millis(1000));
+        // Read for longer than the timeout, a frame every 25 ms.
+        for _ in 0..60 {
             assert!(b.frame().await.is_some());
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
         assert!(!dropped.load(Ordering::SeqCst));
         // Waiting on a slow upstream is not the client's fault.
@@ -196,9 +197,11 @@ mod tests {
                 .await
                 .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
         }));
-        let mut slow = watch(slow, Duration::from_millis(100));
+        let mut slow = watch(slow, Duration::from_millis(1000));
         let waiter = tokio::spawn(async move { slow.frame().await.map(|r| r.is_ok()) });
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Longer than the timeout: a loaded machine's late ticks cannot
+        // make a steady reader look stalled.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         tx.send(Bytes::from_static(b"late")).expect("sends");
         assert_eq!(waiter.await.expect("joins"), Some(true));
     }

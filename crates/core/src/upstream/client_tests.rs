@@ -54,7 +54,7 @@ async fn wire_time_is_the_socket_exchange_not_the_callers_work() {
             assert_eq!(response.status(), StatusCode::OK);
             assert_eq!(response.headers()["x-request-id"], "req-1");
             // The caller's own work between headers and body is not wire.
-            tokio::time::sleep(Duration::from_millis(60)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
             response.bytes(1024).await
         })
         .await;
@@ -63,9 +63,9 @@ async fn wire_time_is_the_socket_exchange_not_the_callers_work() {
         // 40 ms before the head; the rest of the body arrived while the
         // caller was busy, so reading it is not waiting on the upstream.
         assert!(wire >= Duration::from_millis(39), "{wire:?}");
-        // Counting the caller's 60 ms would give about 100 ms; the margin
-        // above 40 ms is for a loaded machine's scheduling.
-        assert!(wire < Duration::from_millis(90), "{wire:?}");
+        // Counting the caller's 500 ms would give at least 540 ms; the
+        // margin above 40 ms is for a loaded machine's scheduling.
+        assert!(wire < Duration::from_millis(300), "{wire:?}");
     }
 }
 
@@ -93,17 +93,21 @@ async fn streams_arrive_in_chunks() {
     )
     .await;
     let client = HttpClient::new(reqwest::Client::new());
+    let started = std::time::Instant::now();
     let (chunks, wire) = wire_time::measure(async {
         let stream = client.send(post(&url)).await.unwrap().into_stream();
         stream.map(|c| c.unwrap()).collect::<Vec<Bytes>>().await
     })
     .await;
+    let whole = started.elapsed();
     assert_eq!(chunks.concat(), b"data: a\n\ndata: b\n\ndata: c\n\n");
     assert!(chunks.len() >= 2, "{chunks:?}");
     // A reader that always waits: the head's 30 ms and the two 10 ms gaps.
     let wire = wire.unwrap();
     assert!(wire >= Duration::from_millis(48), "{wire:?}");
-    assert!(wire < Duration::from_millis(75), "{wire:?}");
+    // Never more than the call took (a loaded machine's late wake-ups are
+    // in both).
+    assert!(wire <= whole, "{wire:?} > {whole:?}");
 }
 
 #[tokio::test]

@@ -198,10 +198,10 @@ api_keys = [{ key = "new-key" }]
 [providers.lc-file]
 kind = "life"
 x = 2
-build_delay_ms = 200
+build_delay_ms = 500
 [providers.lc-new]
 kind = "life"
-build_delay_ms = 200
+build_delay_ms = 500
 "#,
     );
     // An observer: the new instance is never visible while the revoked key

@@ -96,7 +96,8 @@ async fn overhead_excludes_the_upstreams_time() {
     );
     assert_eq!(count, 2.0);
     assert!(total >= 0.3, "two requests of 150 ms: {total}");
-    // Debug builds on a busy machine: generous, and still far from 150 ms.
-    assert!(overhead < 0.06, "overhead {overhead} s of {total} s");
+    // Debug builds on a busy machine: generous, and still far from the
+    // 0.3 s counting the upstream's time would give.
+    assert!(overhead < 0.2, "overhead {overhead} s of {total} s");
     assert!(overhead > 0.0);
 }

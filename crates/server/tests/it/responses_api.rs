@@ -126,7 +126,7 @@ async fn text_response_streaming() {
     // A streamed response is stored too.
     let id = done["id"].as_str().expect("id");
     let mut stored = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..250 {
         let r = gw
             .http
             .get(gw.url(&format!("/v1/responses/{id}")))

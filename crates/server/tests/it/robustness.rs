@@ -16,13 +16,16 @@ use switchboard_mock as _;
 
 /// Set when a `forever` stream is dropped: the gateway let go of the upstream.
 static STREAM_DROPPED: AtomicBool = AtomicBool::new(false);
+/// Events a `forever` stream produced.
 static STREAM_EVENTS: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 pub(crate) struct TrapConfig {}
 
 /// A provider that misbehaves on purpose: `panic` panics, `forever` streams
-/// until its consumer goes away.
+/// until its consumer goes away (counted in the statics, which only the
+/// disconnect test reads), `stuck` streams the same, uncounted, for the
+/// tests that run beside it.
 #[provider(name = "trap", config = TrapConfig, capabilities(streaming))]
 #[derive(Debug)]
 pub(crate) struct Trap;
@@ -35,10 +38,13 @@ impl ProviderInit for Trap {
     }
 }
 
-struct DropFlag;
+/// Sets [`STREAM_DROPPED`] when dropped, if the stream is counted.
+struct DropFlag(bool);
 impl Drop for DropFlag {
     fn drop(&mut self) {
-        STREAM_DROPPED.store(true, Ordering::SeqCst);
+        if self.0 {
+            STREAM_DROPPED.store(true, Ordering::SeqCst);
+        }
     }
 }
 
@@ -51,8 +57,8 @@ impl Provider for Trap {
         Err(Error::unsupported("trap"))
     }
 
-    async fn chat_stream(&self, _: &ChatRequest) -> Result<ChatStream, Error> {
-        let guard = DropFlag;
+    async fn chat_stream(&self, request: &ChatRequest) -> Result<ChatStream, Error> {
+        let guard = DropFlag(request.model == "forever");
         let first = futures::stream::iter([Ok(ChatEvent::Start {
             id: "t".into(),
             model: "forever".into(),
@@ -60,7 +66,9 @@ impl Provider for Trap {
         })]);
         let rest = futures::stream::unfold(guard, |guard| async move {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            STREAM_EVENTS.fetch_add(1, Ordering::SeqCst);
+            if guard.0 {
+                STREAM_EVENTS.fetch_add(1, Ordering::SeqCst);
+            }
             Some((
                 Ok(ChatEvent::TextDelta {
                     text: "tick ".into(),
@@ -157,6 +165,7 @@ async fn drains_in_flight_requests(workers: usize) {
     .await;
     let client = gw.http.clone();
     let url = gw.url("/v1/chat/completions");
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let in_flight = tokio::spawn(async move {
         let r = client
             .post(url)
@@ -165,10 +174,19 @@ async fn drains_in_flight_requests(workers: usize) {
             .send()
             .await
             .expect("sends");
-        r.text().await.expect("the whole body arrives")
+        let mut body = r.bytes_stream();
+        let mut text = Vec::new();
+        let mut started = Some(started_tx);
+        while let Some(chunk) = body.next().await {
+            text.extend_from_slice(&chunk.expect("the whole body arrives"));
+            if let Some(tx) = started.take() {
+                let _ = tx.send(());
+            }
+        }
+        String::from_utf8(text).expect("utf-8")
     });
-    // Let the stream start, then ask the server to stop.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Once the stream has started, ask the server to stop.
+    started_rx.await.expect("the stream starts");
     gw.shutdown.shutdown();
     tokio::time::sleep(Duration::from_millis(50)).await;
     // New connections are refused once the listener is closed.
@@ -217,7 +235,7 @@ async fn deadline_cuts_stuck_requests(workers: usize) {
     let _stuck = tokio::spawn(async move {
         let r = client
             .post(url)
-            .json(&json!({"model": "t/forever", "stream": true, "messages": [{"role": "user", "content": "x"}]}))
+            .json(&json!({"model": "t/stuck", "stream": true, "messages": [{"role": "user", "content": "x"}]}))
             .send()
             .await;
         if let Ok(r) = r {

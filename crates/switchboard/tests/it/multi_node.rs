@@ -152,18 +152,23 @@ async fn make_key(client: &reqwest::Client, addr: &str, settings: Value) -> (Str
     )
 }
 
-/// Waits (at most `within`) until `check` holds; how long it took.
+/// Checks until `check` holds, failing when no check that began within
+/// `within` held; how long after the start the check that held began (a
+/// loaded machine's slow round trip is not counted against the state).
 async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F) -> Duration
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
     let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < within, "not within {within:?}: {what}");
+    loop {
+        let began = start.elapsed();
+        assert!(began < within, "not within {within:?}: {what}");
+        if check().await {
+            return began;
+        }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    start.elapsed()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -325,7 +330,9 @@ async fn two_serve_processes_share_keys_limits_budgets_and_the_cache() {
     drop(redis);
     for task in tasks {
         let (on_a, status, took) = task.await.expect("joins");
-        assert!(took < Duration::from_secs(2), "a request took {took:?}");
+        // Bounded by the 200 ms Redis timeout; the rest is a loaded
+        // machine's margin below the client's own 5 s timeout.
+        assert!(took < Duration::from_secs(4), "a request took {took:?}");
         if on_a {
             assert_eq!(status, 200, "A fails open");
         } else {

@@ -82,7 +82,7 @@ async fn an_entry_larger_than_the_whole_cache_is_not_kept() {
 async fn each_entry_expires_after_its_own_ttl() {
     let backend = MemoryBackend::new(1 << 20);
     backend
-        .put(k(1), entry("short", 10, Duration::from_millis(150)))
+        .put(k(1), entry("short", 10, Duration::from_secs(1)))
         .await
         .expect("put");
     backend
@@ -90,7 +90,7 @@ async fn each_entry_expires_after_its_own_ttl() {
         .await
         .expect("put");
     assert!(backend.get(&k(1)).await.expect("get").is_some());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
     assert!(backend.get(&k(1)).await.expect("get").is_none(), "expired");
     assert!(
         backend.get(&k(2)).await.expect("get").is_some(),

@@ -55,7 +55,7 @@ async fn entries_round_trip_expire_and_clear_by_prefix() {
     mine.put(k1, entry("kept", Duration::from_secs(60)))
         .await
         .expect("put");
-    mine.put(k2, entry("short", Duration::from_millis(200)))
+    mine.put(k2, entry("short", Duration::from_secs(1)))
         .await
         .expect("put");
     other
@@ -69,7 +69,7 @@ async fn entries_round_trip_expire_and_clear_by_prefix() {
         Some(answer("other's")),
         "prefixes keep them apart"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
         mine.get(&k2).await.expect("get").is_none(),
         "expired in Redis"

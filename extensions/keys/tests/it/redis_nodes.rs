@@ -108,6 +108,7 @@ async fn tokens_per_minute_are_shared_and_reconciled_across_nodes() {
     let Some(redis) = redis(test) else { return };
     let (nodes, prefix) = two_nodes(&redis, test, json!({})).await;
     let id = shared_key(&nodes, json!({"name": "t", "tpm": 1000})).await;
+    let t0 = Instant::now();
     let (ctx_a, result) = ask(&nodes[0], &id).await;
     result.expect("A admitted");
     let left = |ctx: &RequestContext| -> u64 {
@@ -118,9 +119,11 @@ async fn tokens_per_minute_are_shared_and_reconciled_across_nodes() {
     };
     let estimate = 1000 - left(&ctx_a);
     assert!(estimate > 0 && estimate < 100, "{estimate}");
-    // The bucket drains 1000 tokens a minute: a token every 60 ms between
-    // two checks at most.
-    let about = |got: u64, want: u64| got >= want && got <= want + 2;
+    // The bucket drains 1000 tokens a minute: a token every 60 ms since A's
+    // check (a loaded machine's slow round trips included), and one for
+    // rounding.
+    let drained = || t0.elapsed().as_millis() as u64 / 60 + 1;
+    let about = |got: u64, want: u64| got >= want && got <= want + drained() + 1;
     let (ctx_b, result) = ask(&nodes[1], &id).await;
     result.expect("B admitted");
     assert!(
@@ -151,7 +154,7 @@ async fn tokens_per_minute_are_shared_and_reconciled_across_nodes() {
         .await
         .expect("bucket");
     assert!(
-        level <= in_bucket as f64 && level > in_bucket as f64 - 3.0,
+        level <= in_bucket as f64 && level > (in_bucket - drained() - 2) as f64,
         "{level} vs {in_bucket}"
     );
     assert!(at > 1_700_000_000_000, "measured on Redis's clock: {at}");
@@ -182,7 +185,7 @@ async fn parallel_slots_are_shared_and_released_when_requests_end() {
     }
     // A's request ends: its slot is released (by a task) for both nodes.
     drop(running_a);
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(5);
     let running_c = loop {
         let (ctx, result) = ask(&nodes[1], &id).await;
         if result.is_ok() {
@@ -194,7 +197,7 @@ async fn parallel_slots_are_shared_and_released_when_requests_end() {
     drop((running_b, running_c));
     let mut conn = conn(&redis).await;
     let slots = format!("{prefix}{{{id}}}:slots");
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let held: u64 = redis::cmd("ZCARD")
             .arg(&slots)
@@ -218,6 +221,8 @@ async fn a_crashed_nodes_slot_frees_itself_when_its_lease_ends() {
     let started = Instant::now();
     let (running, result) = ask(&nodes[0], &id).await;
     result.expect("A runs one");
+    // The lease began while that ask ran, so it ends before this + 2 s.
+    let leased = Instant::now();
     // Node A dies mid-request: its slot is never released.
     std::mem::forget(running);
     ask(&nodes[1], &id)
@@ -228,7 +233,7 @@ async fn a_crashed_nodes_slot_frees_itself_when_its_lease_ends() {
         started.elapsed() < Duration::from_secs(2),
         "checked within the lease"
     );
-    tokio::time::sleep(Duration::from_millis(2100).saturating_sub(started.elapsed())).await;
+    tokio::time::sleep(Duration::from_millis(2100).saturating_sub(leased.elapsed())).await;
     ask(&nodes[1], &id)
         .await
         .1

@@ -50,10 +50,17 @@ async fn an_unreachable_database_fails_within_the_timeout_without_the_password()
 #[tokio::test]
 async fn a_call_stuck_behind_a_lock_fails_within_the_timeout_then_recovers() {
     let schema = Schema::new("stuck");
+    // Made and seeded with the default timeout (a busy server may take a
+    // while to run the migrations); only the blocked calls use the short one.
+    schema
+        .open()
+        .await
+        .put("ns", "k", &json!(1))
+        .await
+        .expect("put");
     let store = PostgresStore::open(&schema.config().with_timeout(Duration::from_millis(600)))
         .await
         .expect("open");
-    store.put("ns", "k", &json!(1)).await.expect("put");
 
     // Another session holds the table: every statement on it waits.
     let mut locker = raw_connection().await;
