@@ -62,6 +62,21 @@ pub(crate) const TARGETS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "openai_forward",
+        &[
+            "crates/protocol/tests/data/openai",
+            "providers/openai/tests/data",
+        ],
+    ),
+    (
+        "openai_forward_stream",
+        &[
+            "crates/protocol/tests/data/openai",
+            "crates/protocol/tests/data/openai-compatible",
+            "providers/openai/tests/data",
+        ],
+    ),
+    (
         "anthropic_stream",
         &["crates/protocol/tests/data/anthropic"],
     ),

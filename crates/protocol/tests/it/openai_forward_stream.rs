@@ -215,3 +215,21 @@ fn the_request_asks_for_usage_and_names_the_target_model() {
     assert_eq!(v["stream_options"]["include_usage"], true);
     assert!(stream_request(&Bytes::from_static(b"[1]"), None).is_err());
 }
+
+#[test]
+fn a_request_that_says_a_member_twice_is_refused_before_it_could_be_forwarded() {
+    // The fast path sends the client's own bytes: a body whose gateway
+    // reading and upstream reading could differ (first or last of two
+    // `model`, `stream_options`, `max_tokens`) must never get that far.
+    for body in [
+        r#"{"model":"a","model":"b","messages":[{"role":"user","content":"x"}]}"#,
+        r#"{"model":"a","mod\u0065l":"b","messages":[{"role":"user","content":"x"}]}"#,
+        r#"{"model":"a","messages":[{"role":"user","content":"x"}],"stream":true,"stream_options":{"include_usage":false},"stream_options":{"include_usage":true}}"#,
+        r#"{"model":"a","messages":[{"role":"user","content":"x"}],"max_tokens":5,"max_tokens":500000}"#,
+    ] {
+        let err =
+            switchboard_protocol::openai::parse_chat_request(body.as_bytes()).expect_err(body);
+        assert_eq!(err.kind(), &ErrorKind::InvalidRequest, "{body}");
+        assert!(err.to_string().contains("duplicate field"), "{err}");
+    }
+}
