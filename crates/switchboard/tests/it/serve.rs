@@ -76,6 +76,20 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok);
 }
 
+/// Sends SIGTERM and waits (at most 10 s) for a successful exit.
+fn stops_cleanly_on_sigterm(child: &mut Child) {
+    signal(child, "-TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            assert!(status.success(), "{status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn sighup_reloads_and_sigterm_stops() {
     let dir = tempfile::Builder::new()
@@ -103,16 +117,7 @@ fn sighup_reloads_and_sigterm_stops() {
         std::thread::sleep(Duration::from_millis(50));
     }
 
-    signal(&child, "-TERM");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    stops_cleanly_on_sigterm(&mut child);
 }
 
 #[test]
@@ -130,14 +135,5 @@ fn signals_sent_the_moment_it_is_ready_are_handled_not_fatal() {
     signal(&child, "-HUP");
     assert!(ask(&addr).contains("\"choices\""), "still serving");
     assert!(child.try_wait().expect("waits").is_none(), "still running");
-    signal(&child, "-TERM");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().expect("waits") {
-            assert!(status.success(), "{status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    stops_cleanly_on_sigterm(&mut child);
 }
