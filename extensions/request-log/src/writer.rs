@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::{Duration, Instant};
 
 use switchboard_core::Error;
@@ -182,15 +182,11 @@ impl WriterHandle {
     /// Queues `line`; drops and counts it when the queue is full or the
     /// writer has stopped.
     pub(crate) fn send(&self, line: String) {
-        if self.counters.stopped.load(Ordering::Acquire) {
+        // Full or disconnected: either way the line is dropped and counted.
+        if self.counters.stopped.load(Ordering::Acquire)
+            || self.tx.try_send(Command::Line(line)).is_err()
+        {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        match self.tx.try_send(Command::Line(line)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
         }
     }
 
